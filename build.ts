@@ -1,0 +1,95 @@
+#!/usr/bin/env bun
+/**
+ * Builds daemonctl with `bun build --compile`.
+ *
+ *   bun build.ts                          dist/daemonctl for this machine
+ *   bun build.ts --target linux-x64,darwin-arm64,linux-x64-musl,…
+ *                                         dist/daemonctl-<os>-<arch>[-musl] per target
+ *   always                                dist/SHA256SUMS for what was built
+ *
+ * Flags: `--minify --bytecode --format=esm` (bytecode alone crashes at start: consola uses
+ * import.meta), and `--splitting` so each command's modules load only when used: `status` must
+ * start in about twice the time of a hello world (bench/startup.ts).
+ * Cross targets make Bun download that platform's runtime; without network they fail, and this
+ * script says so.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { basename, join } from "node:path";
+import { spawnSync } from "node:child_process";
+
+const TARGETS = ["linux-x64", "linux-arm64", "linux-x64-musl", "linux-arm64-musl", "darwin-x64", "darwin-arm64"] as const;
+const root = import.meta.dir;
+const dist = join(root, "dist");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+
+function gitCommit(): string {
+  const r = spawnSync("git", ["rev-parse", "--short=12", "HEAD"], { cwd: root, encoding: "utf8" });
+  if (r.status !== 0) return "unknown";
+  const dirty = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" }).stdout.trim();
+  return r.stdout.trim() + (dirty ? "-dirty" : "");
+}
+
+function parseTargets(argv: string[]): string[] | null {
+  const i = argv.findIndex((a) => a === "--target" || a.startsWith("--target="));
+  if (i < 0) return null;
+  const value = argv[i]!.includes("=") ? argv[i]!.slice("--target=".length) : argv[i + 1];
+  if (!value) fail("--target needs a comma-separated list, e.g. --target linux-x64,darwin-arm64");
+  const list = value.split(",").map((t) => t.trim()).filter(Boolean);
+  for (const t of list) if (!(TARGETS as readonly string[]).includes(t)) fail(`unknown target "${t}"; known: ${TARGETS.join(", ")}`);
+  return list;
+}
+
+function fail(message: string): never {
+  console.error(`build: ${message}`);
+  process.exit(1);
+}
+
+function compile(outfile: string, target: string | null, commit: string): void {
+  const args = [
+    "build",
+    "--compile",
+    "--minify",
+    "--bytecode",
+    "--format=esm",
+    "--splitting",
+    `--define=__DAEMONCTL_VERSION__=${JSON.stringify(pkg.version)}`,
+    `--define=__DAEMONCTL_COMMIT__=${JSON.stringify(commit)}`,
+    ...(target ? [`--target=bun-${target}`] : []),
+    join(root, "src/main.ts"),
+    "--outfile",
+    outfile,
+  ];
+  const r = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8" });
+  if (r.status !== 0 || !existsSync(outfile)) {
+    const output = `${r.stdout}\n${r.stderr}`.trim();
+    const offline = /fetch|download|network|ENOTFOUND|ECONNREFUSED|Unable to connect/i.test(output);
+    fail(
+      `compiling ${basename(outfile)}${target ? ` for ${target}` : ""} failed` +
+        (target && offline ? ": Bun must download that platform's runtime and could not reach the network (build the host target, or run with network access)" : "") +
+        `\n${output}`,
+    );
+  }
+}
+
+function sha256(path: string): string {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+const commit = gitCommit();
+const targets = parseTargets(process.argv.slice(2));
+mkdirSync(dist, { recursive: true });
+const built: string[] = [];
+if (targets === null) {
+  const out = join(dist, "daemonctl");
+  compile(out, null, commit);
+  built.push(out);
+} else {
+  for (const t of targets) {
+    const out = join(dist, `daemonctl-${t}`);
+    compile(out, t, commit);
+    built.push(out);
+  }
+}
+writeFileSync(join(dist, "SHA256SUMS"), built.map((f) => `${sha256(f)}  ${basename(f)}\n`).join(""));
+console.error(`build: ${built.map((f) => basename(f)).join(", ")} (daemonctl ${pkg.version}, ${commit}) and SHA256SUMS in dist/`);

@@ -1,0 +1,67 @@
+/** The command tree: citty renders help from each command's flag table; commands load lazily. */
+import { renderUsage, type ArgsDef, type CommandDef } from "citty";
+import { UsageError } from "./errors.ts";
+import { COMMIT, VERSION } from "./version.ts";
+import type { Command } from "./commands/_define.ts";
+
+const commands: Record<string, () => Promise<{ default: Command }>> = {
+  start: () => import("./commands/start.ts"),
+  stop: () => import("./commands/stop.ts"),
+  restart: () => import("./commands/restart.ts"),
+  status: () => import("./commands/status.ts"),
+  list: () => import("./commands/list.ts"),
+  logs: () => import("./commands/logs.ts"),
+  events: () => import("./commands/events.ts"),
+  reconcile: () => import("./commands/reconcile.ts"),
+  schema: () => import("./commands/schema.ts"),
+};
+
+export const COMMAND_NAMES = Object.keys(commands);
+
+function toCitty(cmd: Command): CommandDef {
+  return { meta: { name: cmd.meta.name, description: cmd.meta.description }, args: cmd.flags as ArgsDef };
+}
+
+async function rootCommand(): Promise<CommandDef> {
+  const subCommands: Record<string, () => Promise<CommandDef>> = {};
+  for (const [name, load] of Object.entries(commands)) subCommands[name] = async () => toCitty((await load()).default);
+  return {
+    meta: { name: "daemonctl", version: VERSION, description: "Singleton daemons, container init and run intent in one executable" },
+    subCommands,
+  };
+}
+
+export async function usage(name?: string): Promise<string> {
+  const root = await rootCommand();
+  let text: string;
+  if (!name) text = await renderUsage(root);
+  else {
+    const cmd = (await commands[name]!()).default;
+    text = await renderUsage(toCitty(cmd), root);
+    if (cmd.meta.usage) text += `\n\n${cmd.meta.usage}`;
+  }
+  // citty colours unless NO_COLOR=1; piped help (docs, grep) should be plain text.
+  return process.stdout.isTTY && !process.env.NO_COLOR ? text : text.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    const target = first === "help" ? rest[0] : undefined;
+    if (target !== undefined && !(target in commands)) throw new UsageError(`unknown command "${target}"`);
+    process.stdout.write(`${await usage(target)}\n`);
+    return first === undefined ? 2 : 0;
+  }
+  if (first === "--version" || first === "-V" || first === "version") {
+    process.stdout.write(`daemonctl ${VERSION} (${COMMIT})\n`);
+    return 0;
+  }
+  const load = commands[first];
+  if (!load) throw new UsageError(`unknown command "${first}"; commands: ${COMMAND_NAMES.join(", ")} (see \`daemonctl --help\`)`);
+  const end = rest.indexOf("--");
+  if ((end < 0 ? rest : rest.slice(0, end)).some((a) => a === "--help" || a === "-h")) {
+    process.stdout.write(`${await usage(first)}\n`);
+    return 0;
+  }
+  return (await load()).default.run(rest);
+}

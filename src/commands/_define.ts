@@ -1,0 +1,16 @@
+/**
+ * One command = one file exporting `defineCommand({ meta, flags, run })`. `run` gets the raw
+ * argv after the command name and returns the exit code. cli.ts turns these into citty commands
+ * for help and dispatch; nothing here imports citty, so a command pays only for what it uses.
+ */
+import type { FlagSpecs } from "./_argv.ts";
+
+export interface Command {
+  meta: { name: string; description: string; hidden?: boolean; usage?: string };
+  flags: FlagSpecs;
+  run(argv: string[]): Promise<number>;
+}
+
+export function defineCommand(def: Command): Command {
+  return def;
+}

@@ -1,0 +1,32 @@
+/** Human renderings of status, shared by `status`, `list` and `start`. Dependency-free. */
+import type { Status } from "../schema/status.ts";
+
+export function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60 ? `${s % 60}s` : ""}`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h${m % 60 ? `${m % 60}m` : ""}`;
+  return `${Math.floor(h / 24)}d${h % 24 ? `${h % 24}h` : ""}`;
+}
+
+export function describeExit(e: { code: number | null; signal: string | null } | null | undefined): string {
+  if (!e) return "";
+  return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
+}
+
+/** One line: `web: running (pid 12, child 13, up 3m, 0 restarts)`. */
+export function describeStatus(s: Status): string {
+  const parts: string[] = [];
+  if (s.pid !== null) parts.push(`pid ${s.pid}`);
+  if (s.child?.pid) parts.push(`child ${s.child.pid}`);
+  if (s.uptimeMs !== null && s.state === "running") parts.push(`up ${formatDuration(s.uptimeMs)}`);
+  if (s.child && s.child.restarts > 0) parts.push(`${s.child.restarts} restart${s.child.restarts === 1 ? "" : "s"}`);
+  if (s.child?.lastExit && s.state !== "running") parts.push(`last ${describeExit(s.child.lastExit)}`);
+  if (s.intent && s.intent !== (s.state === "stopped" ? "stopped" : "running")) parts.push(`intent ${s.intent}`);
+  if (s.fresh === false) parts.push("stale: watched files changed");
+  let line = `${s.name}: ${s.state}${parts.length ? ` (${parts.join(", ")})` : ""}`;
+  if (s.error) line += ` — ${s.error.message}`;
+  return line;
+}

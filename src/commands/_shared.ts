@@ -1,0 +1,75 @@
+/**
+ * Flags every command accepts, and the context they resolve to (directories, config, output).
+ * Lean on purpose: `status` loads this on its fast path.
+ */
+import { parseDuration } from "../schema/common.ts";
+import { UsageError } from "../errors.ts";
+import { findConfigPath, loadConfigLocations } from "../daemon/config-locate.ts";
+import { isValidName, resolveDirs, type Dirs } from "../daemon/paths.ts";
+import { DEFAULT_PROBE_TIMEOUT_MS } from "../daemon/probe.ts";
+import { str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
+
+export const globalFlags = {
+  "runtime-dir": { type: "string", description: "Runtime directory (sockets, metadata, locks); env DAEMONCTL_RUNTIME_DIR", valueHint: "DIR" },
+  "state-dir": { type: "string", description: "State directory (run intent, definitions, logs); env DAEMONCTL_STATE_DIR", valueHint: "DIR" },
+  config: { type: "string", description: "Config file; env DAEMONCTL_CONFIG, default ./daemonctl.json", valueHint: "FILE" },
+  "log-level": { type: "string", description: "silent, error, warn, info or debug", valueHint: "LEVEL" },
+  quiet: { type: "boolean", alias: "q", description: "Only errors on stderr" },
+  verbose: { type: "boolean", alias: "v", description: "Debug output on stderr" },
+  color: { type: "boolean", description: "Colour in human output (--no-color or NO_COLOR to disable)" },
+} as const satisfies FlagSpecs;
+
+export const probeTimeoutFlag = {
+  "probe-timeout": { type: "string", description: "How long a daemon has to answer a status probe (default 500ms)", valueHint: "DURATION" },
+} as const satisfies FlagSpecs;
+
+export const jsonFlag = {
+  json: { type: "boolean", description: "Print the result as JSON on stdout" },
+} as const satisfies FlagSpecs;
+
+export function withGlobals<T extends FlagSpecs>(own: T): T & typeof globalFlags {
+  return { ...own, ...globalFlags };
+}
+
+export function durationFlag(p: ParsedArgv, key: string, fallback: number): number;
+export function durationFlag(p: ParsedArgv, key: string, fallback?: number): number | undefined;
+export function durationFlag(p: ParsedArgv, key: string, fallback?: number): number | undefined {
+  const v = str(p, key);
+  if (v === undefined) return fallback;
+  const ms = parseDuration(v);
+  if (ms === null) throw new UsageError(`--${key} expects a duration like 500ms, 8s or 2m (got "${v}")`);
+  return ms;
+}
+
+export function probeTimeout(p: ParsedArgv): number {
+  return durationFlag(p, "probe-timeout", DEFAULT_PROBE_TIMEOUT_MS);
+}
+
+export function checkName(name: string): string {
+  if (!isValidName(name)) {
+    throw new UsageError(`invalid daemon name "${name}": use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+  return name;
+}
+
+/** Directories from flags, environment and (only its directory keys) the config file. */
+export function dirsFrom(p: ParsedArgv): Dirs {
+  const found = findConfigPath(str(p, "config"));
+  const loc = found ? loadConfigLocations(found.path) : null;
+  return resolveDirs({
+    runtimeDir: str(p, "runtime-dir"),
+    stateDir: str(p, "state-dir"),
+    configRuntimeDir: loc?.runtimeDir,
+    configStateDir: loc?.stateDir,
+  });
+}
+
+export function wantsColor(p: ParsedArgv, stream: { isTTY?: boolean } = process.stderr): boolean {
+  if (p.flags.color === false || process.env.NO_COLOR) return false;
+  return Boolean(stream.isTTY);
+}
+
+export function requireOneName(p: ParsedArgv, command: string): string {
+  if (p.positionals.length !== 1) throw new UsageError(`\`daemonctl ${command}\` takes exactly one daemon name (got ${p.positionals.length})`);
+  return checkName(p.positionals[0]!);
+}

@@ -1,0 +1,55 @@
+/** `daemonctl events [NAME…]`: follow lifecycle events as JSON lines (daemonctl/event@1). */
+import { ControlClient } from "../daemon/protocol.ts";
+import { daemonFiles, type Dirs } from "../daemon/paths.ts";
+import { knownDaemons } from "../daemon/known.ts";
+import { parseArgv } from "./_argv.ts";
+import { defineCommand } from "./_define.ts";
+import { checkName, dirsFrom, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
+
+const flags = withGlobals({
+  names: { type: "positional", description: "Daemon names (default: every known daemon, including ones that appear later)", required: false },
+  ...probeTimeoutFlag,
+});
+
+export default defineCommand({
+  meta: { name: "events", description: "Follow lifecycle events (spawn, ready, exit, restart, backoff, failed, stop, reclaim, replace) as JSON lines" },
+  flags,
+  async run(argv) {
+    const p = parseArgv(argv, flags, "events");
+    const dirs = dirsFrom(p);
+    const fixed = p.positionals.map(checkName);
+    const timeout = probeTimeout(p);
+    const followed = new Map<string, ControlClient | "connecting" | null>();
+    let stopped = false;
+    const done = new Promise<void>((resolve) => {
+      for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => {
+        stopped = true;
+        resolve();
+      });
+    });
+    const connect = async (name: string) => {
+      if (followed.get(name)) return;
+      followed.set(name, "connecting");
+      const c = await ControlClient.open(daemonFiles(dirs, name).socket, timeout);
+      if (!(c instanceof ControlClient) || stopped) {
+        followed.set(name, null);
+        return;
+      }
+      followed.set(name, c);
+      c.onEvent = (e) => process.stdout.write(`${JSON.stringify(e)}\n`);
+      c.onClose = () => followed.set(name, null);
+      const r = await c.request("events", undefined, timeout);
+      if (r.kind !== "ok") c.close();
+    };
+    // Hosts come and go (restarts, replacements): reconnect and discover once a second.
+    const scan = () => {
+      for (const name of fixed.length ? fixed : knownDaemons(dirs as Dirs)) void connect(name);
+    };
+    scan();
+    const timer = setInterval(scan, 1000);
+    await done;
+    clearInterval(timer);
+    for (const c of followed.values()) if (c instanceof ControlClient) c.close();
+    return 0;
+  },
+});

@@ -1,0 +1,25 @@
+/**
+ * `daemonctl __host NAME`: the detached host that `start` launches. Not for humans: its spec
+ * arrives in $DAEMONCTL_HOST_SPEC (checked by its schema) and is removed from the environment
+ * the child inherits.
+ */
+import { HOST_SPEC_ENV, hostSpec, withoutHostSpec } from "../schema/host-spec.ts";
+import { runStandaloneHost } from "../daemon/host-main.ts";
+
+export async function hostMain(argv: string[]): Promise<number> {
+  const raw = process.env[HOST_SPEC_ENV];
+  let parsed: unknown = null;
+  try {
+    parsed = raw ? JSON.parse(raw) : null;
+  } catch {
+    // reported below
+  }
+  const spec = hostSpec.safeParse(parsed);
+  if (!spec.success || spec.data.name !== argv[0]) {
+    process.stderr.write(`daemonctl __host: internal command for \`daemonctl start\`; missing or invalid ${HOST_SPEC_ENV}\n`);
+    return 2;
+  }
+  const env = withoutHostSpec(process.env);
+  delete process.env[HOST_SPEC_ENV];
+  return runStandaloneHost(spec.data, "detached", null, env);
+}

@@ -1,0 +1,39 @@
+/** `daemonctl list [--json]`: every known daemon, as a table or a JSON array of status objects. */
+import { collectStatus } from "../daemon/status-report.ts";
+import { knownDaemons } from "../daemon/known.ts";
+import { bool, parseArgv } from "./_argv.ts";
+import { defineCommand } from "./_define.ts";
+import { dirsFrom, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
+import { describeExit, formatDuration } from "./_format.ts";
+
+const flags = withGlobals({ ...jsonFlag, ...probeTimeoutFlag });
+
+export default defineCommand({
+  meta: { name: "list", description: "List every known daemon with its state" },
+  flags,
+  async run(argv) {
+    const p = parseArgv(argv, flags, "list");
+    const dirs = dirsFrom(p);
+    const statuses = await Promise.all(knownDaemons(dirs).map((n) => collectStatus(n, dirs, probeTimeout(p))));
+    if (bool(p, "json")) {
+      process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+      return 0;
+    }
+    const rows = [["NAME", "STATE", "INTENT", "PID", "CHILD", "UPTIME", "RESTARTS", "LAST EXIT"]];
+    for (const s of statuses) {
+      rows.push([
+        s.name,
+        s.state,
+        s.intent ?? "-",
+        s.pid === null ? "-" : String(s.pid),
+        s.child?.pid ? String(s.child.pid) : "-",
+        s.uptimeMs === null ? "-" : formatDuration(s.uptimeMs),
+        s.child ? String(s.child.restarts) : "-",
+        describeExit(s.child?.lastExit) || "-",
+      ]);
+    }
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()}\n`);
+    return 0;
+  },
+});

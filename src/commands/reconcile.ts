@@ -1,0 +1,36 @@
+/** `daemonctl reconcile [--json]`: start what should run, leave down what was stopped. */
+import { reconcileAll } from "../daemon/reconcile.ts";
+import { reconcileResult } from "../schema/reconcile.ts";
+import { withoutHostSpec } from "../schema/host-spec.ts";
+import { bool, parseArgv } from "./_argv.ts";
+import { defineCommand } from "./_define.ts";
+import { fullContext } from "./_context.ts";
+import { createLogger } from "./_log.ts";
+import { durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
+import { waitFlags } from "./_definition-flags.ts";
+
+const flags = withGlobals({ wait: waitFlags.wait, ...jsonFlag, ...probeTimeoutFlag });
+
+export default defineCommand({
+  meta: {
+    name: "reconcile",
+    description: "Start every daemon whose intent is running and that is not live; leave stopped and failed ones down",
+  },
+  flags,
+  async run(argv) {
+    const p = parseArgv(argv, flags, "reconcile");
+    const log = createLogger(p);
+    const ctx = fullContext(p);
+    const lines = await reconcileAll({
+      dirs: ctx.dirs,
+      sharing: ctx.sharing,
+      probeTimeoutMs: probeTimeout(p),
+      waitMs: durationFlag(p, "wait", 10_000),
+      env: withoutHostSpec(process.env),
+      log,
+    });
+    if (bool(p, "json")) process.stdout.write(`${JSON.stringify(reconcileResult.parse(lines), null, 2)}\n`);
+    else for (const l of lines) process.stdout.write(`${l.name} prior=${l.prior} action=${l.action}${l.error ? ` error=${JSON.stringify(l.error)}` : ""}\n`);
+    return lines.some((l) => l.action === "start-failed") ? 1 : 0;
+  },
+});

@@ -1,0 +1,61 @@
+/** `daemonctl restart NAME… [-- CMD ARGS]`: planned stop, then start with the same or a new definition. */
+import { resolveDefinition } from "../daemon/definition-source.ts";
+import { startDaemon } from "../daemon/spawner.ts";
+import { stopDaemon } from "../daemon/stopper.ts";
+import { withoutHostSpec } from "../schema/host-spec.ts";
+import { UsageError } from "../errors.ts";
+import { bool, parseArgv } from "./_argv.ts";
+import { defineCommand } from "./_define.ts";
+import { fullContext } from "./_context.ts";
+import { definitionFlags, definitionOverrides, waitFlags } from "./_definition-flags.ts";
+import { createLogger } from "./_log.ts";
+import { checkName, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
+import { reportStart } from "./start.ts";
+
+const flags = withGlobals({
+  names: { type: "positional", description: "Daemon names", required: true },
+  timeout: { type: "string", description: "How long the stop may take before SIGKILL", valueHint: "DURATION" },
+  ...definitionFlags,
+  ...waitFlags,
+  ...jsonFlag,
+  ...probeTimeoutFlag,
+});
+
+export default defineCommand({
+  meta: { name: "restart", description: "Stop as planned, then start again (with a new definition if given)" },
+  flags,
+  async run(argv) {
+    const p = parseArgv(argv, flags, "restart");
+    const log = createLogger(p);
+    const names = p.positionals.map(checkName);
+    if (names.length === 0) throw new UsageError("which daemon? give one or more names");
+    if (p.rest && names.length > 1) throw new UsageError("a new command (-- CMD) can only be given when restarting one daemon");
+    const ctx = fullContext(p);
+    // Resolve every definition first: a usage error must not leave a daemon stopped.
+    const resolved = names.map((name) => resolveDefinition({ name, command: p.rest ?? undefined, overrides: definitionOverrides(p), config: ctx.config, dirs: ctx.dirs }));
+    let code = 0;
+    const docs: unknown[] = [];
+    for (const r of resolved) {
+      const stopped = await stopDaemon(r.name, { dirs: ctx.dirs, reason: "restart", probeTimeoutMs: probeTimeout(p), timeoutMs: durationFlag(p, "timeout"), log });
+      if (stopped.kind === "failed") {
+        log.error(`${r.name}: could not stop: ${stopped.message}`);
+        code = 1;
+        continue;
+      }
+      const outcome = await startDaemon({
+        resolved: r,
+        dirs: ctx.dirs,
+        sharing: ctx.sharing,
+        probeTimeoutMs: probeTimeout(p),
+        waitMs: bool(p, "no-wait") ? null : durationFlag(p, "wait", 10_000),
+        env: withoutHostSpec(process.env),
+        log,
+      });
+      const c = reportStart(r.name, outcome.kind === "already-running" ? { ...outcome, kind: "started" } : outcome, false, log);
+      if (outcome.kind !== "failed" && outcome.kind !== "launched") docs.push(outcome.status);
+      if (c !== 0 && code === 0) code = c;
+    }
+    if (bool(p, "json")) process.stdout.write(`${JSON.stringify(names.length === 1 ? (docs[0] ?? null) : docs, null, 2)}\n`);
+    return code;
+  },
+});

@@ -1,0 +1,53 @@
+/**
+ * `daemonctl status [NAME…] [--json]`: verified status with LSB exit codes.
+ *
+ * On the fast path: no citty, no consola, zod/mini schemas only.
+ */
+import { STATUS_LIST_SCHEMA, statusExitCode, type Status } from "../schema/status.ts";
+import { collectStatus } from "../daemon/status-report.ts";
+import { knownDaemons } from "../daemon/known.ts";
+import { bool, parseArgv } from "./_argv.ts";
+import { defineCommand } from "./_define.ts";
+import { checkName, dirsFrom, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
+import { describeStatus } from "./_format.ts";
+
+const flags = withGlobals({
+  names: { type: "positional", description: "Daemon names (default: every daemon known in the runtime and state directories)", required: false },
+  ...jsonFlag,
+  ...probeTimeoutFlag,
+});
+
+export default defineCommand({
+  meta: {
+    name: "status",
+    description: "Show verified daemon status (exit 0 running, 1 dead/failed/backoff, 3 stopped, 4 hung/unknown/starting/stopping)",
+  },
+  flags,
+  async run(argv) {
+    const p = parseArgv(argv, flags, "status");
+    const names = p.positionals.map(checkName);
+    const dirs = dirsFrom(p);
+    const listAll = names.length === 0;
+    const targets = listAll ? knownDaemons(dirs) : names;
+    const timeout = probeTimeout(p);
+    const statuses = await Promise.all(targets.map((n) => collectStatus(n, dirs, timeout)));
+    if (bool(p, "json")) {
+      const doc = names.length === 1 ? statuses[0] : { schema: STATUS_LIST_SCHEMA, daemons: statuses };
+      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    } else {
+      if (listAll && statuses.length === 0) process.stderr.write(`no daemons known in ${dirs.runtimeDir} or ${dirs.stateDir}\n`);
+      for (const s of statuses) process.stdout.write(`${describeStatus(s)}\n`);
+    }
+    return combinedExitCode(statuses);
+  },
+});
+
+/** 0 only if every daemon runs; otherwise the first non-zero code. Nothing known: 3. */
+export function combinedExitCode(statuses: Status[]): number {
+  if (statuses.length === 0) return 3;
+  for (const s of statuses) {
+    const code = statusExitCode(s);
+    if (code !== 0) return code;
+  }
+  return 0;
+}

@@ -1,0 +1,93 @@
+/**
+ * Where a daemon's definition comes from (SPEC §5), first that applies:
+ * `-- CMD ARGS` plus flags; the NAME entry of the config file; the definition stored by the last
+ * start. Flags given alongside a config or stored definition override its fields.
+ */
+import { isAbsolute, resolve } from "node:path";
+import { completeDefinition, definitionInput, type Definition, type DefinitionInput } from "../schema/definition.ts";
+import { state as stateSchema } from "../schema/state.ts";
+import { UsageError } from "../errors.ts";
+import { formatIssues, loadConfig, type LoadedConfig } from "./config.ts";
+import { definitionIdentity } from "./freshness.ts";
+import { daemonFiles, type Dirs } from "./paths.ts";
+import { readJsonOrNull } from "./store.ts";
+
+export type DefinitionSource = "command-line" | "config" | "state";
+
+export interface ResolvedDefinition {
+  name: string;
+  definition: Definition;
+  identity: string;
+  source: DefinitionSource;
+}
+
+export interface DefinitionRequest {
+  name: string;
+  /** argv after `--`, if any. */
+  command?: string[] | undefined;
+  /** Definition fields given as flags (paths already absolute). */
+  overrides: Partial<DefinitionInput>;
+  config: LoadedConfig | null;
+  dirs: Dirs;
+}
+
+const resolvePath = (base: string, p: string) => (isAbsolute(p) ? p : resolve(base, p));
+
+/** Turns a stored (complete) definition back into input form so flags can overlay it. */
+function definitionToInput(def: Definition): DefinitionInput {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(def)) if (v !== null) out[k] = v;
+  return out as DefinitionInput;
+}
+
+function validate(name: string, input: unknown, origin: string, baseDir: string): Definition {
+  const parsed = definitionInput.safeParse(input);
+  if (!parsed.success) {
+    throw new UsageError(formatIssues(origin, parsed.error.issues.map((i) => ({ ...i, path: ["daemons", name, ...i.path] }))));
+  }
+  return completeDefinition(parsed.data, baseDir, resolvePath);
+}
+
+export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {
+  const { name, overrides } = req;
+  let definition: Definition;
+  let source: DefinitionSource;
+  if (req.command && req.command.length > 0) {
+    definition = validate(name, { ...overrides, command: req.command }, "command line", process.cwd());
+    source = "command-line";
+  } else if (req.config?.config.daemons[name]) {
+    const entry = readConfigEntry(req.config, name);
+    definition = validate(name, { ...entry, ...overrides }, req.config.path, req.config.dir);
+    source = "config";
+  } else {
+    const stored = readJsonOrNull(daemonFiles(req.dirs, name).state, stateSchema)?.definition;
+    if (!stored) {
+      throw new UsageError(
+        `no definition for "${name}": give a command (daemonctl start ${name} -- CMD ARGS), ` +
+          `add "${name}" under "daemons" in the config file (--config, $DAEMONCTL_CONFIG or ./daemonctl.json), ` +
+          `or start it once with a command so its definition is stored in ${daemonFiles(req.dirs, name).state}`,
+      );
+    }
+    definition = validate(name, { ...definitionToInput(stored), ...overrides }, "stored definition", stored.cwd);
+    source = "state";
+  }
+  return { name, definition, identity: definitionIdentity(definition), source };
+}
+
+/**
+ * The raw (input-form) config entry. The loaded config holds parsed values; durations parse to
+ * milliseconds, which are valid input again, so re-validating is lossless.
+ */
+function readConfigEntry(loaded: LoadedConfig, name: string): DefinitionInput {
+  return loaded.config.daemons[name] as DefinitionInput;
+}
+
+/** Every daemon of a config file as a complete definition (for `supervise`). */
+export function configDefinitions(loaded: LoadedConfig): ResolvedDefinition[] {
+  return Object.keys(loaded.config.daemons).map((name) => {
+    const definition = validate(name, readConfigEntry(loaded, name), loaded.path, loaded.dir);
+    return { name, definition, identity: definitionIdentity(definition), source: "config" as const };
+  });
+}
+
+export { loadConfig };

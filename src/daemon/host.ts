@@ -1,0 +1,361 @@
+/**
+ * DaemonHost: the owner of one daemon's control socket, metadata and state, and the runner of
+ * its child.
+ *
+ * A standalone host (`start --foreground`, or the detached process a plain `start` launches) is
+ * one process with one DaemonHost; `supervise` is one process with many. Process-level concerns
+ * (signals, exit codes) live in host-main.ts and supervise/, not here.
+ */
+import { renameSync, chownSync } from "node:fs";
+import { join } from "node:path";
+import { METADATA_SCHEMA, metadata as metadataSchema, type Metadata } from "../schema/metadata.ts";
+import { definition as definitionSchema, type Definition } from "../schema/definition.ts";
+import { PROTOCOL_VERSION, signalParams, startParams, stopParams, type Method } from "../schema/protocol.ts";
+import { STATUS_SCHEMA, type DaemonState, type Status } from "../schema/status.ts";
+import type { Intent, LastState } from "../schema/state.ts";
+import type { EventType } from "../schema/event.ts";
+import { normalizeSignal } from "../schema/common.ts";
+import { VERSION } from "../version.ts";
+import { claimSocket, type ClaimOutcome } from "./bind-guard.ts";
+import { EventBus, makeEvent, type EventFields } from "./events.ts";
+import { definitionIdentity } from "./freshness.ts";
+import { selfIdentity } from "./identity.ts";
+import { consumePlannedStopMarker, readState, updateState } from "./intent.ts";
+import { daemonFiles, socketPathProblem, type DaemonFiles, type Dirs } from "./paths.ts";
+import { ChildRunner, type OutputSink } from "./runner.ts";
+import { ControlServer, ProtocolError, type ClientConnection } from "./server.ts";
+import { inodeOf, readJson, removeQuietly, unlinkIfSocket, writeJsonAtomic } from "./store.ts";
+import type { ExitOutcome } from "./policy.ts";
+
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** File and socket permissions; wider than owner-only only when `socketMode`/`socketGroup` say so. */
+export interface Sharing {
+  socketMode: number;
+  fileMode: number;
+  dirMode: number;
+  gid?: number | undefined;
+}
+export const PRIVATE: Sharing = { socketMode: 0o600, fileMode: 0o600, dirMode: 0o700 };
+
+export function sharingFor(socketMode: number | undefined, gid: number | undefined): Sharing {
+  const mode = socketMode ?? (gid !== undefined ? 0o660 : 0o600);
+  const group = (mode & 0o060) !== 0;
+  const other = (mode & 0o006) !== 0;
+  return {
+    socketMode: mode,
+    fileMode: 0o600 | (group ? 0o060 : 0) | (other ? 0o004 : 0),
+    dirMode: 0o700 | (group ? 0o070 : 0) | (other ? 0o005 : 0) | (gid !== undefined ? 0o2000 : 0),
+    gid,
+  };
+}
+
+export interface HostOptions {
+  name: string;
+  definition: Definition;
+  identity: string;
+  dirs: Dirs;
+  /** Inside `supervise`: a stop leaves the host serving with the child down. */
+  supervised: boolean;
+  sharing: Sharing;
+  probeTimeoutMs: number;
+  sink: OutputSink;
+  /** The environment children inherit (before the definition's `env`). */
+  baseEnv: NodeJS.ProcessEnv;
+  log: Logger;
+  /** Supervisor hooks: every event, and the chance to hold restarts (`onExit: shutdown`). */
+  onEvent?: (host: DaemonHost, type: EventType, fields: EventFields) => void;
+  unexpectedExit?: (host: DaemonHost, exit: ExitOutcome) => "policy" | "hold";
+  /** Standalone: a stop request arrived (the host process ends itself). */
+  onStopRequest?: (reason: string) => void;
+}
+
+let bindCounter = 0;
+
+export class DaemonHost {
+  readonly name: string;
+  readonly files: DaemonFiles;
+  readonly runner: ChildRunner;
+  readonly bus = new EventBus();
+  readonly startedAt = new Date().toISOString();
+  intent: Intent = "running";
+  /** Set once another process owns our socket or metadata: we must not touch them again. */
+  lost = false;
+
+  private readonly startedAtMs = Date.now();
+  private readonly self = { pid: process.pid, identity: selfIdentity() };
+  private readonly server: ControlServer;
+  private definition: Definition;
+  private identity: string;
+  private bindPath: string | null = null;
+  private socketIno: number | null = null;
+  private metaIno: number | null = null;
+  private writtenChild: number | null = null;
+  private bound = false;
+  private released = false;
+
+  constructor(private readonly o: HostOptions) {
+    this.name = o.name;
+    this.files = daemonFiles(o.dirs, o.name);
+    this.definition = o.definition;
+    this.identity = o.identity;
+    this.server = new ControlServer((method, params, conn, id) => this.handle(method, params, conn, id));
+    this.runner = new ChildRunner(o.name, o.definition, o.baseEnv, o.sink, {
+      event: (type, fields) => this.emit(type, fields),
+      changed: () => this.persist(),
+      unexpectedExit: o.unexpectedExit ? (exit) => o.unexpectedExit!(this, exit) : undefined,
+      log: (level, message) => o.log[level](message),
+    });
+  }
+
+  get def(): Definition {
+    return this.definition;
+  }
+
+  get definitionIdentity(): string {
+    return this.identity;
+  }
+
+  /** The bind guard, then bind. See bind-guard.ts. */
+  async claim(): Promise<ClaimOutcome> {
+    const tooLong = socketPathProblem(this.files.socket);
+    if (tooLong) return { kind: "error", message: tooLong.message };
+    return claimSocket({
+      files: this.files,
+      identity: this.identity,
+      probeTimeoutMs: this.o.probeTimeoutMs,
+      stopTimeoutMs: this.definition.stopTimeout,
+      lock: { mode: this.o.sharing.fileMode, gid: this.o.sharing.gid },
+      bind: () => this.bind(),
+      log: (level, message) => this.o.log[level](message),
+      event: (type, pid) => this.emit(type, { pid }),
+    });
+  }
+
+  /**
+   * Binds at a unique temporary name, then renames into place. Both runtimes unlink a Unix
+   * server's path when it closes; binding elsewhere means our close can never delete a socket
+   * that a newer owner has put at NAME.sock. The mode is right from the first instant (umask).
+   */
+  private async bind(): Promise<void> {
+    const bindPath = join(this.o.dirs.runtimeDir, `.b${process.pid}.${++bindCounter}`);
+    unlinkIfSocket(bindPath);
+    await this.server.listen(bindPath, this.o.sharing.socketMode);
+    if (this.o.sharing.gid !== undefined) chownSync(bindPath, -1, this.o.sharing.gid);
+    renameSync(bindPath, this.files.socket);
+    this.bindPath = bindPath;
+    this.socketIno = inodeOf(this.files.socket);
+    this.bound = true;
+    this.writeMetadata();
+  }
+
+  /** Records intent `running` and the definition, then starts the child (unless `spawn` is false). */
+  begin(spawn = true): void {
+    this.intent = "running";
+    this.writeState({ intent: "running", definition: this.definition, identity: this.identity, lastState: spawn ? "starting" : readState(this.files)?.lastState ?? null });
+    if (spawn) this.runner.start();
+  }
+
+  /** The status@1 answer, as this host sees itself. */
+  status(): Status {
+    const r = this.runner;
+    return {
+      schema: STATUS_SCHEMA,
+      name: this.name,
+      state: this.publicState(),
+      ready: r.ready,
+      intent: this.intent,
+      pid: process.pid,
+      pidIdentity: this.self.identity,
+      socketPath: this.files.socket,
+      startedAt: this.startedAt,
+      uptimeMs: Date.now() - this.startedAtMs,
+      identity: this.identity,
+      fresh: definitionIdentity(this.definition) === this.identity,
+      child: { pid: r.pid, startedAt: r.pid ? r.startedAt : null, restarts: r.restarts, lastExit: r.lastExit },
+      logPath: this.files.log,
+      version: VERSION,
+      protocolVersion: PROTOCOL_VERSION,
+      error: null,
+    };
+  }
+
+  publicState(): DaemonState {
+    const r = this.runner;
+    switch (r.state) {
+      case "idle":
+        return this.intent === "stopped" ? "stopped" : "starting";
+      case "exited": {
+        const e = r.lastExit;
+        return e && e.code === 0 && e.signal === null ? "stopped" : "failed";
+      }
+      default:
+        return r.state;
+    }
+  }
+
+  private emit(type: EventType, fields: EventFields): void {
+    this.bus.emit(makeEvent(this.name, type, fields));
+    this.o.onEvent?.(this, type, fields);
+  }
+
+  private async handle(method: Method, params: Record<string, unknown>, conn: ClientConnection, id: string | number): Promise<unknown> {
+    switch (method) {
+      case "status":
+        return this.status();
+      case "events":
+        conn.subscribe(id, (push) => this.bus.subscribe(push));
+        return { subscribed: true };
+      case "signal": {
+        const p = signalParams.safeParse(params);
+        const sig = p.success ? normalizeSignal(p.data.signal) : null;
+        if (!sig) throw new ProtocolError("bad-params", 'expected {"signal": "SIGHUP"} (a name or number)');
+        if (!this.runner.signal(sig)) throw new ProtocolError("no-child", `${this.name} has no running child to signal`);
+        return { signalled: this.runner.pid, signal: sig };
+      }
+      case "stop": {
+        const p = stopParams.safeParse(params);
+        const reason = (p.success && p.data.reason) || "stop";
+        consumePlannedStopMarker(this.files, this.self);
+        if (!this.o.supervised) {
+          // Answer first; the host process then stops its child and exits.
+          setImmediate(() => this.o.onStopRequest?.(reason));
+          return { stopping: true, hostExits: true };
+        }
+        this.setIntent("stopped");
+        void this.runner.stop();
+        return { stopping: true, hostExits: false };
+      }
+      case "start":
+      case "restart": {
+        const p = startParams.safeParse(params);
+        if (p.success && p.data.definition !== undefined) this.adoptDefinition(p.data.definition);
+        this.setIntent("running");
+        if (method === "restart") {
+          void this.runner.stop().then(() => this.runner.start());
+          return { restarting: true };
+        }
+        if (!this.runner.isActive()) this.runner.start();
+        return this.status();
+      }
+    }
+  }
+
+  /** A supervised daemon may take a new definition in place; a standalone host is replaced instead. */
+  private adoptDefinition(raw: unknown): void {
+    const parsed = definitionSchema.safeParse(raw);
+    if (!parsed.success) throw new ProtocolError("bad-params", "definition does not match the daemon definition schema");
+    const identity = definitionIdentity(parsed.data);
+    if (identity === this.identity) return;
+    if (!this.o.supervised) throw new ProtocolError("stale", `${this.name} runs another definition; a standalone host is replaced, not updated`);
+    this.o.log.info(`${this.name}: new definition; restarting with it`);
+    this.definition = parsed.data;
+    this.identity = identity;
+    this.runner.setDefinition(parsed.data);
+    this.writeState({ definition: parsed.data, identity });
+    this.writeMetadata();
+    if (this.runner.isActive()) void this.runner.stop().then(() => this.runner.start());
+  }
+
+  setIntent(intent: Intent): void {
+    this.intent = intent;
+    this.writeState({ intent });
+  }
+
+  /**
+   * Step 5 of the bind guard, run once a second: has another process taken our socket or
+   * metadata (we were frozen, then reclaimed)? Repairs metadata that is merely missing.
+   */
+  checkOwnership(): "ok" | "lost" {
+    if (!this.bound || this.lost) return this.lost ? "lost" : "ok";
+    if (inodeOf(this.files.socket) !== this.socketIno) return this.markLost("its socket was replaced");
+    const ino = inodeOf(this.files.metadata);
+    if (ino !== null && ino === this.metaIno) return "ok";
+    const meta = readJson(this.files.metadata, metadataSchema);
+    if (meta.kind === "ok" && (meta.value.pid !== this.self.pid || meta.value.pidIdentity !== this.self.identity)) {
+      return this.markLost(`its metadata now names pid ${meta.value.pid}`);
+    }
+    this.writeMetadata();
+    return "ok";
+  }
+
+  private markLost(why: string): "lost" {
+    this.lost = true;
+    this.o.log.warn(`${this.name}: another process owns this daemon now (${why}); stopping our child and leaving its files alone`);
+    return "lost";
+  }
+
+  private persist(): void {
+    if (this.lost) return;
+    if (this.runner.pid !== this.writtenChild) this.writeMetadata();
+    const state = this.runner.state;
+    const lastState: LastState | undefined = state === "idle" ? undefined : state;
+    this.writeState({ lastState, restarts: this.runner.restarts, lastExit: this.runner.lastExit });
+  }
+
+  private writeMetadata(): void {
+    if (this.lost || !this.bound || this.released) return;
+    const r = this.runner;
+    const meta: Metadata = {
+      schema: METADATA_SCHEMA,
+      name: this.name,
+      pid: this.self.pid,
+      pidIdentity: this.self.identity,
+      socketPath: this.files.socket,
+      bindPath: this.bindPath,
+      startedAt: this.startedAt,
+      identity: this.identity,
+      child: r.pid && r.identity ? { pid: r.pid, identity: r.identity, invocation: r.invocation } : null,
+      version: VERSION,
+      protocolVersion: PROTOCOL_VERSION,
+    };
+    try {
+      writeJsonAtomic(this.files.metadata, metadataSchema, meta, { mode: this.o.sharing.fileMode, gid: this.o.sharing.gid });
+      this.metaIno = inodeOf(this.files.metadata);
+      this.writtenChild = r.pid;
+    } catch (e) {
+      this.o.log.warn(`${this.name}: cannot write ${this.files.metadata}: ${(e as Error).message}`);
+    }
+  }
+
+  private writeState(patch: Parameters<typeof updateState>[1]): void {
+    if (this.lost) return;
+    const clean = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+    try {
+      updateState(this.files, clean, this.o.sharing.gid);
+    } catch (e) {
+      this.o.log.warn(`${this.name}: cannot write ${this.files.state}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Stops the child and records how it ended. Intent is whatever callers set before. */
+  async stopChild(): Promise<void> {
+    await this.runner.stop();
+  }
+
+  /**
+   * Leaves: metadata first, then the socket, and only what we still own, so a vanished socket
+   * proves cleanup is complete. A host that lost ownership touches nothing.
+   */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    if (this.bound && !this.lost) {
+      this.persistFinal();
+      const meta = readJson(this.files.metadata, metadataSchema);
+      if (meta.kind !== "ok" || (meta.value.pid === this.self.pid && meta.value.pidIdentity === this.self.identity)) removeQuietly(this.files.metadata);
+      if (inodeOf(this.files.socket) === this.socketIno) removeQuietly(this.files.socket);
+    }
+    await this.server.close();
+  }
+
+  private persistFinal(): void {
+    const state = this.runner.state;
+    this.writeState({ lastState: state === "idle" ? undefined : state, restarts: this.runner.restarts, lastExit: this.runner.lastExit });
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Process identity: a pid plus proof that it is still the same process.
+ *
+ * A pid read from a file may belong to a process that died long ago and whose number the kernel
+ * has since handed to something else. Every liveness report and every signal to such a pid goes
+ * through this module, which compares the recorded start identity with the live one and treats
+ * zombies as dead.
+ */
+import { bootId, readProcStat } from "../platform/proc.ts";
+import { sendSignal } from "../platform/signals.ts";
+import type { SignalName } from "../schema/common.ts";
+
+/** `<boot id>:<start time>`, or null when the process is gone or a zombie. */
+export function identityOf(pid: number): string | null {
+  const st = readProcStat(pid);
+  if (!st || st.state === "Z" || st.state === "X") return null;
+  return `${bootId()}:${st.startTime}`;
+}
+
+export function selfIdentity(): string {
+  return identityOf(process.pid) ?? `${bootId()}:self-${process.pid}`;
+}
+
+/** True only if `pid` is alive, not a zombie, and is the very process `identity` was taken from. */
+export function isSameProcess(pid: number | null | undefined, identity: string | null | undefined): boolean {
+  if (!pid || !identity) return false;
+  return identityOf(pid) === identity;
+}
+
+/** Sends `sig` to `pid` only after verifying its identity. Returns whether a signal was sent. */
+export function signalVerified(pid: number, identity: string, sig: SignalName): boolean {
+  if (!isSameProcess(pid, identity)) return false;
+  return sendSignal(pid, sig);
+}
+
+/**
+ * Signals the process group led by `pid` (our children are session and group leaders), after
+ * verifying the leader. When the leader is gone we cannot prove the group is still ours, so only
+ * the owner of a just-exited child (who knows the timeline) may use `signalOwnGroup`.
+ */
+export function signalGroupVerified(pid: number, identity: string, sig: SignalName): boolean {
+  if (!isSameProcess(pid, identity)) return false;
+  return sendSignal(-pid, sig);
+}
+
+/** Signals the group of a child this process spawned itself; no identity check possible or needed. */
+export function signalOwnGroup(pgid: number, sig: SignalName): boolean {
+  return sendSignal(-pgid, sig);
+}
+
+/** Polls until `pid` is no longer the process `identity` names (dead, zombie or reused). */
+export async function waitForDeath(pid: number, identity: string, timeoutMs: number, intervalMs = 10): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!isSameProcess(pid, identity)) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, Math.min(intervalMs, Math.max(1, deadline - Date.now()))));
+    intervalMs = Math.min(intervalMs * 2, 100);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Run intent and planned-stop markers (SPEC §4).
+ *
+ * The problem: a container restart sends the same SIGTERM as an operator's stop. Only the
+ * operator's `stop` writes a marker naming the host first, so a host that receives a signal can
+ * tell the two apart: marker naming itself = planned (intent becomes `stopped`), no marker =
+ * unplanned (intent stays `running`, so the daemon comes back after the restart).
+ */
+import { PLANNED_STOP_SCHEMA, plannedStop, type PlannedStop, type StopReason } from "../schema/planned-stop.ts";
+import { STATE_SCHEMA, state as stateSchema, type Intent, type State } from "../schema/state.ts";
+import { isSameProcess } from "./identity.ts";
+import type { DaemonFiles } from "./paths.ts";
+import { readJson, readJsonOrNull, removeQuietly, writeJsonAtomic } from "./store.ts";
+
+/** A marker older than this is stale: its stop command gave up long ago. */
+export const MARKER_MAX_AGE_MS = 60_000;
+
+export type MarkerWrite = { ok: true } | { ok: false; message: string };
+
+export function writePlannedStopMarker(files: DaemonFiles, target: { pid: number; identity: string }, reason: StopReason): MarkerWrite {
+  const marker: PlannedStop = {
+    schema: PLANNED_STOP_SCHEMA,
+    name: files.name,
+    pid: target.pid,
+    pidIdentity: target.identity,
+    stopperPid: process.pid,
+    reason,
+    at: new Date().toISOString(),
+  };
+  try {
+    writeJsonAtomic(files.marker, plannedStop, marker);
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, message: `cannot write planned-stop marker ${files.marker}: ${(e as Error).message}` };
+  }
+}
+
+/**
+ * If a fresh marker names this very process, deletes it and returns it: the signal we got is a
+ * planned stop. A marker for a dead pid or older than 60 s is removed and ignored. A fresh marker
+ * for another *live* process is left alone (it is meant for that host) but still ignored here.
+ */
+export function consumePlannedStopMarker(files: DaemonFiles, self: { pid: number; identity: string }, now = Date.now()): PlannedStop | null {
+  const r = readJson(files.marker, plannedStop);
+  if (r.kind === "absent" || r.kind === "denied") return null;
+  if (r.kind === "corrupt") {
+    removeQuietly(files.marker);
+    return null;
+  }
+  const m = r.value;
+  const age = now - Date.parse(m.at);
+  const fresh = Number.isFinite(age) && age >= -5_000 && age < MARKER_MAX_AGE_MS;
+  if (fresh && m.pid === self.pid && m.pidIdentity === self.identity) {
+    removeQuietly(files.marker);
+    return m;
+  }
+  if (!fresh || !isSameProcess(m.pid, m.pidIdentity)) removeQuietly(files.marker);
+  return null;
+}
+
+export function readState(files: DaemonFiles): State | null {
+  return readJsonOrNull(files.state, stateSchema);
+}
+
+export function emptyState(name: string): State {
+  return {
+    schema: STATE_SCHEMA,
+    name,
+    intent: "running",
+    lastState: null,
+    definition: null,
+    identity: null,
+    restarts: 0,
+    lastExit: null,
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+/** Read-modify-write of `S/NAME.state.json`. Throws on I/O errors. */
+export function updateState(files: DaemonFiles, patch: Partial<Omit<State, "schema" | "name">>, gid?: number): State {
+  const next: State = { ...(readState(files) ?? emptyState(files.name)), ...patch, updatedAt: new Date().toISOString() };
+  writeJsonAtomic(files.state, stateSchema, next, { durable: true, gid });
+  return next;
+}
+
+/** Sets the intent, reporting (not throwing) a failure to write it. */
+export function setIntent(files: DaemonFiles, intent: Intent, gid?: number): { ok: true } | { ok: false; message: string } {
+  try {
+    updateState(files, { intent }, gid);
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, message: `cannot record intent "${intent}" in ${files.state}: ${(e as Error).message}` };
+  }
+}

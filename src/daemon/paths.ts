@@ -1,0 +1,176 @@
+/**
+ * Where daemonctl keeps its files (SPEC §2), and the safety checks on those directories.
+ *
+ * R (runtime): sockets, metadata, locks, markers; ephemeral. S (state): run intent, definitions,
+ * logs; persistent.
+ */
+import { lstatSync, mkdirSync, chmodSync, chownSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { DAEMON_NAME_RE } from "../schema/common.ts";
+
+export interface Dirs {
+  runtimeDir: string;
+  stateDir: string;
+}
+
+export interface DirOverrides {
+  runtimeDir?: string | undefined;
+  stateDir?: string | undefined;
+  /** Directories named by the config file (after flags and environment, before defaults). */
+  configRuntimeDir?: string | undefined;
+  configStateDir?: string | undefined;
+}
+
+/** Linux `sun_path` is 108 bytes including the terminating NUL. */
+export const MAX_SOCKET_PATH = 107;
+
+export function uid(): number {
+  return process.getuid?.() ?? -1;
+}
+
+export function resolveRuntimeDir(o: DirOverrides, env = process.env): string {
+  if (o.runtimeDir) return o.runtimeDir;
+  if (env.DAEMONCTL_RUNTIME_DIR) return env.DAEMONCTL_RUNTIME_DIR;
+  if (o.configRuntimeDir) return o.configRuntimeDir;
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, "daemonctl");
+  if (uid() === 0) return "/run/daemonctl";
+  return join(env.TMPDIR || tmpdir() || "/tmp", `daemonctl-${uid()}`);
+}
+
+export function resolveStateDir(o: DirOverrides, env = process.env): string {
+  if (o.stateDir) return o.stateDir;
+  if (env.DAEMONCTL_STATE_DIR) return env.DAEMONCTL_STATE_DIR;
+  if (o.configStateDir) return o.configStateDir;
+  if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, "daemonctl");
+  if (env.HOME) return join(env.HOME, ".local", "state", "daemonctl");
+  if (uid() === 0) return "/var/lib/daemonctl";
+  return join(tmpdir(), `daemonctl-state-${uid()}`);
+}
+
+/** Absolute directories, so every process names the same socket the same way. */
+export function resolveDirs(o: DirOverrides): Dirs {
+  return { runtimeDir: resolve(resolveRuntimeDir(o)), stateDir: resolve(resolveStateDir(o)) };
+}
+
+export function isValidName(name: string): boolean {
+  return DAEMON_NAME_RE.test(name);
+}
+
+/** Every file of one daemon. */
+export interface DaemonFiles {
+  name: string;
+  socket: string;
+  metadata: string;
+  spawnLock: string;
+  bindLock: string;
+  marker: string;
+  state: string;
+  logDir: string;
+  log: string;
+}
+
+export function daemonFiles(dirs: Dirs, name: string): DaemonFiles {
+  const r = dirs.runtimeDir;
+  const logDir = join(dirs.stateDir, "logs");
+  return {
+    name,
+    socket: join(r, `${name}.sock`),
+    metadata: join(r, `${name}.json`),
+    spawnLock: join(r, `${name}.json.lock`),
+    bindLock: join(r, `${name}.json.bind`),
+    marker: join(r, `${name}.stop.json`),
+    state: join(dirs.stateDir, `${name}.state.json`),
+    logDir,
+    log: join(logDir, `${name}.log`),
+  };
+}
+
+export class DirError extends Error {
+  constructor(
+    readonly code: "symlink" | "not-directory" | "foreign-owner" | "world-writable" | "create-failed" | "socket-path-too-long",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A socket path that does not fit `sun_path`, as a clear error value. */
+export function socketPathProblem(socketPath: string): DirError | null {
+  const bytes = new TextEncoder().encode(socketPath).length;
+  if (bytes <= MAX_SOCKET_PATH) return null;
+  return new DirError(
+    "socket-path-too-long",
+    `socket path ${socketPath} is ${bytes} bytes, longer than the ${MAX_SOCKET_PATH}-byte limit for Unix sockets; ` +
+      `set DAEMONCTL_RUNTIME_DIR (or --runtime-dir) to a shorter directory`,
+  );
+}
+
+/**
+ * Why an existing directory must not be trusted, or null. Refused: a symlink (someone could point
+ * it anywhere), an owner other than us or root, or write access for others (anyone could plant
+ * a socket or a marker).
+ */
+export function dirProblem(dir: string, label: string): DirError | null {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch {
+    return null;
+  }
+  if (st.isSymbolicLink()) return new DirError("symlink", `${label} ${dir} is a symlink; refusing to use it (remove it or point ${envName(label)} elsewhere)`);
+  if (!st.isDirectory()) return new DirError("not-directory", `${label} ${dir} exists and is not a directory`);
+  const me = uid();
+  if (me >= 0 && st.uid !== me && st.uid !== 0) {
+    return new DirError("foreign-owner", `${label} ${dir} is owned by uid ${st.uid}, not by you (uid ${me}) or root; refusing to use it (set ${envName(label)})`);
+  }
+  if ((st.mode & 0o002) !== 0) {
+    return new DirError("world-writable", `${label} ${dir} is writable by others (mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}); refusing to use it (chmod o-w it, or set ${envName(label)})`);
+  }
+  return null;
+}
+
+function envName(label: string): string {
+  return label.startsWith("state") ? "DAEMONCTL_STATE_DIR" : "DAEMONCTL_RUNTIME_DIR";
+}
+
+export interface EnsureDirOptions {
+  /** Directory mode when daemonctl creates it; 0700 unless a group is configured. */
+  mode?: number;
+  /** Group (gid) to give a directory daemonctl creates, for `socketGroup`. */
+  gid?: number;
+}
+
+/** Creates `dir` (and parents) with `mode` if missing, then checks it is safe. Throws DirError. */
+export function ensureDir(dir: string, label: string, opts: EnsureDirOptions = {}): void {
+  const mode = opts.mode ?? 0o700;
+  const problem = dirProblem(dir, label);
+  if (problem) throw problem;
+  let created = false;
+  try {
+    lstatSync(dir);
+  } catch {
+    try {
+      mkdirSync(dir, { recursive: true, mode });
+      created = true;
+    } catch (e) {
+      throw new DirError("create-failed", `cannot create ${label} ${dir}: ${(e as Error).message}`);
+    }
+  }
+  if (created) {
+    // mkdir applies the umask; set the exact mode we promised.
+    try {
+      if (opts.gid !== undefined && opts.gid >= 0) chownSync(dir, -1, opts.gid);
+      chmodSync(dir, mode);
+    } catch {
+      // best effort: the checks below still refuse an unsafe result
+    }
+  }
+  const after = dirProblem(dir, label);
+  if (after) throw after;
+}
+
+export function ensureDirs(dirs: Dirs, opts: EnsureDirOptions = {}): void {
+  ensureDir(dirs.runtimeDir, "runtime directory", opts);
+  ensureDir(dirs.stateDir, "state directory", opts);
+}

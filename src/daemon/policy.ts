@@ -1,0 +1,52 @@
+/** Restart policy arithmetic (SPEC §5). Pure functions: unit-tested without processes. */
+
+export type RestartPolicy = "no" | "on-failure" | "always";
+
+export interface ExitOutcome {
+  code: number | null;
+  signal: string | null;
+}
+
+/** `on-failure` restarts on a non-zero exit or a death by signal; `always` on any exit. */
+export function shouldRestart(policy: RestartPolicy, exit: ExitOutcome): boolean {
+  if (policy === "always") return true;
+  if (policy === "no") return false;
+  return exit.signal !== null || (exit.code ?? 1) !== 0;
+}
+
+/** Exponential backoff: `initial`, doubling per consecutive failure, capped at `max`. */
+export function backoffDelay(consecutiveFailures: number, initial: number, max: number): number {
+  const n = Math.max(1, consecutiveFailures);
+  return Math.min(max, initial * 2 ** Math.min(n - 1, 30));
+}
+
+/** At most `burst` starts within a sliding `interval`; beyond that the daemon is `failed`. */
+export class StartLimiter {
+  private starts: number[] = [];
+
+  constructor(
+    private readonly burst: number,
+    private readonly interval: number,
+  ) {}
+
+  record(now: number): void {
+    this.starts.push(now);
+  }
+
+  /** Would one more start now exceed the limit? */
+  exhausted(now: number): boolean {
+    this.starts = this.starts.filter((t) => now - t < this.interval);
+    return this.starts.length >= this.burst;
+  }
+
+  reset(): void {
+    this.starts = [];
+  }
+}
+
+/** An exit as a shell would report it: the code, or 128+N for a death by signal N. */
+export function shellExitCode(exit: ExitOutcome, signalNumber: (name: string) => number): number {
+  if (exit.code !== null) return exit.code;
+  if (exit.signal) return 128 + signalNumber(exit.signal);
+  return 1;
+}

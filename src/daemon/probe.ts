@@ -1,0 +1,51 @@
+/**
+ * `probeOwner`: is a live daemonctl host serving this socket? (SPEC §3 step 1)
+ *
+ * A bare connect proves nothing: a frozen (SIGSTOPped) host still has its socket in listen(2)
+ * and the kernel completes the handshake for it. The owner is live only if it answers a valid
+ * status for this very socket, and the pid it reports is alive with the identity it reports.
+ */
+import { status as statusSchema, type Status } from "../schema/status.ts";
+import { isSameProcess } from "./identity.ts";
+import { requestOnce } from "./protocol.ts";
+
+export type OwnerProbe =
+  | { kind: "live"; status: Status }
+  | { kind: "none"; reason: "no-socket" | "refused" }
+  | { kind: "hung"; reason: string }
+  | { kind: "foreign"; reason: string }
+  | { kind: "denied"; reason: string };
+
+export const DEFAULT_PROBE_TIMEOUT_MS = 500;
+
+export async function probeOwner(socketPath: string, timeoutMs = DEFAULT_PROBE_TIMEOUT_MS): Promise<OwnerProbe> {
+  const r = await requestOnce(socketPath, "status", undefined, timeoutMs);
+  if (!("kind" in r)) {
+    switch (r.code) {
+      case "ENOENT":
+        return { kind: "none", reason: "no-socket" };
+      case "ECONNREFUSED":
+        return { kind: "none", reason: "refused" };
+      case "EACCES":
+        return { kind: "denied", reason: `cannot connect to ${socketPath}: permission denied` };
+      case "ETIMEDOUT":
+        return { kind: "hung", reason: `connect to ${socketPath} timed out after ${timeoutMs} ms` };
+      default:
+        return { kind: "foreign", reason: `cannot talk to ${socketPath}: ${r.message}` };
+    }
+  }
+  switch (r.kind) {
+    case "timeout":
+      return { kind: "hung", reason: `no status answer within ${timeoutMs} ms` };
+    case "closed":
+      return { kind: "foreign", reason: "the listener closed the connection without answering" };
+    case "error":
+      return { kind: "foreign", reason: `the listener answered an error: ${r.code}: ${r.message}` };
+  }
+  const parsed = statusSchema.safeParse(r.result);
+  if (!parsed.success) return { kind: "foreign", reason: "the listener's status does not match daemonctl/status@1" };
+  const s = parsed.data;
+  if (s.socketPath !== socketPath) return { kind: "foreign", reason: `the listener says it serves ${s.socketPath}` };
+  if (!isSameProcess(s.pid, s.pidIdentity)) return { kind: "foreign", reason: `the listener's pid ${s.pid} is not alive with the identity it reports` };
+  return { kind: "live", status: s };
+}

@@ -1,0 +1,115 @@
+/**
+ * Control protocol client (SPEC §8): newline-delimited JSON requests over the daemon's socket.
+ *
+ * Kept free of heavy imports: `status --json` runs through here on every health check.
+ */
+import { connectUnix, type ConnectError, type UnixConnection } from "../platform/unix-client.ts";
+import { PROTOCOL_VERSION, eventMessage, response, type Method } from "../schema/protocol.ts";
+import type { DaemonEvent } from "../schema/event.ts";
+import { LineSplitter } from "./lines.ts";
+
+export type RequestOutcome =
+  | { kind: "ok"; result: unknown }
+  | { kind: "error"; code: string; message: string }
+  | { kind: "timeout" }
+  | { kind: "closed" };
+
+interface Pending {
+  resolve(o: RequestOutcome): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class ControlClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly splitter = new LineSplitter();
+  private closed = false;
+  /** Called for every event pushed on an `events` subscription. */
+  onEvent: ((event: DaemonEvent) => void) | null = null;
+  onClose: (() => void) | null = null;
+
+  private constructor(private readonly conn: UnixConnection) {
+    conn.onData = (chunk) => this.receive(chunk);
+    conn.onClose = () => this.handleClose();
+  }
+
+  static async open(socketPath: string, timeoutMs: number): Promise<ControlClient | ConnectError> {
+    const conn = await connectUnix(socketPath, timeoutMs);
+    return "code" in conn ? conn : new ControlClient(conn);
+  }
+
+  request(method: Method, params: Record<string, unknown> | undefined, timeoutMs: number): Promise<RequestOutcome> {
+    if (this.closed) return Promise.resolve({ kind: "closed" });
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({ kind: "timeout" });
+      }, timeoutMs);
+      this.pending.set(id, { resolve, timer });
+      const req = params === undefined ? { id, method, protocol: PROTOCOL_VERSION } : { id, method, params, protocol: PROTOCOL_VERSION };
+      this.conn.write(`${JSON.stringify(req)}\n`);
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.conn.close();
+    this.handleClose();
+  }
+
+  private receive(chunk: Uint8Array): void {
+    for (const line of this.splitter.push(chunk)) this.handleLine(line);
+    if (this.splitter.overflowed) this.close();
+  }
+
+  private handleLine(line: string): void {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (raw && typeof raw === "object" && "event" in raw) {
+      const ev = eventMessage.safeParse(raw);
+      if (ev.success) this.onEvent?.(ev.data.event);
+      return;
+    }
+    const res = response.safeParse(raw);
+    if (!res.success || typeof res.data.id !== "number") return;
+    const p = this.pending.get(res.data.id);
+    if (!p) return;
+    this.pending.delete(res.data.id);
+    clearTimeout(p.timer);
+    p.resolve(res.data.ok ? { kind: "ok", result: res.data.result } : { kind: "error", ...res.data.error });
+  }
+
+  private handleClose(): void {
+    if (this.closed && this.pending.size === 0) return;
+    this.closed = true;
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.resolve({ kind: "closed" });
+    }
+    this.pending.clear();
+    this.onClose?.();
+    this.onClose = null;
+  }
+}
+
+/** One request on a fresh connection. */
+export async function requestOnce(
+  socketPath: string,
+  method: Method,
+  params: Record<string, unknown> | undefined,
+  timeoutMs: number,
+): Promise<RequestOutcome | ConnectError> {
+  const started = Date.now();
+  const client = await ControlClient.open(socketPath, timeoutMs);
+  if (!(client instanceof ControlClient)) return client;
+  try {
+    return await client.request(method, params, Math.max(1, timeoutMs - (Date.now() - started)));
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Reconcile (SPEC §4): bring back every daemon whose intent is `running` and that is not live;
+ * leave `stopped` ones down; do not crash-loop one that last `failed`.
+ */
+import type { ReconcileLine } from "../schema/reconcile.ts";
+import type { State } from "../schema/state.ts";
+import { definitionIdentity } from "./freshness.ts";
+import type { Logger, Sharing } from "./host.ts";
+import { readState } from "./intent.ts";
+import { knownDaemons } from "./known.ts";
+import { daemonFiles, type Dirs } from "./paths.ts";
+import { probeOwner } from "./probe.ts";
+import { startDaemon } from "./spawner.ts";
+
+export function priorOf(st: State | null): string {
+  return st ? `${st.intent}/${st.lastState ?? "none"}` : "none";
+}
+
+export interface ReconcileOptions {
+  dirs: Dirs;
+  sharing: Sharing;
+  probeTimeoutMs: number;
+  waitMs: number;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+}
+
+export async function reconcileAll(o: ReconcileOptions): Promise<ReconcileLine[]> {
+  const names = knownDaemons(o.dirs);
+  return Promise.all(names.map((name) => reconcileOne(name, o)));
+}
+
+async function reconcileOne(name: string, o: ReconcileOptions): Promise<ReconcileLine> {
+  const files = daemonFiles(o.dirs, name);
+  const st = readState(files);
+  const prior = priorOf(st);
+  const probe = await probeOwner(files.socket, o.probeTimeoutMs);
+  if (probe.kind === "live" && probe.status.state !== "stopped" && probe.status.state !== "failed") return { name, prior, action: "already-running" };
+  if (!st || st.intent === "stopped") return { name, prior, action: "left-down" };
+  if (st.lastState === "failed") return { name, prior, action: "skipped-failed" };
+  if (!st.definition) return { name, prior, action: "start-failed", error: `no stored definition in ${files.state}` };
+  const outcome = await startDaemon({
+    resolved: { name, definition: st.definition, identity: definitionIdentity(st.definition), source: "state" },
+    dirs: o.dirs,
+    sharing: o.sharing,
+    probeTimeoutMs: o.probeTimeoutMs,
+    waitMs: o.waitMs,
+    env: o.env,
+    log: o.log,
+  });
+  if (outcome.kind === "failed") return { name, prior, action: "start-failed", error: outcome.message };
+  return { name, prior, action: outcome.kind === "already-running" ? "already-running" : "started" };
+}

@@ -1,0 +1,243 @@
+/**
+ * The client spawner behind `start` (SPEC §5–§6): start a daemon exactly once, however many
+ * callers race.
+ *
+ * Under the spawn lock `R/NAME.json.lock`: probe the owner (verified status), decide, launch a
+ * detached host if needed, and wait for readiness before releasing the lock, so racing callers
+ * find the daemon running rather than launching their own. The host's bind guard is the second
+ * line of defence for starts that bypass this lock (`--foreground`).
+ */
+import { openSync, closeSync, readFileSync, mkdirSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { selfCommand } from "../platform/runtime.ts";
+import { spawnManaged } from "../platform/spawn.ts";
+import { HOST_SPEC_ENV, hostSpec, type HostSpec } from "../schema/host-spec.ts";
+import { metadata as metadataSchema } from "../schema/metadata.ts";
+import { status as statusSchema, type Status } from "../schema/status.ts";
+import type { DaemonEvent } from "../schema/event.ts";
+import { reconcileMetadataFromStatus } from "./bind-guard.ts";
+import type { ResolvedDefinition } from "./definition-source.ts";
+import type { Logger, Sharing } from "./host.ts";
+import { acquireLock } from "./lock.ts";
+import { daemonFiles, ensureDirs, type DaemonFiles, type Dirs } from "./paths.ts";
+import { probeOwner } from "./probe.ts";
+import { ControlClient, requestOnce } from "./protocol.ts";
+import { readJson } from "./store.ts";
+
+export type StartOutcome =
+  | { kind: "started" | "already-running" | "replaced"; status: Status }
+  | { kind: "launched"; hostPid: number | null }
+  | { kind: "failed"; message: string; status: Status | null; logTail: string[] };
+
+export interface StartOptions {
+  resolved: ResolvedDefinition;
+  dirs: Dirs;
+  sharing: Sharing;
+  probeTimeoutMs: number;
+  /** How long to wait for readiness; null = `--no-wait`. */
+  waitMs: number | null;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+}
+
+/** Extra time for a host to start and bind, on top of the child's own readiness timeout. */
+const HOST_STARTUP_MARGIN_MS = 2_000;
+
+/**
+ * The readiness wait: never shorter than the host's own readiness timeout (plus start-up), so
+ * the client does not give up on a daemon the host is still patiently waiting for.
+ */
+export function effectiveWaitMs(waitMs: number, readyTimeoutMs: number): number {
+  return Math.max(waitMs, readyTimeoutMs + HOST_STARTUP_MARGIN_MS);
+}
+
+export async function startDaemon(o: StartOptions): Promise<StartOutcome> {
+  const { name, definition } = o.resolved;
+  const files = daemonFiles(o.dirs, name);
+  ensureDirs(o.dirs, { mode: o.sharing.dirMode, gid: o.sharing.gid });
+  const waitMs = o.waitMs === null ? 0 : effectiveWaitMs(o.waitMs, definition.readyTimeout);
+  // A racing caller may hold the lock while it replaces a stale daemon (up to its stopTimeout)
+  // and then waits for readiness: our own patience must cover both.
+  const lockTimeout = waitMs + definition.stopTimeout + definition.readyTimeout + 10_000;
+  const lock = await acquireLock(files.spawnLock, lockTimeout, { mode: o.sharing.fileMode, gid: o.sharing.gid });
+  if (!lock) return failed(files, `another \`daemonctl start ${name}\` held ${files.spawnLock} for over ${lockTimeout} ms`, null);
+  try {
+    return await startLocked(o, files, waitMs);
+  } finally {
+    lock.release();
+  }
+}
+
+async function startLocked(o: StartOptions, files: DaemonFiles, waitMs: number): Promise<StartOutcome> {
+  const { resolved } = o;
+  const probe = await probeOwner(files.socket, o.probeTimeoutMs);
+  if (probe.kind === "denied") return failed(files, probe.reason, null);
+  let replacing = false;
+  if (probe.kind === "live") {
+    const s = probe.status;
+    if (s.identity === resolved.identity) {
+      reconcileMetadataFromStatus(files, s);
+      if (s.state === "running" && s.ready) return { kind: "already-running", status: s };
+      if (s.state !== "starting") {
+        // Stopped inside a supervisor, failed, or waiting in backoff: ask the owner to start it.
+        const r = await requestOnce(files.socket, "start", {}, o.probeTimeoutMs * 4);
+        if ("kind" in r && r.kind === "error") return failed(files, `${resolved.name}: ${r.message}`, s);
+      }
+      if (o.waitMs === null) return { kind: "launched", hostPid: s.pid };
+      return waitForReady(o, files, waitMs, null, "already-running");
+    }
+    // Another definition. A supervisor swaps it in place; a standalone host says "stale" and is
+    // replaced by the host we launch (its bind guard stops the old one first).
+    const r = await requestOnce(files.socket, "start", { definition: resolved.definition, identity: resolved.identity }, o.probeTimeoutMs * 4);
+    if ("kind" in r && r.kind === "ok") {
+      if (o.waitMs === null) return { kind: "launched", hostPid: s.pid };
+      return waitForReady(o, files, waitMs, null, "replaced");
+    }
+    replacing = true;
+  }
+  const host = launchHost(o, files);
+  if (o.waitMs === null) return { kind: "launched", hostPid: host.pid ?? null };
+  return waitForReady(o, files, waitMs, host, replacing ? "replaced" : "started");
+}
+
+/** Starts `daemonctl __host NAME` detached, with the spec in its environment. */
+function launchHost(o: StartOptions, files: DaemonFiles): ChildProcess {
+  const spec: HostSpec = hostSpec.parse({
+    schema: "daemonctl/host-spec@1",
+    name: o.resolved.name,
+    definition: o.resolved.definition,
+    identity: o.resolved.identity,
+    runtimeDir: o.dirs.runtimeDir,
+    stateDir: o.dirs.stateDir,
+    probeTimeoutMs: o.probeTimeoutMs,
+    socketMode: o.sharing.socketMode,
+    gid: o.sharing.gid ?? null,
+  });
+  mkdirSync(files.logDir, { recursive: true, mode: o.sharing.dirMode & 0o777 });
+  // The host's own stdio goes to the daemon log: a host that dies before it can log leaves its
+  // last words where `daemonctl logs` and this command's failure report will find them.
+  const logFd = openSync(files.log, "a", o.sharing.fileMode);
+  const [cmd, ...args] = selfCommand();
+  try {
+    const child = spawnManaged(cmd!, [...args, "__host", o.resolved.name], {
+      detached: true,
+      stdio: ["ignore", logFd, logFd],
+      env: { ...o.env, [HOST_SPEC_ENV]: JSON.stringify(spec) },
+    });
+    child.unref();
+    child.on("error", () => {});
+    return child;
+  } finally {
+    closeSync(logFd);
+  }
+}
+
+/**
+ * Waits until a host answers for our definition, metadata names it, and its child is ready.
+ * Fails early when our host dies, or the child exits before it is ready. An exit preceded by a
+ * `stop` event for the same pid was asked for (a replace or restart) and does not count.
+ */
+async function waitForReady(
+  o: StartOptions,
+  files: DaemonFiles,
+  waitMs: number,
+  host: ChildProcess | null,
+  success: "started" | "already-running" | "replaced",
+): Promise<StartOutcome> {
+  const deadline = Date.now() + waitMs;
+  let hostExit: number | null = null;
+  host?.once("exit", (code, signal) => (hostExit = code ?? (signal ? 128 : 1)));
+  let last: Status | null = null;
+  let client: ControlClient | null = null;
+  let wake: (() => void) | null = null;
+  let crashed: DaemonEvent | null = null;
+  const stopping = new Set<number>();
+  const onEvent = (e: DaemonEvent) => {
+    if (e.type === "stop" && e.pid !== null) stopping.add(e.pid);
+    else if (e.type === "backoff" || e.type === "failed" || (e.type === "exit" && !(e.pid !== null && stopping.has(e.pid)))) crashed ??= e;
+    wake?.();
+  };
+  try {
+    while (Date.now() < deadline) {
+      if (!client) {
+        const c = await ControlClient.open(files.socket, Math.min(o.probeTimeoutMs, Math.max(1, deadline - Date.now())));
+        if (!(c instanceof ControlClient)) {
+          if (hostExit !== null) return failed(files, `the host for ${o.resolved.name} exited with code ${hostExit} before it was ready`, last);
+          await sleep(5);
+          continue;
+        }
+        client = c;
+        crashed = null;
+        client.onEvent = onEvent;
+        client.onClose = () => {
+          client = null;
+          wake?.();
+        };
+        await client.request("events", undefined, o.probeTimeoutMs);
+      }
+      const r = await client.request("status", undefined, o.probeTimeoutMs);
+      const parsed = r.kind === "ok" ? statusSchema.safeParse(r.result) : null;
+      if (parsed?.success) {
+        const s = parsed.data;
+        last = s;
+        if (s.identity !== o.resolved.identity) {
+          // The old owner still answers while our host replaces it: look again shortly.
+          if (!host || hostExit !== null) return failed(files, `${o.resolved.name} is now running another definition (a concurrent start replaced it)`, s);
+          client.close();
+          client = null;
+          await sleep(20);
+          continue;
+        }
+        if (s.ready && s.state === "running" && metadataNames(files, s)) return { kind: success, status: s };
+        if (crashed || s.state === "backoff" || s.state === "failed" || (s.state === "stopped" && s.intent === "running")) {
+          return failed(files, describeEnd(o.resolved.name, s), s);
+        }
+      }
+      await sleepOrWake(100, (w) => (wake = w));
+    }
+    return failed(files, `${o.resolved.name} was not ready within ${waitMs} ms (ready: ${o.resolved.definition.ready})`, last);
+  } finally {
+    (client as ControlClient | null)?.close();
+  }
+}
+
+function metadataNames(files: DaemonFiles, s: Status): boolean {
+  const m = readJson(files.metadata, metadataSchema);
+  return m.kind === "ok" && m.value.pid === s.pid && m.value.pidIdentity === s.pidIdentity && m.value.socketPath === s.socketPath;
+}
+
+function describeEnd(name: string, s: Status): string {
+  const e = s.child?.lastExit;
+  const how = e ? (e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`) : "ended";
+  return `${name} ${how} before it was ready (state ${s.state})`;
+}
+
+function failed(files: DaemonFiles, message: string, status: Status | null): StartOutcome {
+  return { kind: "failed", message, status, logTail: tailLines(files.log, 20) };
+}
+
+/** The last `n` lines of a file (the daemon log), for failure reports. */
+export function tailLines(path: string, n: number): string[] {
+  try {
+    const text = readFileSync(path, "utf8");
+    const lines = text.split("\n");
+    if (lines[lines.length - 1] === "") lines.pop();
+    return lines.slice(-n);
+  } catch {
+    return [];
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function sleepOrWake(ms: number, setWake: (w: (() => void) | null) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      setWake(null);
+      resolve();
+    }
+    setWake(done);
+  });
+}

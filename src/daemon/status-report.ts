@@ -1,0 +1,83 @@
+/**
+ * Verified status of a daemon as seen from outside (SPEC §6).
+ *
+ * A live host answers for itself (after probe.ts verified it). Otherwise the answer is derived
+ * from the state file, and never includes a pid: a pid we cannot verify is not reported.
+ * This module sits on the `status --json` start-up path: keep its imports lean.
+ */
+import { existsSync } from "node:fs";
+import { state as stateSchema } from "../schema/state.ts";
+import { STATUS_SCHEMA, type DaemonState, type Status } from "../schema/status.ts";
+import { daemonFiles, type Dirs } from "./paths.ts";
+import { probeOwner, type OwnerProbe } from "./probe.ts";
+import { readJson } from "./store.ts";
+
+export function blankStatus(name: string): Status {
+  return {
+    schema: STATUS_SCHEMA,
+    name,
+    state: "stopped",
+    ready: null,
+    intent: null,
+    pid: null,
+    pidIdentity: null,
+    socketPath: null,
+    startedAt: null,
+    uptimeMs: null,
+    identity: null,
+    fresh: null,
+    child: null,
+    logPath: null,
+    version: null,
+    protocolVersion: null,
+    error: null,
+  };
+}
+
+export async function collectStatus(name: string, dirs: Dirs, probeTimeoutMs: number): Promise<Status> {
+  const files = daemonFiles(dirs, name);
+  const probe = await probeOwner(files.socket, probeTimeoutMs);
+  if (probe.kind === "live") return probe.status;
+  return statusWithoutHost(name, dirs, probe);
+}
+
+/** The status when no verified host answers: hung, unknown, or derived from the state file. */
+export function statusWithoutHost(name: string, dirs: Dirs, probe: Exclude<OwnerProbe, { kind: "live" }>): Status {
+  const files = daemonFiles(dirs, name);
+  const s = blankStatus(name);
+  const st = readJson(files.state, stateSchema);
+  if (st.kind === "ok") {
+    const v = st.value;
+    s.intent = v.intent;
+    s.identity = v.identity;
+    s.child = { pid: null, startedAt: null, restarts: v.restarts, lastExit: v.lastExit };
+    s.logPath = existsSync(files.log) ? files.log : null;
+  }
+  if (probe.kind === "hung") {
+    s.state = "hung";
+    s.socketPath = files.socket;
+    s.error = { code: "hung", message: `the host owning ${files.socket} does not answer: ${probe.reason}` };
+    return s;
+  }
+  if (probe.kind === "denied" || st.kind === "denied") {
+    s.state = "unknown";
+    s.error = { code: "permission-denied", message: probe.kind === "denied" ? probe.reason : (st as { message: string }).message };
+    return s;
+  }
+  if (probe.kind === "foreign") {
+    s.state = "unknown";
+    s.socketPath = files.socket;
+    s.error = { code: "foreign-listener", message: probe.reason };
+    return s;
+  }
+  s.state = st.kind === "ok" ? stateFromRecord(st.value.intent, st.value.lastState, st.value.lastExit) : "stopped";
+  if (s.state === "dead") s.error = { code: "host-gone", message: `intent is running but no host serves ${files.socket}; \`daemonctl start ${name}\` or \`daemonctl reconcile\` brings it back` };
+  return s;
+}
+
+function stateFromRecord(intent: string, lastState: string | null, lastExit: { code: number | null; signal: string | null } | null): DaemonState {
+  if (intent === "stopped") return "stopped";
+  if (lastState === "failed") return "failed";
+  if (lastState === "exited") return lastExit && lastExit.code === 0 && lastExit.signal === null ? "stopped" : "failed";
+  return "dead";
+}

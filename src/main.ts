@@ -1,0 +1,47 @@
+#!/usr/bin/env bun
+/**
+ * daemonctl entry point. Deliberately tiny: it picks the command and imports only that.
+ *
+ * - `status` (without --help) takes a fast path with no citty or consola: health checks run it
+ *   every few seconds and its start-up time is its cost.
+ * - `__host` is the detached daemon host that `start` launches.
+ * - everything else goes through cli.ts.
+ */
+
+// Deno as PID 1 segfaults on an unhandled TERM/INT/HUP (PLATFORM.md): no-op handlers first,
+// before any import can take time. The real handlers replace them later.
+if ("Deno" in globalThis && process.pid === 1) {
+  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, () => {});
+}
+
+const argv = process.argv.slice(2);
+
+function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
+
+async function main(): Promise<number> {
+  const command = argv[0];
+  if (command === "__host") return (await import("./commands/internal-host.ts")).hostMain(argv.slice(1));
+  if (command === "status" && !wantsHelp(argv)) return (await import("./commands/status.ts")).default.run(argv.slice(1));
+  return (await import("./cli.ts")).runCli(argv);
+}
+
+main().then(
+  (code) => exit(code),
+  async (e: unknown) => {
+    const { CliError } = await import("./errors.ts");
+    const err = e as Error;
+    const code = e instanceof CliError ? e.exitCode : 1;
+    if (argv.includes("--json")) process.stdout.write(`${JSON.stringify({ error: { code: code === 2 ? "usage" : "error", message: err.message } })}\n`);
+    process.stderr.write(`daemonctl: ${e instanceof CliError ? err.message : (err.stack ?? String(e))}\n`);
+    exit(code);
+  },
+);
+
+/** Exits once stdout has drained, so piped `--json` output is never cut short. */
+function exit(code: number): void {
+  if (process.stdout.writableLength > 0) process.stdout.once("drain", () => process.exit(code));
+  else process.exit(code);
+}

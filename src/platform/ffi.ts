@@ -1,0 +1,124 @@
+/**
+ * The few libc calls node: APIs do not offer: flock, prctl, waitpid, signal.
+ *
+ * Loaded lazily on first use: `bun:ffi` in Bun (imported through a variable so Deno's checker
+ * never resolves it), `Deno.dlopen` in Deno. All calls are synchronous and cheap.
+ */
+import { deno } from "./runtime.ts";
+
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+export const PR_SET_CHILD_SUBREAPER = 36;
+export const WNOHANG = 1;
+const SIG_IGN = 1;
+
+interface Libc {
+  flock(fd: number, op: number): number;
+  prctl(option: number, arg: number): number;
+  /** Returns [pid or -1 or 0, raw status]. */
+  waitpid(pid: number, options: number): [number, number];
+  ignoreSignal(signo: number): void;
+}
+
+const LIBC_CANDIDATES = [
+  "libc.so.6",
+  "libc.musl-x86_64.so.1",
+  "libc.musl-aarch64.so.1",
+  "libc.so",
+  "/usr/lib/libSystem.B.dylib",
+];
+
+let libc: Libc | null | undefined;
+
+/** The libc bindings, or null (with the reason in `libcError`) where FFI is unavailable. */
+export async function loadLibc(): Promise<Libc | null> {
+  if (libc !== undefined) return libc;
+  try {
+    libc = deno ? openDeno() : await openBun();
+  } catch (e) {
+    libcError = (e as Error).message;
+    libc = null;
+  }
+  return libc;
+}
+export let libcError = "";
+
+/** Synchronous access once `loadLibc()` has resolved. */
+export function libcSync(): Libc | null {
+  return libc ?? null;
+}
+
+function firstOpenable<T>(open: (path: string) => T): T {
+  let last: unknown;
+  for (const path of LIBC_CANDIDATES) {
+    try {
+      return open(path);
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw new Error(`cannot load libc for FFI: ${(last as Error)?.message ?? "no candidate"}`);
+}
+
+async function openBun(): Promise<Libc> {
+  const specifier = "bun:ffi";
+  const ffi = (await import(specifier)) as {
+    dlopen(path: string, defs: Record<string, { args: string[]; returns: string }>): {
+      symbols: Record<string, (...args: unknown[]) => number>;
+    };
+    ptr(view: ArrayBufferView): number;
+  };
+  const lib = firstOpenable((path) =>
+    ffi.dlopen(path, {
+      flock: { args: ["i32", "i32"], returns: "i32" },
+      prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
+      waitpid: { args: ["i32", "ptr", "i32"], returns: "i32" },
+      signal: { args: ["i32", "u64"], returns: "u64" },
+    }),
+  );
+  const status = new Int32Array(1);
+  const statusPtr = ffi.ptr(status);
+  const s = lib.symbols;
+  return {
+    flock: (fd, op) => s.flock!(fd, op),
+    prctl: (option, arg) => s.prctl!(option, arg, 0, 0, 0),
+    waitpid: (pid, options) => {
+      status[0] = 0;
+      const r = s.waitpid!(pid, statusPtr, options);
+      return [r, status[0]!];
+    },
+    ignoreSignal: (signo) => void s.signal!(signo, SIG_IGN),
+  };
+}
+
+function openDeno(): Libc {
+  const lib = firstOpenable((path) =>
+    deno!.dlopen(path, {
+      flock: { parameters: ["i32", "i32"], result: "i32" },
+      prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+      waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+      signal: { parameters: ["i32", "u64"], result: "u64" },
+    }),
+  );
+  const status = new Int32Array(1);
+  const s = lib.symbols;
+  return {
+    flock: (fd, op) => s.flock!(fd, op),
+    prctl: (option, arg) => s.prctl!(option, BigInt(arg), 0n, 0n, 0n),
+    waitpid: (pid, options) => {
+      status[0] = 0;
+      const r = s.waitpid!(pid, new Uint8Array(status.buffer), options);
+      return [r, status[0]!];
+    },
+    ignoreSignal: (signo) => void s.signal!(signo, BigInt(SIG_IGN)),
+  };
+}
+
+/** Decodes a raw wait status into an exit code or a signal number. */
+export function decodeWaitStatus(raw: number): { code: number | null; signal: number | null } {
+  const sig = raw & 0x7f;
+  if (sig === 0) return { code: (raw >> 8) & 0xff, signal: null };
+  if (sig !== 0x7f) return { code: null, signal: sig };
+  return { code: null, signal: null };
+}

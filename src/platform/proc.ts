@@ -1,0 +1,157 @@
+/**
+ * Facts about processes, read from `/proc` on Linux (`ps` elsewhere).
+ *
+ * `kill(pid, 0)` is not a liveness test: it succeeds on zombies and on whatever process reused
+ * the pid. The start time in `/proc/PID/stat` plus the boot id identify one process for good.
+ */
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+
+export interface ProcStat {
+  pid: number;
+  /** One-letter state: R, S, D, Z (zombie), T (stopped), X (dead)… */
+  state: string;
+  ppid: number;
+  pgrp: number;
+  session: number;
+  /** Start time since boot in clock ticks (Linux) or a start timestamp string elsewhere. */
+  startTime: string;
+}
+
+const isLinux = process.platform === "linux";
+let cachedBootId: string | undefined;
+
+/** The kernel's per-boot random id, so identities from before a reboot never match. */
+export function bootId(): string {
+  if (cachedBootId === undefined) {
+    try {
+      cachedBootId = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    } catch {
+      cachedBootId = isLinux ? "noboot" : darwinBootTime();
+    }
+  }
+  return cachedBootId;
+}
+
+/** Parses one `/proc/PID/stat` line. The comm field may itself contain spaces and parentheses. */
+export function parseProcStat(pid: number, line: string): ProcStat | null {
+  const close = line.lastIndexOf(")");
+  if (close < 0) return null;
+  const fields = line.slice(close + 2).split(" ");
+  // fields[0] is field 3 (state); starttime is field 22, i.e. fields[19].
+  const state = fields[0];
+  const startTime = fields[19];
+  if (!state || !startTime) return null;
+  return { pid, state, ppid: Number(fields[1]), pgrp: Number(fields[2]), session: Number(fields[3]), startTime };
+}
+
+/** The stat of a process, or null if there is none (or we may not see it). */
+export function readProcStat(pid: number): ProcStat | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  if (!isLinux) return psStat(pid);
+  try {
+    return parseProcStat(pid, readFileSync(`/proc/${pid}/stat`, "latin1"));
+  } catch {
+    return null;
+  }
+}
+
+/** Every pid visible in /proc (Linux only; empty elsewhere). */
+export function listPids(): number[] {
+  if (!isLinux) return [];
+  const out: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    const c = entry.charCodeAt(0);
+    if (c >= 48 && c <= 57) out.push(Number(entry));
+  }
+  return out;
+}
+
+/**
+ * Direct children of this process, cheaply, from `/proc/self/task/TID/children` (children are
+ * listed per thread; orphans reparented to a subreaper land on one of its threads). Returns null
+ * where the kernel lacks CONFIG_PROC_CHILDREN, so callers can fall back to a full scan.
+ */
+export function listOwnChildren(): number[] | null {
+  if (!isLinux) return null;
+  try {
+    const out: number[] = [];
+    for (const tid of readdirSync("/proc/self/task")) {
+      const text = readFileSync(`/proc/self/task/${tid}/children`, "latin1");
+      for (const p of text.split(" ")) if (p) out.push(Number(p));
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+function psStat(pid: number): ProcStat | null {
+  try {
+    const out = execFileSync("ps", ["-o", "stat=,ppid=,pgid=,lstart=", "-p", String(pid)], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    const m = /^(\S+)\s+(\d+)\s+(\d+)\s+(.+)$/.exec(out);
+    if (!m) return null;
+    return { pid, state: m[1]!.charAt(0), ppid: Number(m[2]), pgrp: Number(m[3]), session: 0, startTime: m[4]!.trim() };
+  } catch {
+    return null;
+  }
+}
+
+function darwinBootTime(): string {
+  try {
+    return execFileSync("sysctl", ["-n", "kern.boottime"], { encoding: "utf8" }).trim();
+  } catch {
+    return "noboot";
+  }
+}
+
+/** The initial environment of a process (`/proc/PID/environ`), or null if unreadable. */
+export function readEnviron(pid: number): string[] | null {
+  if (!isLinux) return null;
+  try {
+    return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").filter(Boolean);
+  } catch {
+    return null;
+  }
+}
+
+/** Socket inodes of listening Unix sockets bound at `path`, from /proc/net/unix. */
+export function unixListenerInodes(path: string): Set<number> {
+  const out = new Set<number>();
+  if (!isLinux) return out;
+  let text: string;
+  try {
+    text = readFileSync("/proc/net/unix", "latin1");
+  } catch {
+    return out;
+  }
+  // Num RefCount Protocol Flags Type St Inode Path — flag 0x10000 is __SO_ACCEPTCON (listening).
+  for (const line of text.split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 8 && f.slice(7).join(" ") === path && (parseInt(f[3]!, 16) & 0x10000) !== 0) out.add(Number(f[6]));
+  }
+  return out;
+}
+
+/** Does `pid` hold an open file descriptor for one of these socket inodes? */
+export function holdsSocketInode(pid: number, inodes: Set<number>): boolean {
+  if (!isLinux || inodes.size === 0) return false;
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m && inodes.has(Number(m[1]))) return true;
+    } catch {
+      // fd closed meanwhile
+    }
+  }
+  return false;
+}

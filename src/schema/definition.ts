@@ -1,0 +1,141 @@
+/**
+ * A daemon definition (SPEC §5): what to run and how to keep it running.
+ *
+ * `definitionInput` is what people write (config file, CLI flags); `Definition` is the parsed,
+ * defaulted form that hosts run, stores persist and freshness hashes.
+ */
+import * as z from "zod/mini";
+import { byteSize, daemonName, duration, parseDuration, signalName } from "./common.ts";
+
+export const RESTART_POLICIES = ["no", "on-failure", "always"] as const;
+export const ON_EXIT = ["ignore", "shutdown"] as const;
+
+/** Why a readiness string is malformed, or null when it is valid. */
+export function readinessProblem(spec: string): string | null {
+  if (spec === "none") return null;
+  const colon = spec.indexOf(":");
+  const kind = colon < 0 ? spec : spec.slice(0, colon);
+  const rest = colon < 0 ? "" : spec.slice(colon + 1);
+  switch (kind) {
+    case "tcp": {
+      const m = /^(.*):(\d{1,5})$/.exec(rest);
+      return m && m[1] && Number(m[2]) > 0 && Number(m[2]) < 65536 ? null : "tcp:HOST:PORT (for example tcp:127.0.0.1:8000)";
+    }
+    case "unix":
+      return rest ? null : "unix:PATH";
+    case "log":
+      try {
+        if (!rest) return "log:REGEX";
+        new RegExp(rest);
+        return null;
+      } catch (e) {
+        return `log:REGEX with a valid regular expression (${(e as Error).message})`;
+      }
+    case "exec":
+      return rest.trim() ? null : "exec:COMMAND";
+    case "delay":
+      return parseDuration(rest) !== null ? null : "delay:DURATION (for example delay:2s)";
+    default:
+      return "one of none, tcp:HOST:PORT, unix:PATH, log:REGEX, exec:COMMAND, delay:DURATION";
+  }
+}
+
+export const readinessSpec = z.string().check(
+  z.superRefine((value, ctx) => {
+    const problem = readinessProblem(value);
+    if (problem) ctx.issues.push({ code: "custom", message: `expected ${problem}`, input: value });
+  }),
+);
+
+const userOrGroup = z.union([z.string().check(z.minLength(1)), z.int().check(z.minimum(0))]);
+
+export const definitionInput = z.strictObject({
+  command: z.array(z.string()).check(z.minLength(1, "a non-empty argv array, for example [\"python3\", \"-m\", \"http.server\"]")),
+  cwd: z.optional(z.string()),
+  env: z.optional(z.record(z.string(), z.string())),
+  watch: z.optional(z.array(z.string())),
+  ready: z.optional(readinessSpec),
+  readyTimeout: z.optional(duration),
+  restart: z.optional(z.enum(RESTART_POLICIES)),
+  backoff: z.optional(
+    z.strictObject({ initial: z.optional(duration), max: z.optional(duration), resetAfter: z.optional(duration) }),
+  ),
+  startLimit: z.optional(
+    z.strictObject({ burst: z.optional(z.int().check(z.minimum(1))), interval: z.optional(duration) }),
+  ),
+  onExit: z.optional(z.enum(ON_EXIT)),
+  notify: z.optional(z.array(z.string()).check(z.minLength(1))),
+  stopSignal: z.optional(signalName),
+  stopTimeout: z.optional(duration),
+  dependsOn: z.optional(z.array(daemonName)),
+  autostart: z.optional(z.boolean()),
+  user: z.optional(userOrGroup),
+  group: z.optional(userOrGroup),
+  log: z.optional(z.strictObject({ maxSize: z.optional(byteSize), maxFiles: z.optional(z.int().check(z.minimum(1))) })),
+});
+export type DefinitionInput = z.input<typeof definitionInput>;
+
+/** The fully defaulted definition: every field present, durations in milliseconds. */
+export const definition = z.object({
+  command: z.array(z.string()).check(z.minLength(1)),
+  cwd: z.string(),
+  env: z.record(z.string(), z.string()),
+  watch: z.array(z.string()),
+  ready: readinessSpec,
+  readyTimeout: z.int(),
+  restart: z.enum(RESTART_POLICIES),
+  backoff: z.object({ initial: z.int(), max: z.int(), resetAfter: z.int() }),
+  startLimit: z.object({ burst: z.int(), interval: z.int() }),
+  onExit: z.enum(ON_EXIT),
+  notify: z.nullable(z.array(z.string())),
+  stopSignal: z.string(),
+  stopTimeout: z.int(),
+  dependsOn: z.array(z.string()),
+  autostart: z.boolean(),
+  user: z.nullable(z.union([z.string(), z.int()])),
+  group: z.nullable(z.union([z.string(), z.int()])),
+  log: z.object({ maxSize: z.int(), maxFiles: z.int() }),
+});
+export type Definition = z.infer<typeof definition>;
+
+export const DEFAULTS = {
+  ready: "none",
+  readyTimeout: 10_000,
+  restart: "on-failure",
+  backoff: { initial: 100, max: 30_000, resetAfter: 60_000 },
+  startLimit: { burst: 5, interval: 60_000 },
+  onExit: "ignore",
+  stopSignal: "SIGTERM",
+  stopTimeout: 8_000,
+  log: { maxSize: 10 * 1024 * 1024, maxFiles: 5 },
+} as const;
+
+type ParsedInput = z.output<typeof definitionInput>;
+
+/** Applies defaults; `cwd` and relative watch paths resolve against `baseDir`. */
+export function completeDefinition(input: ParsedInput, baseDir: string, resolvePath: (base: string, p: string) => string): Definition {
+  return {
+    command: input.command,
+    cwd: resolvePath(baseDir, input.cwd ?? "."),
+    env: input.env ?? {},
+    watch: (input.watch ?? []).map((p) => resolvePath(baseDir, p)),
+    ready: input.ready ?? DEFAULTS.ready,
+    readyTimeout: input.readyTimeout ?? DEFAULTS.readyTimeout,
+    restart: input.restart ?? DEFAULTS.restart,
+    backoff: { ...DEFAULTS.backoff, ...stripUndefined(input.backoff ?? {}) },
+    startLimit: { ...DEFAULTS.startLimit, ...stripUndefined(input.startLimit ?? {}) },
+    onExit: input.onExit ?? DEFAULTS.onExit,
+    notify: input.notify ?? null,
+    stopSignal: input.stopSignal ?? DEFAULTS.stopSignal,
+    stopTimeout: input.stopTimeout ?? DEFAULTS.stopTimeout,
+    dependsOn: input.dependsOn ?? [],
+    autostart: input.autostart ?? true,
+    user: input.user ?? null,
+    group: input.group ?? null,
+    log: { ...DEFAULTS.log, ...stripUndefined(input.log ?? {}) },
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,32 @@
+/** Every published schema by name, for `daemonctl schema NAME` (JSON Schema from the zod source). */
+import * as z from "zod/mini";
+
+export const SCHEMAS = {
+  config: async () => (await import("./config.ts")).config,
+  status: async () => (await import("./status.ts")).status,
+  "status-list": async () => (await import("./status.ts")).statusList,
+  metadata: async () => (await import("./metadata.ts")).metadata,
+  "planned-stop": async () => (await import("./planned-stop.ts")).plannedStop,
+  state: async () => (await import("./state.ts")).state,
+  event: async () => (await import("./event.ts")).event,
+  reconcile: async () => (await import("./reconcile.ts")).reconcileResult,
+} as const;
+export type SchemaName = keyof typeof SCHEMAS;
+
+const TITLES: Record<SchemaName, string> = {
+  config: "daemonctl.json",
+  status: "daemonctl/status@1",
+  "status-list": "daemonctl/status-list@1",
+  metadata: "daemonctl/metadata@1",
+  "planned-stop": "daemonctl/planned-stop@1",
+  state: "daemonctl/state@1",
+  event: "daemonctl/event@1",
+  reconcile: "daemonctl reconcile --json",
+};
+
+/** JSON Schema of what may be *written* (input side: durations as "8s" or milliseconds). */
+export async function jsonSchemaOf(name: SchemaName): Promise<Record<string, unknown>> {
+  const schema = await SCHEMAS[name]();
+  const out = z.toJSONSchema(schema as z.ZodMiniType, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  return { ...out, title: TITLES[name] };
+}
