@@ -53,6 +53,10 @@ export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[]):
       const keys = (issue as { keys: string[] }).keys;
       return `${file}: ${[...issue.path.map(String), keys.join(",")].join(".")}: unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")} (check the spelling; see \`daemonctl schema config\`)`;
     }
+    if (issue.code === "invalid_key") {
+      const inner = (issue as { issues?: z.core.$ZodIssue[] }).issues?.[0]?.message;
+      return `${file}: ${where}: invalid name${inner ? `: ${inner}` : ""}`;
+    }
     if (issue.code === "invalid_union" && "errors" in issue) {
       // Say what each alternative wanted rather than zod's generic "Invalid input".
       const alts = (issue.errors as z.core.$ZodIssue[][]).flat().map((i) => i.message.replace(/^Invalid input: /, ""));

@@ -8,6 +8,7 @@ import { lstatSync, mkdirSync, chmodSync, chownSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { DAEMON_NAME_RE } from "../schema/common.ts";
+import { CliError } from "../errors.ts";
 
 export interface Dirs {
   runtimeDir: string;
@@ -86,12 +87,13 @@ export function daemonFiles(dirs: Dirs, name: string): DaemonFiles {
   };
 }
 
-export class DirError extends Error {
+/** An unusable runtime or state directory: the command fails (exit 1) with this message. */
+export class DirError extends CliError {
   constructor(
     readonly code: "symlink" | "not-directory" | "foreign-owner" | "world-writable" | "create-failed" | "socket-path-too-long",
     message: string,
   ) {
-    super(message);
+    super(message, 1);
   }
 }
 

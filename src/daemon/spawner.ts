@@ -152,6 +152,10 @@ async function waitForReady(
   let wake: (() => void) | null = null;
   let crashed: DaemonEvent | null = null;
   const stopping = new Set<number>();
+  const dropClient = () => {
+    (client as ControlClient | null)?.close();
+    client = null;
+  };
   const onEvent = (e: DaemonEvent) => {
     if (e.type === "stop" && e.pid !== null) stopping.add(e.pid);
     else if (e.type === "backoff" || e.type === "failed" || (e.type === "exit" && !(e.pid !== null && stopping.has(e.pid)))) crashed ??= e;
@@ -173,18 +177,26 @@ async function waitForReady(
           client = null;
           wake?.();
         };
-        await client.request("events", undefined, o.probeTimeoutMs);
+        const sub = await client.request("events", undefined, o.probeTimeoutMs);
+        if (sub.kind !== "ok") {
+          dropClient();
+          continue;
+        }
       }
       const r = await client.request("status", undefined, o.probeTimeoutMs);
-      const parsed = r.kind === "ok" ? statusSchema.safeParse(r.result) : null;
-      if (parsed?.success) {
+      if (r.kind !== "ok") {
+        // A frozen previous owner still accepts connections; its successor's socket is new.
+        dropClient();
+        continue;
+      }
+      const parsed = statusSchema.safeParse(r.result);
+      if (parsed.success) {
         const s = parsed.data;
         last = s;
         if (s.identity !== o.resolved.identity) {
           // The old owner still answers while our host replaces it: look again shortly.
           if (!host || hostExit !== null) return failed(files, `${o.resolved.name} is now running another definition (a concurrent start replaced it)`, s);
-          client.close();
-          client = null;
+          dropClient();
           await sleep(20);
           continue;
         }

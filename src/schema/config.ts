@@ -10,7 +10,7 @@ export const config = z.strictObject({
   ...configLocationShape,
   socketMode: z.optional(
     z.pipe(
-      z.string().check(z.regex(SOCKET_MODE_RE, 'octal permission digits in a string, for example "0660"')),
+      z.string({ error: 'expected octal permission digits in a string, for example "0660"' }).check(z.regex(SOCKET_MODE_RE, 'expected octal permission digits in a string, for example "0660"')),
       z.transform((s) => parseInt(s, 8)),
     ),
   ),

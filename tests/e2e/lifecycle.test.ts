@@ -1,0 +1,170 @@
+/** Readiness, failed starts, restart policy, start limit, stop escalation, logs (SPEC §5). */
+import { afterEach, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createConnection, createServer } from "node:net";
+import { Sandbox, alive, json, waitFor } from "../helpers/harness.ts";
+
+let boxes: Sandbox[] = [];
+const sandbox = () => {
+  const b = new Sandbox();
+  boxes.push(b);
+  return b;
+};
+afterEach(async () => {
+  await Promise.all(boxes.map((b) => b.cleanup()));
+  boxes = [];
+});
+
+/** A free TCP port on 127.0.0.1. */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: "127.0.0.1", port });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+const BUN = process.execPath;
+
+test("ready tcp:HOST:PORT — start returns only once the port accepts", async () => {
+  const box = sandbox();
+  const port = await freePort();
+  const script = `setTimeout(() => require("node:net").createServer(() => {}).listen(${port}, "127.0.0.1"), 600); setInterval(() => {}, 1000);`;
+  const r = await box.run(["start", "web", "--ready", `tcp:127.0.0.1:${port}`, "--", BUN, "-e", script]);
+  expect(r.code).toBe(0);
+  expect(await canConnect(port)).toBe(true);
+  expect(r.ms).toBeGreaterThanOrEqual(500);
+});
+
+test("ready log:REGEX and exec:COMMAND", async () => {
+  const box = sandbox();
+  const r1 = await box.run(["start", "a", "--ready", "log:listening on \\d+", "--", "sh", "-c", "sleep 0.3; echo listening on 42; exec sleep 1000"]);
+  expect(r1.code).toBe(0);
+  expect(r1.ms).toBeGreaterThanOrEqual(250);
+  const flag = box.path("flag");
+  const r2 = await box.run(["start", "b", "--ready", `exec:test -f ${flag}`, "--", "sh", "-c", `sleep 0.3; touch ${flag}; exec sleep 1000`]);
+  expect(r2.code).toBe(0);
+  expect(existsSync(flag)).toBe(true);
+  const r3 = await box.run(["start", "c", "--ready", "delay:400ms", "--", "sleep", "1000"]);
+  expect(r3.code).toBe(0);
+  expect(r3.ms).toBeGreaterThanOrEqual(400);
+});
+
+test("a daemon that exits during start: exit 1 with its last output lines", async () => {
+  const box = sandbox();
+  const r = await box.run(["start", "bad", "--restart", "no", "--", "sh", "-c", "echo first line; echo boom >&2; exit 3"]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain("exited with code 3");
+  expect(r.stderr).toContain("boom");
+  expect(r.stderr).toContain("first line");
+  const st = await box.run(["status", "bad", "--json"]);
+  expect(json(st).state).toBe("failed");
+  expect(json(st).child.lastExit.code).toBe(3);
+  expect(st.code).toBe(1);
+});
+
+test("a missing command: exit 1 saying so", async () => {
+  const box = sandbox();
+  const r = await box.run(["start", "nope", "--restart", "no", "--", "/nonexistent/daemon"]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain("command not found");
+});
+
+test("readiness never comes: exit 1 after the readiness timeout", async () => {
+  const box = sandbox();
+  const cfg = box.path("daemonctl.json");
+  writeFileSync(cfg, JSON.stringify({ daemons: { slow: { command: ["sleep", "1000"], ready: "exec:false", readyTimeout: "700ms", restart: "no" } } }));
+  const r = await box.run(["start", "slow", "--config", cfg, "--wait", "500ms"]);
+  expect(r.code).toBe(1);
+  // --wait never undercuts the readiness timeout it waits for
+  expect(r.ms).toBeGreaterThanOrEqual(700);
+});
+
+test("restart on-failure with backoff, then the start limit: state failed after exactly `burst` runs", async () => {
+  const box = sandbox();
+  const runs = box.path("runs");
+  const cfg = box.path("daemonctl.json");
+  writeFileSync(
+    cfg,
+    JSON.stringify({ daemons: { crash: { command: ["sh", "-c", `echo run >> ${runs}; sleep 0.2; exit 7`], startLimit: { burst: 3, interval: "1m" }, backoff: { initial: "50ms" } } } }),
+  );
+  const r = await box.run(["start", "crash", "--config", cfg]);
+  expect(r.code).toBe(0); // ready (alive after 100 ms) before the first crash
+  await waitFor(async () => json(await box.run(["status", "crash", "--json"])).state === "failed", 10_000, "state failed");
+  expect(readFileSync(runs, "utf8").trim().split("\n")).toHaveLength(3);
+  const st = await box.run(["status", "crash", "--json"]);
+  expect(st.code).toBe(1);
+  expect(json(st).child.lastExit.code).toBe(7);
+  expect(json(await box.run(["reconcile", "--json", "--config", cfg]))[0].action).toBe("skipped-failed");
+});
+
+test("restart always: a clean exit is restarted and counted", async () => {
+  const box = sandbox();
+  const r = await box.run(["start", "tick", "--restart", "always", "--", "sh", "-c", "sleep 0.3"]);
+  expect(r.code).toBe(0);
+  await waitFor(async () => json(await box.run(["status", "tick", "--json"])).child.restarts >= 2, 10_000, "two restarts");
+});
+
+test("stop escalates to SIGKILL after stopTimeout for a daemon that ignores its stop signal", async () => {
+  const box = sandbox();
+  const r = await box.run(["start", "stubborn", "--stop-timeout", "500ms", "--", "sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"]);
+  expect(r.code).toBe(0);
+  const child = box.metadata("stubborn").child.pid;
+  const stop = await box.run(["stop", "stubborn"]);
+  expect(stop.code).toBe(0);
+  expect(stop.ms).toBeGreaterThanOrEqual(450);
+  expect(stop.ms).toBeLessThan(5_000);
+  expect(alive(child)).toBe(false);
+});
+
+test("stopSignal is what the daemon gets", async () => {
+  const box = sandbox();
+  const got = box.path("got");
+  const r = await box.run(["start", "h", "--stop-signal", "HUP", "--", "sh", "-c", `trap 'echo HUP > ${got}; exit 0' HUP; while :; do sleep 0.1; done`]);
+  expect(r.code).toBe(0);
+  expect((await box.run(["stop", "h"])).code).toBe(0);
+  expect(readFileSync(got, "utf8").trim()).toBe("HUP");
+});
+
+test("the child gets the caller's environment plus --env, --cwd, stdin /dev/null; output lands in the log", async () => {
+  const box = sandbox();
+  const r = await box.run(
+    ["start", "envy", "--env", "B=two", "--cwd", "/tmp", "--ready", "log:done", "--", "sh", "-c", 'echo "A=$A B=$B PWD=$(pwd) NAME=$DAEMONCTL_NAME"; read x; echo "read=$?"; echo done; exec sleep 1000'],
+    { env: { A: "one" } },
+  );
+  expect(r.code).toBe(0);
+  const logs = await box.run(["logs", "envy"]);
+  expect(logs.stdout).toContain("A=one B=two PWD=/tmp NAME=envy");
+  expect(logs.stdout).toContain("read=1");
+  const two = await box.run(["logs", "envy", "-n", "1"]);
+  expect(two.stdout.trim()).toBe("done");
+});
+
+test("logs rotate by size", async () => {
+  const box = sandbox();
+  const cfg = box.path("daemonctl.json");
+  writeFileSync(cfg, JSON.stringify({ daemons: { chatty: { command: ["sh", "-c", "i=0; while [ $i -lt 400 ]; do echo line $i; i=$((i+1)); done; exec sleep 1000"], log: { maxSize: "1K", maxFiles: 2 } } } }));
+  expect((await box.run(["start", "chatty", "--config", cfg])).code).toBe(0);
+  await waitFor(() => existsSync(`${box.stateDir}/logs/chatty.log.2`), 5_000, "two rotations");
+  expect(existsSync(`${box.stateDir}/logs/chatty.log.3`)).toBe(false);
+});
+
+test("logs -f follows new output", async () => {
+  const box = sandbox();
+  expect((await box.run(["start", "ticker", "--", "sh", "-c", "i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.1; done"])).code).toBe(0);
+  const follower = box.spawn(["logs", "ticker", "-f", "-n", "0"]);
+  await waitFor(() => /tick \d+\n.*tick \d+/s.test(follower.stdout), 5_000, "followed output");
+  follower.kill("SIGINT");
+  expect((await follower.waitExit()).code).toBe(0);
+});

@@ -1,0 +1,111 @@
+/** Pure logic: policy arithmetic, identity parsing, hashing, argv parsing, config messages. */
+import { describe, expect, test } from "bun:test";
+import { backoffDelay, shellExitCode, shouldRestart, StartLimiter } from "../../src/daemon/policy.ts";
+import { parseProcStat } from "../../src/platform/proc.ts";
+import { canonicalJson } from "../../src/daemon/freshness.ts";
+import { parseArgv } from "../../src/commands/_argv.ts";
+import { formatIssues } from "../../src/daemon/config.ts";
+import { config } from "../../src/schema/config.ts";
+import { effectiveWaitMs } from "../../src/daemon/spawner.ts";
+import { sharingFor } from "../../src/daemon/host.ts";
+import { signalNumber } from "../../src/schema/common.ts";
+import { UsageError } from "../../src/errors.ts";
+
+describe("restart policy", () => {
+  test("on-failure restarts on non-zero exits and signals only", () => {
+    expect(shouldRestart("on-failure", { code: 0, signal: null })).toBe(false);
+    expect(shouldRestart("on-failure", { code: 1, signal: null })).toBe(true);
+    expect(shouldRestart("on-failure", { code: null, signal: "SIGKILL" })).toBe(true);
+    expect(shouldRestart("always", { code: 0, signal: null })).toBe(true);
+    expect(shouldRestart("no", { code: 1, signal: null })).toBe(false);
+  });
+  test("backoff doubles from initial up to max", () => {
+    expect([1, 2, 3, 4, 5, 20, 100].map((n) => backoffDelay(n, 100, 1000))).toEqual([100, 200, 400, 800, 1000, 1000, 1000]);
+  });
+  test("start limit: burst starts within the interval, then exhausted; old starts slide out", () => {
+    const l = new StartLimiter(3, 1000);
+    l.record(0);
+    l.record(10);
+    expect(l.exhausted(20)).toBe(false);
+    l.record(20);
+    expect(l.exhausted(30)).toBe(true);
+    expect(l.exhausted(1_005)).toBe(false); // the start at 0 slid out
+    l.reset();
+    expect(l.exhausted(1_006)).toBe(false);
+  });
+  test("shell exit codes", () => {
+    expect(shellExitCode({ code: 3, signal: null }, () => 0)).toBe(3);
+    expect(shellExitCode({ code: null, signal: "SIGTERM" }, (s) => signalNumber(s as "SIGTERM"))).toBe(143);
+  });
+  test("a waiter never times out before the readiness it waits for", () => {
+    expect(effectiveWaitMs(10_000, 10_000)).toBeGreaterThan(10_000);
+    expect(effectiveWaitMs(60_000, 1_000)).toBe(60_000);
+  });
+});
+
+describe("process identity parsing", () => {
+  test("comm with spaces and parentheses", () => {
+    const line = "1234 (my (weird) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10 18446744073709551615";
+    expect(parseProcStat(1234, line)).toEqual({ pid: 1234, state: "S", ppid: 1, pgrp: 1234, session: 1234, startTime: "987654" });
+  });
+  test("zombies are visible as Z", () => {
+    expect(parseProcStat(5, "5 (x) Z 1 5 5 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 42 0 0")!.state).toBe("Z");
+  });
+  test("garbage is null", () => expect(parseProcStat(1, "nonsense")).toBeNull());
+});
+
+describe("canonical JSON", () => {
+  test("key order does not matter, array order does", () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, 2], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, 2] }, b: 1 }));
+    expect(canonicalJson([1, 2])).not.toBe(canonicalJson([2, 1]));
+  });
+});
+
+describe("argv", () => {
+  const specs = {
+    name: { type: "positional", description: "" },
+    watch: { type: "string", multiple: true, description: "" },
+    wait: { type: "string", description: "" },
+    json: { type: "boolean", description: "" },
+    quiet: { type: "boolean", alias: "q", description: "" },
+    verbose: { type: "boolean", alias: "v", description: "" },
+  } as const;
+  test("flags, repeats, --x=y, bundles, and -- rest", () => {
+    const p = parseArgv(["web", "--watch", "a", "--watch=b", "-qv", "--wait=5s", "--", "cmd", "--json"], specs, "t");
+    expect(p.positionals).toEqual(["web"]);
+    expect(p.flags.watch).toEqual(["a", "b"]);
+    expect(p.flags.wait).toBe("5s");
+    expect(p.flags.quiet).toBe(true);
+    expect(p.flags.verbose).toBe(true);
+    expect(p.flags.json).toBeUndefined();
+    expect(p.rest).toEqual(["cmd", "--json"]);
+  });
+  test("--no-x negates", () => expect(parseArgv(["--no-wait"], specs, "t").flags.wait).toBe(false));
+  test("unknown flags and missing values are usage errors", () => {
+    expect(() => parseArgv(["--nope"], specs, "t")).toThrow(UsageError);
+    expect(() => parseArgv(["--wait"], specs, "t")).toThrow(/needs a value/);
+    expect(() => parseArgv(["--json=maybe"], specs, "t")).toThrow(UsageError);
+  });
+});
+
+describe("config messages", () => {
+  test("every issue names the file and the path", () => {
+    const r = config.safeParse({ daemons: { web: { command: "x", bogus: 1 } }, grace: "soon" });
+    expect(r.success).toBe(false);
+    const text = formatIssues("/etc/d.json", r.success ? [] : r.error.issues);
+    expect(text).toContain("/etc/d.json: daemons.web.command:");
+    expect(text).toContain("/etc/d.json: daemons.web.bogus: unknown key");
+    expect(text).toContain("/etc/d.json: grace:");
+  });
+});
+
+describe("sharing", () => {
+  test("private by default; a group widens socket, files and dirs for the group only", () => {
+    expect(sharingFor(undefined, undefined)).toEqual({ socketMode: 0o600, fileMode: 0o600, dirMode: 0o700, gid: undefined });
+    const g = sharingFor(undefined, 100);
+    expect(g.socketMode).toBe(0o660);
+    expect(g.fileMode).toBe(0o660);
+    expect(g.dirMode & 0o777).toBe(0o770);
+    expect(g.dirMode & 0o002).toBe(0);
+  });
+});
