@@ -76,6 +76,10 @@ function sha256(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
 
+// The status fast path uses validators generated from the zod schemas; never ship stale ones.
+const check = spawnSync(process.execPath, [join(root, "scripts/gen-validators.ts"), "--check"], { cwd: root, encoding: "utf8" });
+if (check.status !== 0) fail(`${check.stderr.trim()}\n(run \`npm run generate\` after changing a schema in src/schema)`);
+
 const commit = gitCommit();
 const targets = parseTargets(process.argv.slice(2));
 mkdirSync(dist, { recursive: true });

@@ -1,4 +1,5 @@
 /** The command tree: citty renders help from each command's flag table; commands load lazily. */
+import { writeStdout } from "./platform/files.ts";
 import { renderUsage, type ArgsDef, type CommandDef } from "citty";
 import { UsageError } from "./errors.ts";
 import { COMMIT, VERSION } from "./version.ts";
@@ -49,18 +50,18 @@ export async function runCli(argv: string[]): Promise<number> {
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     const target = first === "help" ? rest[0] : undefined;
     if (target !== undefined && !(target in commands)) throw new UsageError(`unknown command "${target}"`);
-    process.stdout.write(`${await usage(target)}\n`);
+    await writeStdout(`${await usage(target)}\n`);
     return first === undefined ? 2 : 0;
   }
   if (first === "--version" || first === "-V" || first === "version") {
-    process.stdout.write(`daemonctl ${VERSION} (${COMMIT})\n`);
+    await writeStdout(`daemonctl ${VERSION} (${COMMIT})\n`);
     return 0;
   }
   const load = commands[first];
   if (!load) throw new UsageError(`unknown command "${first}"; commands: ${COMMAND_NAMES.join(", ")} (see \`daemonctl --help\`)`);
   const end = rest.indexOf("--");
   if ((end < 0 ? rest : rest.slice(0, end)).some((a) => a === "--help" || a === "-h")) {
-    process.stdout.write(`${await usage(first)}\n`);
+    await writeStdout(`${await usage(first)}\n`);
     return 0;
   }
   return (await load()).default.run(rest);

@@ -1,8 +1,7 @@
 /** What commands that start or host daemons need: the validated config, directories, sharing. */
-import { resolve } from "node:path";
 import { loadConfig, type LoadedConfig } from "../daemon/config.ts";
 import { findConfigPath } from "../daemon/config-locate.ts";
-import { resolveDirs, type Dirs } from "../daemon/paths.ts";
+import { absolutePath, resolveDirs, type Dirs } from "../daemon/paths.ts";
 import { sharingFor, type Sharing } from "../daemon/host.ts";
 import { resolveGroup } from "../platform/users.ts";
 import { UsageError } from "../errors.ts";
@@ -15,15 +14,15 @@ export interface FullContext {
 }
 
 /** Loads and validates the config file (exit 2 on any problem), then resolves directories. */
-export function fullContext(p: ParsedArgv): FullContext {
-  const found = findConfigPath(str(p, "config"));
+export async function fullContext(p: ParsedArgv): Promise<FullContext> {
+  const found = await findConfigPath(str(p, "config"));
   const config = found ? loadConfig(found.path) : null;
   const c = config?.config;
   const dirs = resolveDirs({
     runtimeDir: str(p, "runtime-dir"),
     stateDir: str(p, "state-dir"),
-    configRuntimeDir: c?.runtimeDir ? resolve(config!.dir, c.runtimeDir) : undefined,
-    configStateDir: c?.stateDir ? resolve(config!.dir, c.stateDir) : undefined,
+    configRuntimeDir: c?.runtimeDir ? absolutePath(c.runtimeDir, config!.dir) : undefined,
+    configStateDir: c?.stateDir ? absolutePath(c.stateDir, config!.dir) : undefined,
   });
   let gid: number | undefined;
   if (c?.socketGroup !== undefined) {

@@ -2,7 +2,7 @@
  * Flags every command accepts, and the context they resolve to (directories, config, output).
  * Lean on purpose: `status` loads this on its fast path.
  */
-import { parseDuration } from "../schema/common.ts";
+import { parseDuration } from "../schema/units.ts";
 import { UsageError } from "../errors.ts";
 import { findConfigPath, loadConfigLocations } from "../daemon/config-locate.ts";
 import { isValidName, resolveDirs, type Dirs } from "../daemon/paths.ts";
@@ -52,10 +52,14 @@ export function checkName(name: string): string {
   return name;
 }
 
-/** Directories from flags, environment and (only its directory keys) the config file. */
-export function dirsFrom(p: ParsedArgv): Dirs {
-  const found = findConfigPath(str(p, "config"));
-  const loc = found ? loadConfigLocations(found.path) : null;
+/**
+ * Directories from flags, environment and (only its directory keys) the config file. Flags and
+ * environment win over the config, so when they name both directories the config is not read.
+ */
+export async function dirsFrom(p: ParsedArgv, env = process.env): Promise<Dirs> {
+  const given = (str(p, "runtime-dir") || env.DAEMONCTL_RUNTIME_DIR) && (str(p, "state-dir") || env.DAEMONCTL_STATE_DIR);
+  const found = given ? null : await findConfigPath(str(p, "config"));
+  const loc = found ? await loadConfigLocations(found.path) : null;
   return resolveDirs({
     runtimeDir: str(p, "runtime-dir"),
     stateDir: str(p, "state-dir"),

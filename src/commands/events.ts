@@ -1,4 +1,5 @@
 /** `daemonctl events [NAME…]`: follow lifecycle events as JSON lines (daemonctl/event@1). */
+import { writeStdout } from "../platform/files.ts";
 import { ControlClient } from "../daemon/protocol.ts";
 import { daemonFiles, type Dirs } from "../daemon/paths.ts";
 import { knownDaemons } from "../daemon/known.ts";
@@ -16,11 +17,12 @@ export default defineCommand({
   flags,
   async run(argv) {
     const p = parseArgv(argv, flags, "events");
-    const dirs = dirsFrom(p);
+    const dirs = await dirsFrom(p);
     const fixed = p.positionals.map(checkName);
     const timeout = probeTimeout(p);
     const followed = new Map<string, ControlClient | "connecting" | null>();
     let stopped = false;
+    let printing: Promise<void> = Promise.resolve();
     const done = new Promise<void>((resolve) => {
       for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => {
         stopped = true;
@@ -36,7 +38,8 @@ export default defineCommand({
         return;
       }
       followed.set(name, c);
-      c.onEvent = (e) => process.stdout.write(`${JSON.stringify(e)}\n`);
+      // One write at a time, so lines keep their order.
+      c.onEvent = (e) => void (printing = printing.then(() => writeStdout(`${JSON.stringify(e)}\n`)));
       c.onClose = () => followed.set(name, null);
       const r = await c.request("events", undefined, timeout);
       if (r.kind !== "ok") c.close();
@@ -50,6 +53,7 @@ export default defineCommand({
     await done;
     clearInterval(timer);
     for (const c of followed.values()) if (c instanceof ControlClient) c.close();
+    await printing;
     return 0;
   },
 });

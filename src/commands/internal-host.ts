@@ -3,7 +3,8 @@
  * arrives in $DAEMONCTL_HOST_SPEC (checked by its schema) and is removed from the environment
  * the child inherits.
  */
-import { HOST_SPEC_ENV, hostSpec, withoutHostSpec } from "../schema/host-spec.ts";
+import { writeStderr } from "../platform/files.ts";
+import { HOST_SPEC_ENV, hostSpecSchema, withoutHostSpec } from "../schema/host-spec.ts";
 import { runStandaloneHost } from "../daemon/host-main.ts";
 
 export async function hostMain(argv: string[]): Promise<number> {
@@ -14,9 +15,9 @@ export async function hostMain(argv: string[]): Promise<number> {
   } catch {
     // reported below
   }
-  const spec = hostSpec.safeParse(parsed);
+  const spec = hostSpecSchema().safeParse(parsed);
   if (!spec.success || spec.data.name !== argv[0]) {
-    process.stderr.write(`daemonctl __host: internal command for \`daemonctl start\`; missing or invalid ${HOST_SPEC_ENV}\n`);
+    await writeStderr(`daemonctl __host: internal command for \`daemonctl start\`; missing or invalid ${HOST_SPEC_ENV}\n`);
     return 2;
   }
   const env = withoutHostSpec(process.env);

@@ -1,4 +1,5 @@
 /** `daemonctl list [--json]`: every known daemon, as a table or a JSON array of status objects. */
+import { writeStdout } from "../platform/files.ts";
 import { collectStatus } from "../daemon/status-report.ts";
 import { knownDaemons } from "../daemon/known.ts";
 import { bool, parseArgv } from "./_argv.ts";
@@ -13,10 +14,10 @@ export default defineCommand({
   flags,
   async run(argv) {
     const p = parseArgv(argv, flags, "list");
-    const dirs = dirsFrom(p);
+    const dirs = await dirsFrom(p);
     const statuses = await Promise.all(knownDaemons(dirs).map((n) => collectStatus(n, dirs, probeTimeout(p))));
     if (bool(p, "json")) {
-      process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+      await writeStdout(`${JSON.stringify(statuses, null, 2)}\n`);
       return 0;
     }
     const rows = [["NAME", "STATE", "INTENT", "PID", "CHILD", "UPTIME", "RESTARTS", "LAST EXIT"]];
@@ -33,7 +34,7 @@ export default defineCommand({
       ]);
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()}\n`);
+    for (const r of rows) await writeStdout(`${r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()}\n`);
     return 0;
   },
 });

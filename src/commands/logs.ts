@@ -1,4 +1,5 @@
 /** `daemonctl logs NAME [-f] [-n N]`: print or follow a daemon's log file. */
+import { writeStderr, writeStdout } from "../platform/files.ts";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { daemonFiles } from "../daemon/paths.ts";
 import { tailLines } from "../daemon/spawner.ts";
@@ -21,14 +22,15 @@ export default defineCommand({
     const name = requireOneName(p, "logs");
     const n = Number(str(p, "lines") ?? 50);
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`--lines expects a whole number (got "${str(p, "lines")}")`);
-    const path = daemonFiles(dirsFrom(p), name).log;
+    const path = daemonFiles(await dirsFrom(p), name).log;
     const lines = n === 0 ? [] : tailLines(path, n);
-    if (lines.length) process.stdout.write(`${lines.join("\n")}\n`);
+    if (lines.length) await writeStdout(`${lines.join("\n")}\n`);
     if (!bool(p, "follow")) {
-      if (!lines.length && !exists(path)) process.stderr.write(`no log for ${name} at ${path}\n`);
+      if (!lines.length && !exists(path)) await writeStderr(`no log for ${name} at ${path}\n`);
       return 0;
     }
     await follow(path);
+    await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
     return 0;
   },
 });

@@ -1,6 +1,7 @@
 /** `daemonctl reconcile [--json]`: start what should run, leave down what was stopped. */
+import { writeStdout } from "../platform/files.ts";
 import { reconcileAll } from "../daemon/reconcile.ts";
-import { reconcileResult } from "../schema/reconcile.ts";
+import { reconcileResultSchema } from "../schema/reconcile.ts";
 import { withoutHostSpec } from "../schema/host-spec.ts";
 import { bool, parseArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
@@ -20,7 +21,7 @@ export default defineCommand({
   async run(argv) {
     const p = parseArgv(argv, flags, "reconcile");
     const log = createLogger(p);
-    const ctx = fullContext(p);
+    const ctx = await fullContext(p);
     const lines = await reconcileAll({
       dirs: ctx.dirs,
       sharing: ctx.sharing,
@@ -29,8 +30,8 @@ export default defineCommand({
       env: withoutHostSpec(process.env),
       log,
     });
-    if (bool(p, "json")) process.stdout.write(`${JSON.stringify(reconcileResult.parse(lines), null, 2)}\n`);
-    else for (const l of lines) process.stdout.write(`${l.name} prior=${l.prior} action=${l.action}${l.error ? ` error=${JSON.stringify(l.error)}` : ""}\n`);
+    if (bool(p, "json")) await writeStdout(`${JSON.stringify(reconcileResultSchema().parse(lines), null, 2)}\n`);
+    else for (const l of lines) await writeStdout(`${l.name} prior=${l.prior} action=${l.action}${l.error ? ` error=${JSON.stringify(l.error)}` : ""}\n`);
     return lines.some((l) => l.action === "start-failed") ? 1 : 0;
   },
 });

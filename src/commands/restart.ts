@@ -1,4 +1,5 @@
 /** `daemonctl restart NAME… [-- CMD ARGS]`: planned stop, then start with the same or a new definition. */
+import { writeStdout } from "../platform/files.ts";
 import { resolveDefinition } from "../daemon/definition-source.ts";
 import { startDaemon } from "../daemon/spawner.ts";
 import { stopDaemon } from "../daemon/stopper.ts";
@@ -30,7 +31,7 @@ export default defineCommand({
     const names = p.positionals.map(checkName);
     if (names.length === 0) throw new UsageError("which daemon? give one or more names");
     if (p.rest && names.length > 1) throw new UsageError("a new command (-- CMD) can only be given when restarting one daemon");
-    const ctx = fullContext(p);
+    const ctx = await fullContext(p);
     // Resolve every definition first: a usage error must not leave a daemon stopped.
     const resolved = names.map((name) => resolveDefinition({ name, command: p.rest ?? undefined, overrides: definitionOverrides(p), config: ctx.config, dirs: ctx.dirs }));
     let code = 0;
@@ -51,11 +52,11 @@ export default defineCommand({
         env: withoutHostSpec(process.env),
         log,
       });
-      const c = reportStart(r.name, outcome.kind === "already-running" ? { ...outcome, kind: "started" } : outcome, false, log);
+      const c = await reportStart(r.name, outcome.kind === "already-running" ? { ...outcome, kind: "started" } : outcome, false, log);
       if (outcome.kind !== "failed" && outcome.kind !== "launched") docs.push(outcome.status);
       if (c !== 0 && code === 0) code = c;
     }
-    if (bool(p, "json")) process.stdout.write(`${JSON.stringify(names.length === 1 ? (docs[0] ?? null) : docs, null, 2)}\n`);
+    if (bool(p, "json")) await writeStdout(`${JSON.stringify(names.length === 1 ? (docs[0] ?? null) : docs, null, 2)}\n`);
     return code;
   },
 });

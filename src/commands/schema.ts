@@ -1,4 +1,5 @@
 /** `daemonctl schema [NAME]`: JSON Schema generated from the zod schemas (the single source). */
+import { writeStdout } from "../platform/files.ts";
 import { SCHEMAS, jsonSchemaOf, type SchemaName } from "../schema/index.ts";
 import { UsageError } from "../errors.ts";
 import { parseArgv } from "./_argv.ts";
@@ -16,7 +17,7 @@ export default defineCommand({
     const p = parseArgv(argv, flags, "schema");
     const name = (p.positionals[0] ?? "config") as SchemaName;
     if (p.positionals.length > 1 || !(name in SCHEMAS)) throw new UsageError(`unknown schema "${p.positionals.join(" ")}"; choose one of ${Object.keys(SCHEMAS).join(", ")}`);
-    process.stdout.write(`${JSON.stringify(await jsonSchemaOf(name), null, 2)}\n`);
+    await writeStdout(`${JSON.stringify(await jsonSchemaOf(name), null, 2)}\n`);
     return 0;
   },
 });

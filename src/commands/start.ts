@@ -1,4 +1,5 @@
 /** `daemonctl start NAME [flags] [-- CMD ARGS]`: start once, however many callers race. */
+import { writeStderr, writeStdout } from "../platform/files.ts";
 import { withoutHostSpec } from "../schema/host-spec.ts";
 import { resolveDefinition } from "../daemon/definition-source.ts";
 import { startDaemon, type StartOutcome } from "../daemon/spawner.ts";
@@ -33,7 +34,7 @@ export default defineCommand({
     const p = parseArgv(argv, flags, "start");
     const log = createLogger(p);
     const name = requireOneName(p, "start");
-    const ctx = fullContext(p);
+    const ctx = await fullContext(p);
     const resolved = resolveDefinition({ name, command: p.rest ?? undefined, overrides: definitionOverrides(p), config: ctx.config, dirs: ctx.dirs });
     if (bool(p, "foreground")) {
       ensureDirs(ctx.dirs, { mode: ctx.sharing.dirMode, gid: ctx.sharing.gid });
@@ -63,28 +64,28 @@ export default defineCommand({
       env: withoutHostSpec(process.env),
       log,
     });
-    return reportStart(name, outcome, bool(p, "json"), log);
+    return await reportStart(name, outcome, bool(p, "json"), log);
   },
 });
 
 /** Prints the outcome (JSON on stdout, or a line on stderr) and returns the exit code. */
-export function reportStart(name: string, o: StartOutcome, json: boolean, log: Logger): number {
+export async function reportStart(name: string, o: StartOutcome, json: boolean, log: Logger): Promise<number> {
   if (o.kind === "launched") {
-    if (json) process.stdout.write(`${JSON.stringify({ ...blankStatus(name), state: "starting", pid: o.hostPid }, null, 2)}\n`);
+    if (json) await writeStdout(`${JSON.stringify({ ...blankStatus(name), state: "starting", pid: o.hostPid }, null, 2)}\n`);
     else log.info(`${name}: launched${o.hostPid ? ` (host pid ${o.hostPid})` : ""}; not waiting for readiness`);
     return 0;
   }
   if (o.kind === "failed") {
     if (json) {
       const s = o.status ?? blankStatus(name);
-      process.stdout.write(`${JSON.stringify({ ...s, error: { code: "start-failed", message: o.message } }, null, 2)}\n`);
+      await writeStdout(`${JSON.stringify({ ...s, error: { code: "start-failed", message: o.message } }, null, 2)}\n`);
     }
     log.error(`${name} failed to start: ${o.message}`);
-    if (o.logTail.length) process.stderr.write(`last output of ${name}:\n${o.logTail.map((l) => `  ${l}`).join("\n")}\n`);
+    if (o.logTail.length) await writeStderr(`last output of ${name}:\n${o.logTail.map((l) => `  ${l}`).join("\n")}\n`);
     return 1;
   }
   const s = o.status;
-  if (json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+  if (json) await writeStdout(`${JSON.stringify(s, null, 2)}\n`);
   else {
     const verb = o.kind === "already-running" ? "already running" : o.kind;
     log.info(`${name} ${verb} (pid ${s.pid}${s.child?.pid ? `, child ${s.child.pid}` : ""})`);

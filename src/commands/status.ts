@@ -3,13 +3,15 @@
  *
  * On the fast path: no citty, no consola, zod/mini schemas only.
  */
-import { STATUS_LIST_SCHEMA, statusExitCode, type Status } from "../schema/status.ts";
+import { STATUS_LIST_SCHEMA, statusExitCode } from "../schema/constants.ts";
+import type { Status } from "../schema/status.ts";
 import { collectStatus } from "../daemon/status-report.ts";
 import { knownDaemons } from "../daemon/known.ts";
 import { bool, parseArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
 import { checkName, dirsFrom, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 import { describeStatus } from "./_format.ts";
+import { writeStderr, writeStdout } from "../platform/files.ts";
 
 const flags = withGlobals({
   names: { type: "positional", description: "Daemon names (default: every daemon known in the runtime and state directories)", required: false },
@@ -26,17 +28,17 @@ export default defineCommand({
   async run(argv) {
     const p = parseArgv(argv, flags, "status");
     const names = p.positionals.map(checkName);
-    const dirs = dirsFrom(p);
+    const dirs = await dirsFrom(p);
     const listAll = names.length === 0;
     const targets = listAll ? knownDaemons(dirs) : names;
     const timeout = probeTimeout(p);
     const statuses = await Promise.all(targets.map((n) => collectStatus(n, dirs, timeout)));
     if (bool(p, "json")) {
       const doc = names.length === 1 ? statuses[0] : { schema: STATUS_LIST_SCHEMA, daemons: statuses };
-      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+      await writeStdout(`${JSON.stringify(doc, null, 2)}\n`);
     } else {
-      if (listAll && statuses.length === 0) process.stderr.write(`no daemons known in ${dirs.runtimeDir} or ${dirs.stateDir}\n`);
-      for (const s of statuses) process.stdout.write(`${describeStatus(s)}\n`);
+      if (listAll && statuses.length === 0) await writeStderr(`no daemons known in ${dirs.runtimeDir} or ${dirs.stateDir}\n`);
+      await writeStdout(statuses.map((s) => `${describeStatus(s)}\n`).join(""));
     }
     return combinedExitCode(statuses);
   },

@@ -1,4 +1,5 @@
 /** `daemonctl stop NAME… | --all`: planned stop; the daemon stays down across restarts. */
+import { writeStdout } from "../platform/files.ts";
 import { stopDaemon } from "../daemon/stopper.ts";
 import { knownDaemons } from "../daemon/known.ts";
 import { UsageError } from "../errors.ts";
@@ -21,7 +22,7 @@ export default defineCommand({
   async run(argv) {
     const p = parseArgv(argv, flags, "stop");
     const log = createLogger(p);
-    const dirs = dirsFrom(p);
+    const dirs = await dirsFrom(p);
     const all = bool(p, "all");
     if (all && p.positionals.length) throw new UsageError("give daemon names or --all, not both");
     if (!all && p.positionals.length === 0) throw new UsageError("which daemon? give one or more names, or --all");
@@ -46,7 +47,7 @@ export default defineCommand({
       const doc = results.map(({ name, outcome }) =>
         outcome.kind === "failed" ? { name, stopped: false, error: outcome.message } : { name, stopped: true, wasRunning: outcome.wasRunning, notes: outcome.notes },
       );
-      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+      await writeStdout(`${JSON.stringify(doc, null, 2)}\n`);
     }
     return code;
   },

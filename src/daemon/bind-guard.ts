@@ -10,7 +10,7 @@
  * The bind lock is not the client spawn lock: a client holding its lock while it waits for
  * readiness must never deadlock the host it is waiting for.
  */
-import { METADATA_SCHEMA, metadata as metadataSchema, type Metadata } from "../schema/metadata.ts";
+import { METADATA_SCHEMA, metadataSchema, type Metadata } from "../schema/metadata.ts";
 import type { Status } from "../schema/status.ts";
 import { PROTOCOL_VERSION } from "../schema/protocol.ts";
 import { identityOf, signalVerified, waitForDeath } from "./identity.ts";
@@ -68,7 +68,7 @@ async function claimLocked(o: ClaimOptions): Promise<ClaimOutcome> {
     o.log("warn", `${files.name}: previous owner of ${files.socket} is not answering (${probe.reason}); reclaiming`);
   }
 
-  const meta = readJson(files.metadata, metadataSchema);
+  const meta = readJson(files.metadata, metadataSchema());
   if (meta.kind === "ok" && meta.value.pid !== process.pid) {
     const killed = await killPreviousOwner(meta.value, o.stopTimeoutMs);
     if (killed.host || killed.child) {
@@ -85,9 +85,9 @@ async function claimLocked(o: ClaimOptions): Promise<ClaimOutcome> {
 
 /** Step 2: a live, fresh owner stays; make sure metadata names it. Returns whether it rewrote. */
 export function reconcileMetadataFromStatus(files: DaemonFiles, s: Status): boolean {
-  const meta = readJson(files.metadata, metadataSchema);
+  const meta = readJson(files.metadata, metadataSchema());
   if (meta.kind === "ok" && meta.value.pid === s.pid && meta.value.pidIdentity === s.pidIdentity && meta.value.socketPath === s.socketPath) return false;
-  writeJsonAtomic(files.metadata, metadataSchema, metadataFromStatus(files.name, s));
+  writeJsonAtomic(files.metadata, metadataSchema(), metadataFromStatus(files.name, s));
   return true;
 }
 

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import * as z from "zod/mini";
-import { config as configSchema, type Config } from "../schema/config.ts";
+import { configSchema, type Config } from "../schema/config.ts";
 import { UsageError } from "../errors.ts";
 
 export interface LoadedConfig {
@@ -40,7 +40,7 @@ export function loadConfig(path: string): LoadedConfig {
     z.config(z.locales.en());
     localeLoaded = true;
   }
-  const parsed = configSchema.safeParse(raw);
+  const parsed = configSchema().safeParse(raw);
   if (!parsed.success) throw new UsageError(formatIssues(path, parsed.error.issues));
   return { path, dir: dirname(path), config: parsed.data };
 }

@@ -4,8 +4,8 @@
  * start. Flags given alongside a config or stored definition override its fields.
  */
 import { isAbsolute, resolve } from "node:path";
-import { completeDefinition, definitionInput, type Definition, type DefinitionInput } from "../schema/definition.ts";
-import { state as stateSchema } from "../schema/state.ts";
+import { completeDefinition, definitionInputSchema, type Definition, type DefinitionInput } from "../schema/definition.ts";
+import { stateSchema } from "../schema/state.ts";
 import { UsageError } from "../errors.ts";
 import { formatIssues, loadConfig, type LoadedConfig } from "./config.ts";
 import { definitionIdentity } from "./freshness.ts";
@@ -41,7 +41,7 @@ function definitionToInput(def: Definition): DefinitionInput {
 }
 
 function validate(name: string, input: unknown, origin: string, baseDir: string): Definition {
-  const parsed = definitionInput.safeParse(input);
+  const parsed = definitionInputSchema().safeParse(input);
   if (!parsed.success) {
     throw new UsageError(formatIssues(origin, parsed.error.issues.map((i) => ({ ...i, path: ["daemons", name, ...i.path] }))));
   }
@@ -60,7 +60,7 @@ export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {
     definition = validate(name, { ...entry, ...overrides }, req.config.path, req.config.dir);
     source = "config";
   } else {
-    const stored = readJsonOrNull(daemonFiles(req.dirs, name).state, stateSchema)?.definition;
+    const stored = readJsonOrNull(daemonFiles(req.dirs, name).state, stateSchema())?.definition;
     if (!stored) {
       throw new UsageError(
         `no definition for "${name}": give a command (daemonctl start ${name} -- CMD ARGS), ` +

@@ -8,9 +8,9 @@
  */
 import { renameSync, chownSync } from "node:fs";
 import { join } from "node:path";
-import { METADATA_SCHEMA, metadata as metadataSchema, type Metadata } from "../schema/metadata.ts";
-import { definition as definitionSchema, type Definition } from "../schema/definition.ts";
-import { PROTOCOL_VERSION, signalParams, startParams, stopParams, type Method } from "../schema/protocol.ts";
+import { METADATA_SCHEMA, metadataSchema, type Metadata } from "../schema/metadata.ts";
+import { definitionSchema, type Definition } from "../schema/definition.ts";
+import { PROTOCOL_VERSION, signalParamsSchema, startParamsSchema, stopParamsSchema, type Method } from "../schema/protocol.ts";
 import { STATUS_SCHEMA, type DaemonState, type Status } from "../schema/status.ts";
 import type { Intent, LastState } from "../schema/state.ts";
 import type { EventType } from "../schema/event.ts";
@@ -212,14 +212,14 @@ export class DaemonHost {
         conn.subscribe(id, (push) => this.bus.subscribe(push));
         return { subscribed: true };
       case "signal": {
-        const p = signalParams.safeParse(params);
+        const p = signalParamsSchema().safeParse(params);
         const sig = p.success ? normalizeSignal(p.data.signal) : null;
         if (!sig) throw new ProtocolError("bad-params", 'expected {"signal": "SIGHUP"} (a name or number)');
         if (!this.runner.signal(sig)) throw new ProtocolError("no-child", `${this.name} has no running child to signal`);
         return { signalled: this.runner.pid, signal: sig };
       }
       case "stop": {
-        const p = stopParams.safeParse(params);
+        const p = stopParamsSchema().safeParse(params);
         const reason = (p.success && p.data.reason) || "stop";
         consumePlannedStopMarker(this.files, this.self);
         if (!this.o.supervised) {
@@ -233,7 +233,7 @@ export class DaemonHost {
       }
       case "start":
       case "restart": {
-        const p = startParams.safeParse(params);
+        const p = startParamsSchema().safeParse(params);
         if (p.success && p.data.definition !== undefined) this.adoptDefinition(p.data.definition);
         this.setIntent("running");
         if (method === "restart") {
@@ -248,7 +248,7 @@ export class DaemonHost {
 
   /** A supervised daemon may take a new definition in place; a standalone host is replaced instead. */
   private adoptDefinition(raw: unknown): void {
-    const parsed = definitionSchema.safeParse(raw);
+    const parsed = definitionSchema().safeParse(raw);
     if (!parsed.success) throw new ProtocolError("bad-params", "definition does not match the daemon definition schema");
     const identity = definitionIdentity(parsed.data);
     if (identity === this.identity) return;
@@ -276,7 +276,7 @@ export class DaemonHost {
     if (inodeOf(this.files.socket) !== this.socketIno) return this.markLost("its socket was replaced");
     const ino = inodeOf(this.files.metadata);
     if (ino !== null && ino === this.metaIno) return "ok";
-    const meta = readJson(this.files.metadata, metadataSchema);
+    const meta = readJson(this.files.metadata, metadataSchema());
     if (meta.kind === "ok" && (meta.value.pid !== this.self.pid || meta.value.pidIdentity !== this.self.identity)) {
       return this.markLost(`its metadata now names pid ${meta.value.pid}`);
     }
@@ -315,7 +315,7 @@ export class DaemonHost {
       protocolVersion: PROTOCOL_VERSION,
     };
     try {
-      writeJsonAtomic(this.files.metadata, metadataSchema, meta, { mode: this.o.sharing.fileMode, gid: this.o.sharing.gid });
+      writeJsonAtomic(this.files.metadata, metadataSchema(), meta, { mode: this.o.sharing.fileMode, gid: this.o.sharing.gid });
       this.metaIno = inodeOf(this.files.metadata);
       this.writtenChild = r.pid;
     } catch (e) {
@@ -347,7 +347,7 @@ export class DaemonHost {
     this.released = true;
     if (this.bound && !this.lost) {
       this.persistFinal();
-      const meta = readJson(this.files.metadata, metadataSchema);
+      const meta = readJson(this.files.metadata, metadataSchema());
       if (meta.kind !== "ok" || (meta.value.pid === this.self.pid && meta.value.pidIdentity === this.self.identity)) removeQuietly(this.files.metadata);
       if (inodeOf(this.files.socket) === this.socketIno) removeQuietly(this.files.socket);
     }

@@ -6,7 +6,7 @@
  * through this module, which compares the recorded start identity with the live one and treats
  * zombies as dead.
  */
-import { bootId, readProcStat } from "../platform/proc.ts";
+import { bootId, bootIdAsync, readProcStat, readProcStatAsync } from "../platform/proc.ts";
 import { sendSignal } from "../platform/signals.ts";
 import type { SignalName } from "../schema/common.ts";
 
@@ -15,6 +15,18 @@ export function identityOf(pid: number): string | null {
   const st = readProcStat(pid);
   if (!st || st.state === "Z" || st.state === "X") return null;
   return `${bootId()}:${st.startTime}`;
+}
+
+/** `identityOf()` for the status fast path (no node:fs). */
+export async function identityOfAsync(pid: number): Promise<string | null> {
+  const [st, boot] = await Promise.all([readProcStatAsync(pid), bootIdAsync()]);
+  if (!st || st.state === "Z" || st.state === "X") return null;
+  return `${boot}:${st.startTime}`;
+}
+
+export async function isSameProcessAsync(pid: number | null | undefined, identity: string | null | undefined): Promise<boolean> {
+  if (!pid || !identity) return false;
+  return (await identityOfAsync(pid)) === identity;
 }
 
 export function selfIdentity(): string {

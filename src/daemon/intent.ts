@@ -6,8 +6,8 @@
  * tell the two apart: marker naming itself = planned (intent becomes `stopped`), no marker =
  * unplanned (intent stays `running`, so the daemon comes back after the restart).
  */
-import { PLANNED_STOP_SCHEMA, plannedStop, type PlannedStop, type StopReason } from "../schema/planned-stop.ts";
-import { STATE_SCHEMA, state as stateSchema, type Intent, type State } from "../schema/state.ts";
+import { PLANNED_STOP_SCHEMA, plannedStopSchema, type PlannedStop, type StopReason } from "../schema/planned-stop.ts";
+import { STATE_SCHEMA, stateSchema, type Intent, type State } from "../schema/state.ts";
 import { isSameProcess } from "./identity.ts";
 import type { DaemonFiles } from "./paths.ts";
 import { readJson, readJsonOrNull, removeQuietly, writeJsonAtomic } from "./store.ts";
@@ -28,7 +28,7 @@ export function writePlannedStopMarker(files: DaemonFiles, target: { pid: number
     at: new Date().toISOString(),
   };
   try {
-    writeJsonAtomic(files.marker, plannedStop, marker);
+    writeJsonAtomic(files.marker, plannedStopSchema(), marker);
     return { ok: true };
   } catch (e) {
     return { ok: false, message: `cannot write planned-stop marker ${files.marker}: ${(e as Error).message}` };
@@ -41,7 +41,7 @@ export function writePlannedStopMarker(files: DaemonFiles, target: { pid: number
  * for another *live* process is left alone (it is meant for that host) but still ignored here.
  */
 export function consumePlannedStopMarker(files: DaemonFiles, self: { pid: number; identity: string }, now = Date.now()): PlannedStop | null {
-  const r = readJson(files.marker, plannedStop);
+  const r = readJson(files.marker, plannedStopSchema());
   if (r.kind === "absent" || r.kind === "denied") return null;
   if (r.kind === "corrupt") {
     removeQuietly(files.marker);
@@ -59,7 +59,7 @@ export function consumePlannedStopMarker(files: DaemonFiles, self: { pid: number
 }
 
 export function readState(files: DaemonFiles): State | null {
-  return readJsonOrNull(files.state, stateSchema);
+  return readJsonOrNull(files.state, stateSchema());
 }
 
 export function emptyState(name: string): State {
@@ -79,7 +79,7 @@ export function emptyState(name: string): State {
 /** Read-modify-write of `S/NAME.state.json`. Throws on I/O errors. */
 export function updateState(files: DaemonFiles, patch: Partial<Omit<State, "schema" | "name">>, gid?: number): State {
   const next: State = { ...(readState(files) ?? emptyState(files.name)), ...patch, updatedAt: new Date().toISOString() };
-  writeJsonAtomic(files.state, stateSchema, next, { durable: true, gid });
+  writeJsonAtomic(files.state, stateSchema(), next, { durable: true, gid });
   return next;
 }
 

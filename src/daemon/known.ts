@@ -1,12 +1,12 @@
 /** Every daemon name known in the runtime and state directories (for `status`, `list`, `--all`). */
-import { readdirSync } from "node:fs";
+import { nodeFs } from "../platform/files.ts";
 import type { Dirs } from "./paths.ts";
 import { isValidName } from "./paths.ts";
 
 function namesIn(dir: string, suffixes: string[]): string[] {
   let entries: string[];
   try {
-    entries = readdirSync(dir);
+    entries = nodeFs().readdirSync(dir);
   } catch {
     return [];
   }

@@ -5,8 +5,9 @@
  * and the kernel completes the handshake for it. The owner is live only if it answers a valid
  * status for this very socket, and the pid it reports is alive with the identity it reports.
  */
-import { status as statusSchema, type Status } from "../schema/status.ts";
-import { isSameProcess } from "./identity.ts";
+import type { Status } from "../schema/status.ts";
+import { INVALID, parseStatus } from "../schema/generated/validators.ts";
+import { isSameProcessAsync } from "./identity.ts";
 import { requestOnce } from "./protocol.ts";
 
 export type OwnerProbe =
@@ -42,10 +43,9 @@ export async function probeOwner(socketPath: string, timeoutMs = DEFAULT_PROBE_T
     case "error":
       return { kind: "foreign", reason: `the listener answered an error: ${r.code}: ${r.message}` };
   }
-  const parsed = statusSchema.safeParse(r.result);
-  if (!parsed.success) return { kind: "foreign", reason: "the listener's status does not match daemonctl/status@1" };
-  const s = parsed.data;
+  const s = parseStatus(r.result);
+  if (s === INVALID) return { kind: "foreign", reason: "the listener's status does not match daemonctl/status@1" };
   if (s.socketPath !== socketPath) return { kind: "foreign", reason: `the listener says it serves ${s.socketPath}` };
-  if (!isSameProcess(s.pid, s.pidIdentity)) return { kind: "foreign", reason: `the listener's pid ${s.pid} is not alive with the identity it reports` };
+  if (!(await isSameProcessAsync(s.pid, s.pidIdentity))) return { kind: "foreign", reason: `the listener's pid ${s.pid} is not alive with the identity it reports` };
   return { kind: "live", status: s };
 }

@@ -4,7 +4,8 @@
  * Kept free of heavy imports: `status --json` runs through here on every health check.
  */
 import { connectUnix, type ConnectError, type UnixConnection } from "../platform/unix-client.ts";
-import { PROTOCOL_VERSION, eventMessage, response, type Method } from "../schema/protocol.ts";
+import { PROTOCOL_VERSION, type Method } from "../schema/constants.ts";
+import { INVALID, parseEventMessage, parseResponse } from "../schema/generated/validators.ts";
 import type { DaemonEvent } from "../schema/event.ts";
 import { LineSplitter } from "./lines.ts";
 
@@ -71,17 +72,17 @@ export class ControlClient {
       return;
     }
     if (raw && typeof raw === "object" && "event" in raw) {
-      const ev = eventMessage.safeParse(raw);
-      if (ev.success) this.onEvent?.(ev.data.event);
+      const ev = parseEventMessage(raw);
+      if (ev !== INVALID) this.onEvent?.(ev.event);
       return;
     }
-    const res = response.safeParse(raw);
-    if (!res.success || typeof res.data.id !== "number") return;
-    const p = this.pending.get(res.data.id);
+    const res = parseResponse(raw);
+    if (res === INVALID || typeof res.id !== "number") return;
+    const p = this.pending.get(res.id);
     if (!p) return;
-    this.pending.delete(res.data.id);
+    this.pending.delete(res.id);
     clearTimeout(p.timer);
-    p.resolve(res.data.ok ? { kind: "ok", result: res.data.result } : { kind: "error", ...res.data.error });
+    p.resolve(res.ok ? { kind: "ok", result: res.result } : { kind: "error", ...res.error });
   }
 
   private handleClose(): void {

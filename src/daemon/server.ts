@@ -6,7 +6,7 @@
  * and a cap on unread output for event subscribers that stop reading.
  */
 import { createServer, type Server, type Socket } from "node:net";
-import { request as requestSchema, METHODS, type Method, type Request } from "../schema/protocol.ts";
+import { requestSchema, METHODS, type Method, type Request } from "../schema/protocol.ts";
 import type { DaemonEvent } from "../schema/event.ts";
 import { LineSplitter, MAX_LINE_BYTES } from "./lines.ts";
 
@@ -123,7 +123,7 @@ export class ControlServer {
       send({ id: null, ok: false, error: { code: "bad-json", message: "request is not valid JSON" } });
       return;
     }
-    const parsed = requestSchema.safeParse(raw);
+    const parsed = requestSchema().safeParse(raw);
     if (!parsed.success) {
       const id = raw && typeof raw === "object" && "id" in raw && (typeof raw.id === "number" || typeof raw.id === "string") ? raw.id : null;
       send({ id, ok: false, error: { code: "bad-request", message: 'expected {"id", "method", "params"?, "protocol": 1}' } });

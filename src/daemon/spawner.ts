@@ -11,9 +11,9 @@ import { openSync, closeSync, readFileSync, mkdirSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import { selfCommand } from "../platform/runtime.ts";
 import { spawnManaged } from "../platform/spawn.ts";
-import { HOST_SPEC_ENV, hostSpec, type HostSpec } from "../schema/host-spec.ts";
-import { metadata as metadataSchema } from "../schema/metadata.ts";
-import { status as statusSchema, type Status } from "../schema/status.ts";
+import { HOST_SPEC_ENV, hostSpecSchema, type HostSpec } from "../schema/host-spec.ts";
+import { metadataSchema } from "../schema/metadata.ts";
+import { statusSchema, type Status } from "../schema/status.ts";
 import type { DaemonEvent } from "../schema/event.ts";
 import { reconcileMetadataFromStatus } from "./bind-guard.ts";
 import type { ResolvedDefinition } from "./definition-source.ts";
@@ -102,7 +102,7 @@ async function startLocked(o: StartOptions, files: DaemonFiles, waitMs: number):
 
 /** Starts `daemonctl __host NAME` detached, with the spec in its environment. */
 function launchHost(o: StartOptions, files: DaemonFiles): ChildProcess {
-  const spec: HostSpec = hostSpec.parse({
+  const spec: HostSpec = hostSpecSchema().parse({
     schema: "daemonctl/host-spec@1",
     name: o.resolved.name,
     definition: o.resolved.definition,
@@ -189,7 +189,7 @@ async function waitForReady(
         dropClient();
         continue;
       }
-      const parsed = statusSchema.safeParse(r.result);
+      const parsed = statusSchema().safeParse(r.result);
       if (parsed.success) {
         const s = parsed.data;
         last = s;
@@ -214,7 +214,7 @@ async function waitForReady(
 }
 
 function metadataNames(files: DaemonFiles, s: Status): boolean {
-  const m = readJson(files.metadata, metadataSchema);
+  const m = readJson(files.metadata, metadataSchema());
   return m.kind === "ok" && m.value.pid === s.pid && m.value.pidIdentity === s.pidIdentity && m.value.socketPath === s.socketPath;
 }
 

@@ -3,14 +3,14 @@
  *
  * A live host answers for itself (after probe.ts verified it). Otherwise the answer is derived
  * from the state file, and never includes a pid: a pid we cannot verify is not reported.
- * This module sits on the `status --json` start-up path: keep its imports lean.
+ * This module sits on the `status --json` start-up path: the state file's schema (and with it
+ * zod) is loaded only when no host answers.
  */
-import { existsSync } from "node:fs";
-import { state as stateSchema } from "../schema/state.ts";
-import { STATUS_SCHEMA, type DaemonState, type Status } from "../schema/status.ts";
+import { fileExists } from "../platform/files.ts";
+import { STATUS_SCHEMA, type DaemonState } from "../schema/constants.ts";
+import type { Status } from "../schema/status.ts";
 import { daemonFiles, type Dirs } from "./paths.ts";
 import { probeOwner, type OwnerProbe } from "./probe.ts";
-import { readJson } from "./store.ts";
 
 export function blankStatus(name: string): Status {
   return {
@@ -42,16 +42,17 @@ export async function collectStatus(name: string, dirs: Dirs, probeTimeoutMs: nu
 }
 
 /** The status when no verified host answers: hung, unknown, or derived from the state file. */
-export function statusWithoutHost(name: string, dirs: Dirs, probe: Exclude<OwnerProbe, { kind: "live" }>): Status {
+export async function statusWithoutHost(name: string, dirs: Dirs, probe: Exclude<OwnerProbe, { kind: "live" }>): Promise<Status> {
+  const [{ readJson }, { stateSchema }] = await Promise.all([import("./store.ts"), import("../schema/state.ts")]);
   const files = daemonFiles(dirs, name);
   const s = blankStatus(name);
-  const st = readJson(files.state, stateSchema);
+  const st = readJson(files.state, stateSchema());
   if (st.kind === "ok") {
     const v = st.value;
     s.intent = v.intent;
     s.identity = v.identity;
     s.child = { pid: null, startedAt: null, restarts: v.restarts, lastExit: v.lastExit };
-    s.logPath = existsSync(files.log) ? files.log : null;
+    s.logPath = (await fileExists(files.log)) ? files.log : null;
   }
   if (probe.kind === "hung") {
     s.state = "hung";

@@ -2,10 +2,10 @@
  * Planned stop (SPEC §4): marker, request, SIGTERM fallback, SIGKILL after the timeout, and the
  * intent `stopped` recorded however the host ended.
  */
-import { metadata as metadataSchema, type Metadata } from "../schema/metadata.ts";
+import { metadataSchema, type Metadata } from "../schema/metadata.ts";
 import type { StopReason } from "../schema/planned-stop.ts";
-import { status as statusSchema, type Status } from "../schema/status.ts";
-import { stopResult } from "../schema/protocol.ts";
+import { statusSchema, type Status } from "../schema/status.ts";
+import { stopResultSchema } from "../schema/protocol.ts";
 import { isSameProcess, signalGroupVerified, signalVerified, waitForDeath } from "./identity.ts";
 import { readState, setIntent, writePlannedStopMarker } from "./intent.ts";
 import { killPreviousOwner, provenChild, provenHost } from "./ownership.ts";
@@ -42,7 +42,7 @@ export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutc
     const marker = writePlannedStopMarker(files, { pid: s.pid!, identity: s.pidIdentity! }, o.reason);
     if (!marker.ok) notes.push(`${marker.message}; a signal would now count as unplanned, so intent is recorded here instead`);
     const r = await requestOnce(files.socket, "stop", { reason: o.reason }, Math.max(o.probeTimeoutMs, 1_000));
-    const res = "kind" in r && r.kind === "ok" ? stopResult.safeParse(r.result) : null;
+    const res = "kind" in r && r.kind === "ok" ? stopResultSchema().safeParse(r.result) : null;
     let done: boolean;
     if (res?.success && !res.data.hostExits) {
       done = await waitChildStopped(files, timeoutMs, o.probeTimeoutMs);
@@ -55,7 +55,7 @@ export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutc
       done = await waitHostGone(files, s, timeoutMs);
       if (!done) {
         notes.push(`pid ${s.pid} still running after ${timeoutMs} ms; sent SIGKILL`);
-        const meta = readJson(files.metadata, metadataSchema);
+        const meta = readJson(files.metadata, metadataSchema());
         signalVerified(s.pid!, s.pidIdentity!, "SIGKILL");
         await waitForDeath(s.pid!, s.pidIdentity!, 2_000);
         if (meta.kind === "ok") await killPreviousOwner(meta.value, 1_000);
@@ -66,7 +66,7 @@ export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutc
 
   // No answering host. A hung host or an orphaned child may still hold resources: stop what
   // we can prove is ours; never signal a pid we cannot verify.
-  const meta = readJson(files.metadata, metadataSchema);
+  const meta = readJson(files.metadata, metadataSchema());
   let wasRunning = false;
   if (meta.kind === "ok") wasRunning = await stopUnresponsive(files, meta.value, o.reason, timeoutMs, notes);
   return finish(files, notes, wasRunning);
@@ -122,7 +122,7 @@ async function waitChildStopped(files: DaemonFiles, timeoutMs: number, probeTime
     while (Date.now() < deadline) {
       const r = await client.request("status", undefined, probeTimeoutMs);
       if (r.kind !== "ok") return r.kind === "closed";
-      const s = statusSchema.safeParse(r.result);
+      const s = statusSchema().safeParse(r.result);
       if (s.success && s.data.child?.pid == null && s.data.state !== "stopping") return true;
       await new Promise((res) => setTimeout(res, 20));
     }
@@ -133,7 +133,7 @@ async function waitChildStopped(files: DaemonFiles, timeoutMs: number, probeTime
 }
 
 function killProvenChild(files: DaemonFiles, notes: string[]): void {
-  const meta = readJson(files.metadata, metadataSchema);
+  const meta = readJson(files.metadata, metadataSchema());
   if (meta.kind === "ok" && provenChild(meta.value.child)) {
     notes.push(`child pid ${meta.value.child.pid} did not stop in time; sent SIGKILL`);
     signalGroupVerified(meta.value.child.pid, meta.value.child.identity, "SIGKILL");

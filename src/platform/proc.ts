@@ -4,8 +4,7 @@
  * `kill(pid, 0)` is not a liveness test: it succeeds on zombies and on whatever process reused
  * the pid. The start time in `/proc/PID/stat` plus the boot id identify one process for good.
  */
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { nodeFs, readText } from "./files.ts";
 
 export interface ProcStat {
   pid: number;
@@ -25,12 +24,20 @@ let cachedBootId: string | undefined;
 export function bootId(): string {
   if (cachedBootId === undefined) {
     try {
-      cachedBootId = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+      cachedBootId = nodeFs().readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
     } catch {
       cachedBootId = isLinux ? "noboot" : darwinBootTime();
     }
   }
   return cachedBootId;
+}
+
+/** `bootId()` without node:fs, for the status fast path. */
+export async function bootIdAsync(): Promise<string> {
+  if (cachedBootId !== undefined) return cachedBootId;
+  if (!isLinux) return bootId();
+  const r = await readText("/proc/sys/kernel/random/boot_id");
+  return (cachedBootId = r.ok ? r.text.trim() : "noboot");
 }
 
 /** Parses one `/proc/PID/stat` line. The comm field may itself contain spaces and parentheses. */
@@ -50,17 +57,25 @@ export function readProcStat(pid: number): ProcStat | null {
   if (!Number.isInteger(pid) || pid <= 0) return null;
   if (!isLinux) return psStat(pid);
   try {
-    return parseProcStat(pid, readFileSync(`/proc/${pid}/stat`, "latin1"));
+    return parseProcStat(pid, nodeFs().readFileSync(`/proc/${pid}/stat`, "latin1"));
   } catch {
     return null;
   }
+}
+
+/** `readProcStat()` without node:fs, for the status fast path. */
+export async function readProcStatAsync(pid: number): Promise<ProcStat | null> {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  if (!isLinux) return psStat(pid);
+  const r = await readText(`/proc/${pid}/stat`);
+  return r.ok ? parseProcStat(pid, r.text) : null;
 }
 
 /** Every pid visible in /proc (Linux only; empty elsewhere). */
 export function listPids(): number[] {
   if (!isLinux) return [];
   const out: number[] = [];
-  for (const entry of readdirSync("/proc")) {
+  for (const entry of nodeFs().readdirSync("/proc")) {
     const c = entry.charCodeAt(0);
     if (c >= 48 && c <= 57) out.push(Number(entry));
   }
@@ -76,8 +91,9 @@ export function listOwnChildren(): number[] | null {
   if (!isLinux) return null;
   try {
     const out: number[] = [];
-    for (const tid of readdirSync("/proc/self/task")) {
-      const text = readFileSync(`/proc/self/task/${tid}/children`, "latin1");
+    const fs = nodeFs();
+    for (const tid of fs.readdirSync("/proc/self/task")) {
+      const text = fs.readFileSync(`/proc/self/task/${tid}/children`, "latin1");
       for (const p of text.split(" ")) if (p) out.push(Number(p));
     }
     return out;
@@ -86,12 +102,18 @@ export function listOwnChildren(): number[] | null {
   }
 }
 
+/**
+ * `ps`/`sysctl` for platforms without /proc. node:child_process is fetched only here, so the
+ * Linux status path never pays for loading it.
+ */
+function execText(cmd: string, args: string[]): string {
+  const cp = process.getBuiltinModule("node:child_process") as typeof import("node:child_process");
+  return cp.execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+}
+
 function psStat(pid: number): ProcStat | null {
   try {
-    const out = execFileSync("ps", ["-o", "stat=,ppid=,pgid=,lstart=", "-p", String(pid)], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
+    const out = execText("ps", ["-o", "stat=,ppid=,pgid=,lstart=", "-p", String(pid)]).trim();
     const m = /^(\S+)\s+(\d+)\s+(\d+)\s+(.+)$/.exec(out);
     if (!m) return null;
     return { pid, state: m[1]!.charAt(0), ppid: Number(m[2]), pgrp: Number(m[3]), session: 0, startTime: m[4]!.trim() };
@@ -102,7 +124,7 @@ function psStat(pid: number): ProcStat | null {
 
 function darwinBootTime(): string {
   try {
-    return execFileSync("sysctl", ["-n", "kern.boottime"], { encoding: "utf8" }).trim();
+    return execText("sysctl", ["-n", "kern.boottime"]).trim();
   } catch {
     return "noboot";
   }
@@ -112,7 +134,7 @@ function darwinBootTime(): string {
 export function readEnviron(pid: number): string[] | null {
   if (!isLinux) return null;
   try {
-    return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").filter(Boolean);
+    return nodeFs().readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").filter(Boolean);
   } catch {
     return null;
   }
@@ -124,7 +146,7 @@ export function unixListenerInodes(path: string): Set<number> {
   if (!isLinux) return out;
   let text: string;
   try {
-    text = readFileSync("/proc/net/unix", "latin1");
+    text = nodeFs().readFileSync("/proc/net/unix", "latin1");
   } catch {
     return out;
   }
@@ -139,15 +161,16 @@ export function unixListenerInodes(path: string): Set<number> {
 /** Does `pid` hold an open file descriptor for one of these socket inodes? */
 export function holdsSocketInode(pid: number, inodes: Set<number>): boolean {
   if (!isLinux || inodes.size === 0) return false;
+  const fs = nodeFs();
   let fds: string[];
   try {
-    fds = readdirSync(`/proc/${pid}/fd`);
+    fds = fs.readdirSync(`/proc/${pid}/fd`);
   } catch {
     return false;
   }
   for (const fd of fds) {
     try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
       if (m && inodes.has(Number(m[1]))) return true;
     } catch {
       // fd closed meanwhile

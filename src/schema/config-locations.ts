@@ -3,10 +3,12 @@
  * through this small schema, instead of paying for the full definition schema.
  */
 import * as z from "zod/mini";
+import { lazySchema } from "./lazy.ts";
 
-export const configLocationShape = {
+export const configLocationShape = () => ({
   $schema: z.optional(z.string()),
-  runtimeDir: z.optional(z.string().check(z.minLength(1))),
-  stateDir: z.optional(z.string().check(z.minLength(1))),
-};
-export const configLocations = z.looseObject(configLocationShape);
+  runtimeDir: z.optional(z.string().check(z.regex(/\S/, "a directory path"))),
+  stateDir: z.optional(z.string().check(z.regex(/\S/, "a directory path"))),
+});
+export const configLocationsSchema = lazySchema(() => z.looseObject(configLocationShape()));
+export type ConfigLocations = z.infer<ReturnType<typeof configLocationsSchema>>;

@@ -5,7 +5,8 @@
  * defaulted form that hosts run, stores persist and freshness hashes.
  */
 import * as z from "zod/mini";
-import { byteSize, daemonName, duration, parseDuration, signalName } from "./common.ts";
+import { byteSizeSchema, daemonNameSchema, durationSchema, parseDuration, signalNameSchema } from "./common.ts";
+import { lazySchema } from "./lazy.ts";
 
 export const RESTART_POLICIES = ["no", "on-failure", "always"] as const;
 export const ON_EXIT = ["ignore", "shutdown"] as const;
@@ -40,21 +41,25 @@ export function readinessProblem(spec: string): string | null {
   }
 }
 
-export const readinessSpec = z.string().check(
-  z.superRefine((value, ctx) => {
-    const problem = readinessProblem(value);
-    if (problem) ctx.issues.push({ code: "custom", message: `expected ${problem}`, input: value });
-  }),
+export const readinessSpecSchema = lazySchema(() =>
+  z.string().check(
+    z.superRefine((value, ctx) => {
+      const problem = readinessProblem(value);
+      if (problem) ctx.issues.push({ code: "custom", message: `expected ${problem}`, input: value });
+    }),
+  ),
 );
 
-const userOrGroup = z.union([z.string().check(z.minLength(1)), z.int().check(z.minimum(0))]);
+const userOrGroup = () => z.union([z.string().check(z.minLength(1)), z.int().check(z.minimum(0))]);
 
-export const definitionInput = z.strictObject({
+export const definitionInputSchema = lazySchema(() => {
+  const duration = durationSchema();
+  return z.strictObject({
   command: z.array(z.string()).check(z.minLength(1, "a non-empty argv array, for example [\"python3\", \"-m\", \"http.server\"]")),
   cwd: z.optional(z.string()),
   env: z.optional(z.record(z.string(), z.string())),
   watch: z.optional(z.array(z.string())),
-  ready: z.optional(readinessSpec),
+  ready: z.optional(readinessSpecSchema()),
   readyTimeout: z.optional(duration),
   restart: z.optional(z.enum(RESTART_POLICIES)),
   backoff: z.optional(
@@ -65,23 +70,25 @@ export const definitionInput = z.strictObject({
   ),
   onExit: z.optional(z.enum(ON_EXIT)),
   notify: z.optional(z.array(z.string()).check(z.minLength(1))),
-  stopSignal: z.optional(signalName),
+  stopSignal: z.optional(signalNameSchema()),
   stopTimeout: z.optional(duration),
-  dependsOn: z.optional(z.array(daemonName)),
+  dependsOn: z.optional(z.array(daemonNameSchema())),
   autostart: z.optional(z.boolean()),
-  user: z.optional(userOrGroup),
-  group: z.optional(userOrGroup),
-  log: z.optional(z.strictObject({ maxSize: z.optional(byteSize), maxFiles: z.optional(z.int().check(z.minimum(1))) })),
+  user: z.optional(userOrGroup()),
+  group: z.optional(userOrGroup()),
+  log: z.optional(z.strictObject({ maxSize: z.optional(byteSizeSchema()), maxFiles: z.optional(z.int().check(z.minimum(1))) })),
+  });
 });
-export type DefinitionInput = z.input<typeof definitionInput>;
+export type DefinitionInput = z.input<ReturnType<typeof definitionInputSchema>>;
 
 /** The fully defaulted definition: every field present, durations in milliseconds. */
-export const definition = z.object({
+export const definitionSchema = lazySchema(() =>
+  z.object({
   command: z.array(z.string()).check(z.minLength(1)),
   cwd: z.string(),
   env: z.record(z.string(), z.string()),
   watch: z.array(z.string()),
-  ready: readinessSpec,
+  ready: readinessSpecSchema(),
   readyTimeout: z.int(),
   restart: z.enum(RESTART_POLICIES),
   backoff: z.object({ initial: z.int(), max: z.int(), resetAfter: z.int() }),
@@ -95,8 +102,9 @@ export const definition = z.object({
   user: z.nullable(z.union([z.string(), z.int()])),
   group: z.nullable(z.union([z.string(), z.int()])),
   log: z.object({ maxSize: z.int(), maxFiles: z.int() }),
-});
-export type Definition = z.infer<typeof definition>;
+  }),
+);
+export type Definition = z.infer<ReturnType<typeof definitionSchema>>;
 
 export const DEFAULTS = {
   ready: "none",
@@ -110,7 +118,7 @@ export const DEFAULTS = {
   log: { maxSize: 10 * 1024 * 1024, maxFiles: 5 },
 } as const;
 
-type ParsedInput = z.output<typeof definitionInput>;
+type ParsedInput = z.output<ReturnType<typeof definitionInputSchema>>;
 
 /** Applies defaults; `cwd` and relative watch paths resolve against `baseDir`. */
 export function completeDefinition(input: ParsedInput, baseDir: string, resolvePath: (base: string, p: string) => string): Definition {

@@ -2,14 +2,14 @@
 import * as z from "zod/mini";
 
 export const SCHEMAS = {
-  config: async () => (await import("./config.ts")).config,
-  status: async () => (await import("./status.ts")).status,
-  "status-list": async () => (await import("./status.ts")).statusList,
-  metadata: async () => (await import("./metadata.ts")).metadata,
-  "planned-stop": async () => (await import("./planned-stop.ts")).plannedStop,
-  state: async () => (await import("./state.ts")).state,
-  event: async () => (await import("./event.ts")).event,
-  reconcile: async () => (await import("./reconcile.ts")).reconcileResult,
+  config: async () => (await import("./config.ts")).configSchema(),
+  status: async () => (await import("./status.ts")).statusSchema(),
+  "status-list": async () => (await import("./status.ts")).statusListSchema(),
+  metadata: async () => (await import("./metadata.ts")).metadataSchema(),
+  "planned-stop": async () => (await import("./planned-stop.ts")).plannedStopSchema(),
+  state: async () => (await import("./state.ts")).stateSchema(),
+  event: async () => (await import("./event.ts")).eventSchema(),
+  reconcile: async () => (await import("./reconcile.ts")).reconcileResultSchema(),
 } as const;
 export type SchemaName = keyof typeof SCHEMAS;
 

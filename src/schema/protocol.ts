@@ -1,35 +1,40 @@
 /** Control protocol messages (SPEC §8): newline-delimited JSON over the daemon's Unix socket. */
 import * as z from "zod/mini";
-import { event } from "./event.ts";
+import { eventSchema } from "./event.ts";
+import { lazySchema } from "./lazy.ts";
 
-export const PROTOCOL_VERSION = 1;
-export const METHODS = ["status", "stop", "start", "restart", "signal", "events"] as const;
-export type Method = (typeof METHODS)[number];
+import { PROTOCOL_VERSION, STOP_REASONS } from "./constants.ts";
 
-export const requestId = z.union([z.int(), z.string().check(z.maxLength(128))]);
+export { PROTOCOL_VERSION, METHODS, type Method } from "./constants.ts";
 
-export const request = z.object({
-  id: requestId,
-  method: z.string(),
-  params: z.optional(z.record(z.string(), z.unknown())),
-  protocol: z.literal(PROTOCOL_VERSION),
-});
-export type Request = z.infer<typeof request>;
+const requestId = () => z.union([z.int(), z.string()]);
 
-export const errorBody = z.object({ code: z.string(), message: z.string() });
+export const requestSchema = lazySchema(() =>
+  z.object({
+    id: requestId(),
+    method: z.string(),
+    params: z.optional(z.record(z.string(), z.unknown())),
+    protocol: z.literal(PROTOCOL_VERSION),
+  }),
+);
+export type Request = z.infer<ReturnType<typeof requestSchema>>;
 
-export const response = z.union([
-  z.object({ id: z.nullable(requestId), ok: z.literal(true), result: z.unknown() }),
-  z.object({ id: z.nullable(requestId), ok: z.literal(false), error: errorBody }),
-]);
-export type Response = z.infer<typeof response>;
+const errorBody = () => z.object({ code: z.string(), message: z.string() });
+
+export const responseSchema = lazySchema(() =>
+  z.union([
+    z.object({ id: z.nullable(requestId()), ok: z.literal(true), result: z.unknown() }),
+    z.object({ id: z.nullable(requestId()), ok: z.literal(false), error: errorBody() }),
+  ]),
+);
+export type Response = z.infer<ReturnType<typeof responseSchema>>;
 
 /** Streamed after a successful `events` subscription, tagged with the subscribing request's id. */
-export const eventMessage = z.object({ id: requestId, event });
-export type EventMessage = z.infer<typeof eventMessage>;
+export const eventMessageSchema = lazySchema(() => z.object({ id: requestId(), event: eventSchema() }));
+export type EventMessage = z.infer<ReturnType<typeof eventMessageSchema>>;
 
-export const stopParams = z.object({ reason: z.optional(z.enum(["stop", "restart", "replace"])) });
-export const signalParams = z.object({ signal: z.union([z.string(), z.int()]) });
+export const stopParamsSchema = lazySchema(() => z.object({ reason: z.optional(z.enum(STOP_REASONS)) }));
+export const signalParamsSchema = lazySchema(() => z.object({ signal: z.union([z.string(), z.int()]) }));
 /** `start`/`restart` may carry a new definition (a supervisor then replaces in place). */
-export const startParams = z.object({ definition: z.optional(z.unknown()), identity: z.optional(z.string()) });
-export const stopResult = z.object({ stopping: z.boolean(), hostExits: z.boolean() });
+export const startParamsSchema = lazySchema(() => z.object({ definition: z.optional(z.unknown()), identity: z.optional(z.string()) }));
+export const stopResultSchema = lazySchema(() => z.object({ stopping: z.boolean(), hostExits: z.boolean() }));

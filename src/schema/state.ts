@@ -1,24 +1,24 @@
 /** `S/NAME.state.json`: run intent, definition and history; survives container restarts (SPEC §2, §4). */
 import * as z from "zod/mini";
-import { exitInfo, isoTime } from "./common.ts";
-import { definition } from "./definition.ts";
+import { exitInfoSchema } from "./common.ts";
+import { definitionSchema } from "./definition.ts";
+import { lazySchema } from "./lazy.ts";
 
-export const STATE_SCHEMA = "daemonctl/state@1";
-export const INTENTS = ["running", "stopped"] as const;
-/** What the host last knew of its child. `exited` = ended and no restart is due (policy said so). */
-export const LAST_STATES = ["starting", "running", "backoff", "stopping", "stopped", "failed", "exited"] as const;
+import { INTENTS, LAST_STATES, STATE_SCHEMA } from "./constants.ts";
 
-export const state = z.looseObject({
-  schema: z.literal(STATE_SCHEMA),
-  name: z.string(),
-  intent: z.enum(INTENTS),
-  lastState: z.nullable(z.enum(LAST_STATES)),
-  definition: z.nullable(definition),
-  identity: z.nullable(z.string()),
-  restarts: z.int(),
-  lastExit: z.nullable(exitInfo),
-  updatedAt: isoTime,
-});
-export type State = z.infer<typeof state>;
-export type Intent = (typeof INTENTS)[number];
-export type LastState = (typeof LAST_STATES)[number];
+export { STATE_SCHEMA, INTENTS, LAST_STATES, type Intent, type LastState } from "./constants.ts";
+
+export const stateSchema = lazySchema(() =>
+  z.looseObject({
+    schema: z.literal(STATE_SCHEMA),
+    name: z.string(),
+    intent: z.enum(INTENTS),
+    lastState: z.nullable(z.enum(LAST_STATES)),
+    definition: z.nullable(definitionSchema()),
+    identity: z.nullable(z.string()),
+    restarts: z.int(),
+    lastExit: z.nullable(exitInfoSchema()),
+    updatedAt: z.string(),
+  }),
+);
+export type State = z.infer<ReturnType<typeof stateSchema>>;

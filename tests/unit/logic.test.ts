@@ -5,7 +5,7 @@ import { parseProcStat } from "../../src/platform/proc.ts";
 import { canonicalJson } from "../../src/daemon/freshness.ts";
 import { parseArgv } from "../../src/commands/_argv.ts";
 import { formatIssues } from "../../src/daemon/config.ts";
-import { config } from "../../src/schema/config.ts";
+import { configSchema } from "../../src/schema/config.ts";
 import { effectiveWaitMs } from "../../src/daemon/spawner.ts";
 import { sharingFor } from "../../src/daemon/host.ts";
 import { signalNumber } from "../../src/schema/common.ts";
@@ -90,7 +90,7 @@ describe("argv", () => {
 
 describe("config messages", () => {
   test("every issue names the file and the path", () => {
-    const r = config.safeParse({ daemons: { web: { command: "x", bogus: 1 } }, grace: "soon" });
+    const r = configSchema().safeParse({ daemons: { web: { command: "x", bogus: 1 } }, grace: "soon" });
     expect(r.success).toBe(false);
     const text = formatIssues("/etc/d.json", r.success ? [] : r.error.issues);
     expect(text).toContain("/etc/d.json: daemons.web.command:");

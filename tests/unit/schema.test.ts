@@ -3,10 +3,10 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { normalizeSignal, parseDuration, parseSize, signalNumber } from "../../src/schema/common.ts";
-import { completeDefinition, definitionInput, readinessProblem } from "../../src/schema/definition.ts";
-import { config } from "../../src/schema/config.ts";
-import { state, STATE_SCHEMA } from "../../src/schema/state.ts";
-import { status } from "../../src/schema/status.ts";
+import { completeDefinition, definitionInputSchema, readinessProblem } from "../../src/schema/definition.ts";
+import { configSchema } from "../../src/schema/config.ts";
+import { stateSchema, STATE_SCHEMA } from "../../src/schema/state.ts";
+import { statusSchema } from "../../src/schema/status.ts";
 import { statusExitCode } from "../../src/schema/status.ts";
 import { readJson, writeJsonAtomic } from "../../src/daemon/store.ts";
 import { blankStatus } from "../../src/daemon/status-report.ts";
@@ -62,7 +62,7 @@ describe("definitions", () => {
   test.each(["tcp:nohost", "tcp:h:99999", "http:x", "log:(", "delay:soon", "exec: "])("readiness %p is rejected", (spec) => expect(readinessProblem(spec)).not.toBeNull());
 
   test("defaults are applied and relative paths resolve against the base directory", () => {
-    const parsed = definitionInput.parse({ command: ["x"], cwd: "sub", watch: ["a.conf"], stopTimeout: "3s", backoff: { initial: 50 } });
+    const parsed = definitionInputSchema().parse({ command: ["x"], cwd: "sub", watch: ["a.conf"], stopTimeout: "3s", backoff: { initial: 50 } });
     const def = completeDefinition(parsed, "/base", (b, p) => resolve(b, p));
     expect(def).toMatchObject({
       cwd: "/base/sub",
@@ -78,13 +78,13 @@ describe("definitions", () => {
   });
 
   test("unknown keys are errors, not silently ignored", () => {
-    expect(definitionInput.safeParse({ command: ["x"], restartPolicy: "always" }).success).toBe(false);
+    expect(definitionInputSchema().safeParse({ command: ["x"], restartPolicy: "always" }).success).toBe(false);
   });
 
   test("config: socketMode is octal text; daemon names are validated", () => {
-    expect(config.parse({ socketMode: "0660", daemons: {} }).socketMode).toBe(0o660);
-    expect(config.safeParse({ socketMode: 660, daemons: {} }).success).toBe(false);
-    expect(config.safeParse({ daemons: { "../x": { command: ["x"] } } }).success).toBe(false);
+    expect(configSchema().parse({ socketMode: "0660", daemons: {} }).socketMode).toBe(0o660);
+    expect(configSchema().safeParse({ socketMode: 660, daemons: {} }).success).toBe(false);
+    expect(configSchema().safeParse({ daemons: { "../x": { command: ["x"] } } }).success).toBe(false);
   });
 });
 
@@ -94,12 +94,12 @@ describe("files through schemas", () => {
 
   test("write then read round-trips", () => {
     const value = { schema: STATE_SCHEMA, name: "x", intent: "running", lastState: null, definition: null, identity: null, restarts: 0, lastExit: null, updatedAt: new Date().toISOString() } as const;
-    writeJsonAtomic(path, state, value);
-    expect(readJson(path, state)).toEqual({ kind: "ok", value });
+    writeJsonAtomic(path, stateSchema(), value);
+    expect(readJson(path, stateSchema())).toEqual({ kind: "ok", value });
   });
 
   test("an invalid value is refused on write", () => {
-    expect(() => writeJsonAtomic(path, state, { schema: STATE_SCHEMA } as never)).toThrow();
+    expect(() => writeJsonAtomic(path, stateSchema(), { schema: STATE_SCHEMA } as never)).toThrow();
   });
 
   test.each([
@@ -110,11 +110,11 @@ describe("files through schemas", () => {
   ])("%s file reads as %s (never a throw)", (_l, content, kind) => {
     const p = join(dir, `${kind}-${Math.random()}.json`);
     if (content !== null) writeFileSync(p, content);
-    expect(readJson(p, state).kind).toBe(kind as string);
+    expect(readJson(p, stateSchema()).kind as string).toBe(kind);
   });
 
   test("blank status matches the status schema", () => {
-    expect(status.safeParse(blankStatus("x")).success).toBe(true);
+    expect(statusSchema().safeParse(blankStatus("x")).success).toBe(true);
   });
 
   test("LSB exit codes", () => {
