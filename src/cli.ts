@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   logs: () => import("./commands/logs.ts"),
   events: () => import("./commands/events.ts"),
   reconcile: () => import("./commands/reconcile.ts"),
+  supervise: () => import("./commands/supervise.ts"),
   schema: () => import("./commands/schema.ts"),
 };
 

@@ -15,12 +15,16 @@ export function createLogger(p: ParsedArgv): Logger & { consola: ConsolaInstance
     level = LEVELS[named]!;
   } else if (bool(p, "quiet")) level = 0;
   else if (bool(p, "verbose")) level = 4;
-  const c = createConsola({
+  // Container logs and pipes get plain `[warn] message` lines; terminals get consola's icons.
+  // (`fancy` is accepted by createConsola but missing from the typings this resolves to.)
+  const options = {
     level,
+    fancy: Boolean(process.stderr.isTTY),
     stdout: process.stderr,
     stderr: process.stderr,
     formatOptions: { colors: wantsColor(p), date: false, compact: true },
-  });
+  };
+  const c = createConsola(options as Parameters<typeof createConsola>[0]);
   return {
     consola: c,
     debug: (m) => c.debug(m),

@@ -14,7 +14,7 @@ import { PROTOCOL_VERSION, signalParamsSchema, startParamsSchema, stopParamsSche
 import { STATUS_SCHEMA, type DaemonState, type Status } from "../schema/status.ts";
 import type { Intent, LastState } from "../schema/state.ts";
 import type { EventType } from "../schema/event.ts";
-import { normalizeSignal } from "../schema/common.ts";
+import { normalizeSignal, type ExitInfo } from "../schema/common.ts";
 import { VERSION } from "../version.ts";
 import { claimSocket, type ClaimOutcome } from "./bind-guard.ts";
 import { EventBus, makeEvent, type EventFields } from "./events.ts";
@@ -159,6 +159,16 @@ export class DaemonHost {
     this.intent = "running";
     this.writeState({ intent: "running", definition: this.definition, identity: this.identity, lastState: spawn ? "starting" : readState(this.files)?.lastState ?? null });
     if (spawn) this.runner.start();
+  }
+
+  /**
+   * Supervise boot: take over what the state file recorded without starting anything. A daemon
+   * that last `failed` reports failed until someone starts it.
+   */
+  restore(intent: Intent, failed: { lastExit: ExitInfo | null; restarts: number } | null): void {
+    this.intent = intent;
+    if (failed) this.runner.restoreFailed(failed.lastExit, failed.restarts);
+    if (readState(this.files)) this.writeState({ definition: this.definition, identity: this.identity });
   }
 
   /** The status@1 answer, as this host sees itself. */

@@ -26,17 +26,38 @@ export class RotatingLog {
     return this.fd;
   }
 
+  /**
+   * Appends, keeping every file within `maxSize`: rotates before a write that would overflow,
+   * and splits a chunk larger than the limit, at a newline when there is one.
+   */
   write(chunk: Uint8Array | string): void {
     try {
-      const fd = this.open();
-      const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      this.size += bytes.length;
-      if (this.maxSize > 0 && this.size >= this.maxSize) this.rotate();
+      let bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+      while (bytes.length) {
+        let fd = this.open();
+        if (this.maxSize > 0 && this.size > 0 && this.size + bytes.length > this.maxSize) {
+          const room = this.maxSize - this.size;
+          const nl = room > 0 ? bytes.subarray(0, room).lastIndexOf(10) : -1;
+          if (nl >= 0) {
+            this.append(fd, bytes.subarray(0, nl + 1));
+            bytes = bytes.subarray(nl + 1);
+          }
+          this.rotate();
+          fd = this.open();
+        }
+        const piece = this.maxSize > 0 && bytes.length > this.maxSize ? cutAtNewline(bytes, this.maxSize) : bytes;
+        this.append(fd, piece);
+        bytes = bytes.subarray(piece.length);
+      }
     } catch {
       // a full disk must not take the daemon down with it; the output is lost, the daemon lives
     }
+  }
+
+  private append(fd: number, bytes: Uint8Array): void {
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    this.size += bytes.length;
   }
 
   private rotate(): void {
@@ -70,4 +91,10 @@ export class RotatingLog {
       this.fd = null;
     }
   }
+}
+
+/** The longest prefix of `bytes` up to `max` that ends with a newline (or exactly `max`). */
+function cutAtNewline(bytes: Uint8Array, max: number): Uint8Array {
+  const nl = bytes.subarray(0, max).lastIndexOf(10);
+  return bytes.subarray(0, nl >= 0 ? nl + 1 : max);
 }

@@ -97,6 +97,13 @@ export class ChildRunner {
     return this.child !== null;
   }
 
+  /** Supervise boot: the daemon last ended `failed` and stays so until started (no crash loop). */
+  restoreFailed(lastExit: ExitInfo | null, restarts: number): void {
+    this.state = "failed";
+    this.lastExit = lastExit;
+    this.restarts = restarts;
+  }
+
   /** Explicit start: clears the failure history (`failed` lasts until start/restart). */
   start(): void {
     if (this.state === "starting" || this.state === "running") return;

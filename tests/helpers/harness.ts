@@ -302,3 +302,60 @@ export async function setprivProblem(): Promise<string | null> {
   const r = await runProcess("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "true"], { env: process.env as Record<string, string>, timeoutMs: 5_000 }).catch((e: Error) => ({ code: -1, stderr: e.message }) as RunResult);
   return r.code === 0 ? null : `setpriv is not usable here: ${r.stderr.trim()}`;
 }
+
+/**
+ * `daemonctl supervise …` as PID 1 of a new PID namespace (`unshare -fp --mount-proc`). Commands
+ * run inside it with `nsenter -t PID -p -m` (pids in status answers are namespace-local).
+ */
+export class Namespace {
+  private constructor(
+    private readonly box: Sandbox,
+    readonly proc: Proc,
+    /** The supervisor's pid as seen from outside the namespace. */
+    readonly pid: number,
+  ) {}
+
+  static async start(box: Sandbox, args: string[], o: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<Namespace> {
+    const child = spawn("unshare", ["-fp", "--mount-proc", BIN, ...args], { cwd: o.cwd ?? box.dir, env: box.env(o.env), stdio: ["ignore", "pipe", "pipe"] });
+    (box as unknown as { spawned: Set<ChildProcess> }).spawned.add(child);
+    const proc = new Proc(child);
+    const pid = await waitFor(() => {
+      try {
+        const kids = readdirSync(`/proc/${child.pid}/task`).flatMap((t) => readFileSync(`/proc/${child.pid}/task/${t}/children`, "latin1").split(" ").filter(Boolean).map(Number));
+        return kids[0] ?? null;
+      } catch {
+        return null;
+      }
+    }, 5_000, "the namespace's PID 1");
+    box.track(pid);
+    return new Namespace(box, proc, pid);
+  }
+
+  /** Runs daemonctl inside the namespace (optionally as uid 65534). */
+  run(args: string[], o: RunOptions = {}): Promise<RunResult> {
+    const inner = o.unprivileged && isRoot ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", BIN, ...args] : [BIN, ...args];
+    return runProcess("nsenter", ["-t", String(this.pid), "-p", "-m", ...inner], { ...o, env: this.box.env(o.env) });
+  }
+
+  /** Any command inside the namespace. */
+  sh(script: string): Promise<RunResult> {
+    return runProcess("nsenter", ["-t", String(this.pid), "-p", "-m", "sh", "-c", script], { env: this.box.env() });
+  }
+
+  kill(sig: NodeJS.Signals): void {
+    try {
+      process.kill(this.pid, sig);
+    } catch {
+      // gone
+    }
+  }
+
+  /** Zombie children of the supervisor, seen from outside. */
+  zombies(): number[] {
+    return allPids().filter((p) => procState(p) === "Z" && ppidOf(p) === this.pid);
+  }
+
+  waitExit(timeoutMs?: number) {
+    return this.proc.waitExit(timeoutMs);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Zombie reaping for PID 1 and child subreapers (SPEC §7).
+ *
+ * Orphans re-parent to us and, when they exit, stay zombies until someone waits for them.
+ * Neither Bun nor Deno does, and `waitpid(-1)` would steal the exit status of children the
+ * runtime itself waits for (PLATFORM.md). So: list our children, skip every pid we spawned
+ * (platform/spawn.ts), and `waitpid(pid, WNOHANG)` only the zombies among the rest.
+ *
+ * Triggered by SIGCHLD, plus a once-a-second sweep in case a signal was coalesced; idle, that
+ * sweep is the only wake-up.
+ */
+import { decodeWaitStatus, loadLibc, PR_SET_CHILD_SUBREAPER, WNOHANG } from "../platform/ffi.ts";
+import { listOwnChildren, listPids, readProcStat } from "../platform/proc.ts";
+import { isManagedPid } from "../platform/spawn.ts";
+
+export interface Reaped {
+  pid: number;
+  code: number | null;
+  signal: number | null;
+}
+
+export class Reaper {
+  private libc: Awaited<ReturnType<typeof loadLibc>> = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly onChild = () => this.sweep();
+  reaped = 0;
+  onReap: ((r: Reaped) => void) | null = null;
+
+  /**
+   * Starts reaping. When we are not PID 1, becomes a child subreaper first, so orphans of our
+   * daemons come to us rather than to the real init. Returns a note when reaping is impossible.
+   */
+  async start(): Promise<string | null> {
+    this.libc = await loadLibc();
+    if (!this.libc) return "FFI to libc is unavailable: orphans cannot be reaped";
+    let note: string | null = null;
+    if (process.pid !== 1 && process.platform === "linux" && this.libc.prctl(PR_SET_CHILD_SUBREAPER, 1) !== 0) {
+      note = "could not become a child subreaper (prctl failed): orphans will go to the real init";
+    }
+    process.on("SIGCHLD", this.onChild);
+    this.timer = setInterval(this.onChild, 1000);
+    return note;
+  }
+
+  stop(): void {
+    process.off("SIGCHLD", this.onChild);
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Collects every zombie child that is not ours to wait for. Returns how many. */
+  sweep(): number {
+    const libc = this.libc;
+    if (!libc) return 0;
+    const self = process.pid;
+    const children = listOwnChildren() ?? listPids().filter((p) => readProcStat(p)?.ppid === self);
+    let n = 0;
+    for (const pid of children) {
+      if (isManagedPid(pid)) continue;
+      const st = readProcStat(pid);
+      if (!st || st.state !== "Z" || st.ppid !== self) continue;
+      const [r, raw] = libc.waitpid(pid, WNOHANG);
+      if (r === pid) {
+        n++;
+        this.onReap?.({ pid, ...decodeWaitStatus(raw) });
+      }
+    }
+    this.reaped += n;
+    return n;
+  }
+}

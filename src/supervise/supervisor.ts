@@ -1,0 +1,315 @@
+/**
+ * `daemonctl supervise`: container init for the daemons of a config file (SPEC §7).
+ *
+ * One process, one DaemonHost per daemon: every daemon keeps its own control socket, metadata
+ * and state, so `status/stop/start/restart/logs/events NAME` work from `docker exec` exactly as
+ * for a standalone host. On top of the hosts this file adds what only an init does: boot
+ * reconciliation, dependency order, prefixed output, signal handling, grace-bounded shutdown,
+ * exit codes, and (with reaper.ts) zombie reaping.
+ */
+import type { Writable } from "node:stream";
+import type { ResolvedDefinition } from "../daemon/definition-source.ts";
+import { DaemonHost, type Logger, type Sharing } from "../daemon/host.ts";
+import { readState } from "../daemon/intent.ts";
+import { RotatingLog } from "../daemon/logfile.ts";
+import { daemonFiles, ensureDirs, type Dirs } from "../daemon/paths.ts";
+import { shellExitCode, type ExitOutcome } from "../daemon/policy.ts";
+import { priorOf } from "../daemon/reconcile.ts";
+import { logFileSink, teeSink } from "../daemon/sinks.ts";
+import type { EventFields } from "../daemon/events.ts";
+import { makeEvent } from "../daemon/events.ts";
+import { onSignal, canHandle } from "../platform/signals.ts";
+import { spawnManaged } from "../platform/spawn.ts";
+import { signalNumber, type SignalName } from "../schema/units.ts";
+import type { EventType } from "../schema/constants.ts";
+import { prefixSink } from "./output.ts";
+import { Reaper } from "./reaper.ts";
+
+export interface SuperviseOptions {
+  definitions: ResolvedDefinition[];
+  /** Start levels from order.ts (`dependsOn`). */
+  levels: string[][];
+  dirs: Dirs;
+  sharing: Sharing;
+  graceMs: number;
+  logFormat: "text" | "json";
+  colour: { stdout: boolean; stderr: boolean };
+  probeTimeoutMs: number;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  out?: { stdout: Writable; stderr: Writable };
+}
+
+const SHUTDOWN_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"] as const;
+/** Passed on to every daemon. (HUP is a shutdown signal here; PIPE and CHLD are ours.) */
+const FORWARDED: SignalName[] = ["SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGALRM", "SIGURG", "SIGVTALRM", "SIGPROF", "SIGXCPU", "SIGXFSZ", "SIGIO", "SIGCONT"];
+const NOTIFY_TIMEOUT_MS = 30_000;
+
+type Ending = "self" | "operator" | null;
+
+export class Supervisor {
+  private readonly hosts = new Map<string, DaemonHost>();
+  private readonly deps = new Map<string, string[]>();
+  /** Daemons that should start as soon as their dependencies are ready. */
+  private readonly waiting = new Set<string>();
+  private readonly waitingNoted = new Set<string>();
+  private readonly ended = new Map<string, Ending>();
+  private readonly started = new Set<string>();
+  private readonly reaper = new Reaper();
+  private shuttingDown = false;
+  private worstCode = 0;
+  private forcedCode: number | null = null;
+  private finish!: (code: number) => void;
+  private readonly finished = new Promise<number>((r) => (this.finish = r));
+  private tick: ReturnType<typeof setInterval> | null = null;
+
+  constructor(private readonly o: SuperviseOptions) {}
+
+  async run(): Promise<number> {
+    this.installSignals();
+    const note = await this.reaper.start();
+    if (note) this.o.log.warn(note);
+    ensureDirs(this.o.dirs, { mode: this.o.sharing.dirMode, gid: this.o.sharing.gid });
+    this.createHosts();
+
+    const claims = await Promise.all([...this.hosts].map(async ([name, h]) => [name, await h.claim()] as const));
+    for (const [name, c] of claims) {
+      if (c.kind === "bound") continue;
+      this.hosts.delete(name);
+      if (c.kind === "error") {
+        this.o.log.error(`${name}: ${c.message}`);
+        await this.abort();
+        return 1;
+      }
+      this.o.log.warn(`${name} is already run by pid ${c.pid} outside this supervisor; leaving it alone`);
+    }
+    if (this.shuttingDown) return this.finished;
+
+    this.bootReconcile();
+    this.startWaiting();
+    this.tick = setInterval(() => this.checkOwnership(), 1000);
+    return this.finished;
+  }
+
+  private createHosts(): void {
+    const width = Math.max(...this.o.definitions.map((d) => d.name.length)) + 2;
+    const out = this.o.out ?? { stdout: process.stdout, stderr: process.stderr };
+    this.o.definitions.forEach((d, i) => {
+      const files = daemonFiles(this.o.dirs, d.name);
+      const logFile = new RotatingLog(files.log, d.definition.log.maxSize, d.definition.log.maxFiles);
+      const sink = teeSink(prefixSink(d.name, out, { width, colourIndex: i, colour: this.o.colour, format: this.o.logFormat }), logFileSink(logFile));
+      this.deps.set(d.name, d.definition.dependsOn);
+      this.hosts.set(
+        d.name,
+        new DaemonHost({
+          name: d.name,
+          definition: d.definition,
+          identity: d.identity,
+          dirs: this.o.dirs,
+          supervised: true,
+          sharing: this.o.sharing,
+          probeTimeoutMs: this.o.probeTimeoutMs,
+          sink,
+          baseEnv: this.o.env,
+          log: this.o.log,
+          onEvent: (h, type, fields) => this.onEvent(h, type, fields),
+          unexpectedExit: (h, exit) => this.onUnexpectedExit(h, exit),
+        }),
+      );
+    });
+  }
+
+  /** SPEC §4 at boot: `stopped` stays down, `running` or no record starts, `failed` stays down. */
+  private bootReconcile(): void {
+    for (const [name, h] of this.hosts) {
+      const st = readState(h.files);
+      const prior = priorOf(st);
+      let action: string;
+      if (st?.intent === "stopped") {
+        h.restore("stopped", null);
+        action = "left-down";
+      } else if (st?.intent === "running" && st.lastState === "failed") {
+        h.restore("running", { lastExit: st.lastExit, restarts: st.restarts });
+        action = "skipped-failed";
+      } else if (!st && !h.def.autostart) {
+        h.restore("stopped", null);
+        action = "left-down";
+      } else {
+        h.begin(false);
+        this.waiting.add(name);
+        action = "started";
+      }
+      this.o.log.info(`${name} prior=${prior} action=${action}`);
+    }
+  }
+
+  /** Starts every waiting daemon whose dependencies (among those we supervise) are ready. */
+  private startWaiting(): void {
+    if (this.shuttingDown) return;
+    for (const name of [...this.waiting]) {
+      const h = this.hosts.get(name);
+      if (!h || h.intent !== "running" || h.runner.isActive()) {
+        this.waiting.delete(name);
+        continue;
+      }
+      const blockers = (this.deps.get(name) ?? []).filter((d) => this.hosts.has(d) && !this.hosts.get(d)!.runner.ready);
+      if (blockers.length) {
+        if (!this.waitingNoted.has(name)) {
+          this.waitingNoted.add(name);
+          this.o.log.info(`${name} waits for ${blockers.join(", ")} to be ready`);
+        }
+        continue;
+      }
+      this.waiting.delete(name);
+      this.started.add(name);
+      this.ended.set(name, null);
+      h.runner.start();
+    }
+  }
+
+  private onEvent(h: DaemonHost, type: EventType, fields: EventFields): void {
+    const name = h.name;
+    if (type === "spawn") {
+      this.started.add(name);
+      this.ended.set(name, null);
+    }
+    if (type === "ready") this.startWaiting();
+    if (type === "exit") {
+      const planned = h.runner.state === "stopping";
+      const exit: ExitOutcome = { code: fields.code ?? null, signal: fields.signal ?? null };
+      const code = this.accountedCode(h, exit, planned);
+      if (!planned) this.o.log.warn(`${name} exited (${exit.signal ? `killed by ${exit.signal}` : `code ${exit.code}`})`);
+      if (code > this.worstCode) this.worstCode = code;
+      this.ended.set(name, planned && !this.shuttingDown ? "operator" : "self");
+    }
+    if ((type === "exit" || type === "failed") && h.def.notify) this.runNotify(h, type, fields);
+    // The runner settles its next state right after the event; look once it has.
+    if (type === "exit" || type === "failed" || type === "stop") setImmediate(() => this.exitIfAllEnded());
+  }
+
+  /**
+   * A child's contribution to the supervisor's exit code. Deaths by the shutdown's own signals
+   * count as 0; a crash before the shutdown keeps its code.
+   */
+  private accountedCode(h: DaemonHost, exit: ExitOutcome, planned: boolean): number {
+    const code = shellExitCode(exit, (s) => signalNumber(s as SignalName));
+    if (!planned) return code;
+    if (exit.signal !== null) return 0;
+    const stopNo = signalNumber(h.def.stopSignal as SignalName);
+    return code === 128 + stopNo || code === 137 ? 0 : code;
+  }
+
+  private onUnexpectedExit(h: DaemonHost, exit: ExitOutcome): "policy" | "hold" {
+    if (h.def.onExit !== "shutdown" || this.shuttingDown) return "policy";
+    this.forcedCode = shellExitCode(exit, (s) => signalNumber(s as SignalName));
+    this.o.log.warn(`${h.name} has onExit "shutdown": stopping everything (exit code ${this.forcedCode})`);
+    setImmediate(() => void this.shutdown(`${h.name} exited`));
+    return "hold";
+  }
+
+  /** Exit once every daemon we started has ended on its own with nothing pending. */
+  private exitIfAllEnded(): void {
+    if (this.shuttingDown || this.started.size === 0) return;
+    for (const [name, h] of this.hosts) {
+      if (h.runner.isActive()) return;
+      if (this.ended.get(name) === "operator") return;
+      if (this.waiting.has(name) && h.intent === "running" && this.dependenciesCanStart(name)) return;
+    }
+    this.o.log.info(`every daemon has ended; exiting with code ${this.worstCode}`);
+    void this.shutdown("all daemons ended");
+  }
+
+  private dependenciesCanStart(name: string): boolean {
+    return (this.deps.get(name) ?? []).every((d) => !this.hosts.has(d) || this.hosts.get(d)!.runner.isActive());
+  }
+
+  private runNotify(h: DaemonHost, type: EventType, fields: EventFields): void {
+    const [cmd, ...args] = h.def.notify!;
+    const event = makeEvent(h.name, type, fields);
+    const env = {
+      ...this.o.env,
+      DAEMONCTL_EVENT: JSON.stringify(event),
+      DAEMONCTL_EVENT_TYPE: type,
+      DAEMONCTL_EVENT_NAME: h.name,
+      DAEMONCTL_EVENT_CODE: event.code === null ? "" : String(event.code),
+      DAEMONCTL_EVENT_SIGNAL: event.signal ?? "",
+    };
+    try {
+      const child = spawnManaged(cmd!, args, { env, cwd: h.def.cwd, stdio: ["ignore", "inherit", "inherit"] });
+      const timer = setTimeout(() => child.kill("SIGKILL"), NOTIFY_TIMEOUT_MS);
+      child.once("exit", () => clearTimeout(timer));
+      child.once("error", (e) => this.o.log.warn(`${h.name}: notify command failed: ${e.message}`));
+    } catch (e) {
+      this.o.log.warn(`${h.name}: notify command failed: ${(e as Error).message}`);
+    }
+  }
+
+  private installSignals(): void {
+    for (const sig of SHUTDOWN_SIGNALS) {
+      onSignal(sig, () => {
+        if (this.shuttingDown && (sig === "SIGINT" || sig === "SIGTERM")) {
+          this.o.log.warn(`second ${sig}: killing every daemon now`);
+          this.killAll();
+          return;
+        }
+        void this.shutdown(sig);
+      });
+    }
+    for (const sig of FORWARDED) {
+      if (!canHandle(sig)) continue;
+      onSignal(sig, () => {
+        for (const h of this.hosts.values()) h.runner.signal(sig);
+      });
+    }
+  }
+
+  private checkOwnership(): void {
+    for (const [name, h] of this.hosts) {
+      if (h.checkOwnership() === "lost") {
+        this.hosts.delete(name);
+        void h.stopChild().then(() => h.release());
+      }
+    }
+  }
+
+  private killAll(): void {
+    for (const h of this.hosts.values()) h.runner.kill();
+  }
+
+  /**
+   * Graceful shutdown: stop signals in reverse dependency order, each level waiting for the one
+   * before, SIGKILL to every remaining process group when the grace period ends. Intent is left
+   * as it is: a container stop is not an operator's stop.
+   */
+  private async shutdown(reason: string): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.waiting.clear();
+    if (this.tick) clearInterval(this.tick);
+    const active = [...this.hosts.values()].filter((h) => h.runner.hasChild());
+    if (reason.startsWith("SIG")) this.o.log.info(`${reason}: stopping ${active.length} daemon${active.length === 1 ? "" : "s"} (grace ${this.o.graceMs} ms)`);
+    const grace = setTimeout(() => {
+      const left = [...this.hosts.values()].filter((h) => h.runner.hasChild()).map((h) => h.name);
+      if (left.length) this.o.log.warn(`grace period over; SIGKILL to ${left.join(", ")}`);
+      this.killAll();
+    }, this.o.graceMs);
+    const graceOver = new Promise<void>((r) => setTimeout(r, this.o.graceMs).unref?.());
+    for (const level of [...this.o.levels].reverse()) {
+      const stops = level.map((n) => this.hosts.get(n)?.stopChild()).filter(Boolean);
+      await Promise.race([Promise.all(stops), graceOver]);
+    }
+    await Promise.all([...this.hosts.values()].map((h) => h.stopChild()));
+    clearTimeout(grace);
+    await Promise.all([...this.hosts.values()].map((h) => h.release()));
+    this.reaper.sweep();
+    this.reaper.stop();
+    this.finish(this.forcedCode ?? this.worstCode);
+  }
+
+  /** A daemon could not be set up: undo what was bound and leave. */
+  private async abort(): Promise<void> {
+    this.shuttingDown = true;
+    await Promise.all([...this.hosts.values()].map((h) => h.release()));
+    this.reaper.stop();
+  }
+}

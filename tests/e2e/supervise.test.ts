@@ -1,0 +1,304 @@
+/**
+ * `daemonctl supervise` as PID 1 of a PID namespace (SPEC §7). Skipped, with the reason
+ * printed, where `unshare -fp` is not permitted.
+ */
+import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { Namespace, Sandbox, json, setprivProblem, waitFor } from "../helpers/harness.ts";
+
+let skip: string | null = null;
+beforeAll(async () => {
+  const { unshareProblem } = await import("../helpers/harness.ts");
+  skip = await unshareProblem();
+  if (skip) console.warn(`SKIP supervise tests: ${skip}`);
+});
+
+let boxes: Sandbox[] = [];
+afterEach(async () => {
+  await Promise.all(boxes.map((b) => b.cleanup()));
+  boxes = [];
+});
+
+function sandboxWith(daemons: Record<string, unknown>, extra: Record<string, unknown> = {}): Sandbox {
+  const box = new Sandbox();
+  boxes.push(box);
+  writeFileSync(box.path("daemonctl.json"), JSON.stringify({ ...extra, daemons }));
+  return box;
+}
+
+const lines = (s: string) => s.split("\n").filter(Boolean);
+
+describe("multi-daemon mode", () => {
+  test("prefixed output on the right streams, orphans reaped, TERM with --grace 2s: ignorer SIGKILLed, exit 0 in 2-3 s", async () => {
+    if (skip) return;
+    const box = sandboxWith({
+      talker: { command: ["sh", "-c", "echo to-out; echo to-err >&2; printf 'no newline at end'; exec sleep 1000"] },
+      orphans: { command: ["sh", "-c", "for i in $(seq 20); do (sleep 0.3 &); done; exec sleep 1000"] },
+      stubborn: { command: ["sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"] },
+    });
+    const ns = await Namespace.start(box, ["supervise", "--grace", "2s"]);
+    await waitFor(() => ns.proc.stdout.includes("to-out") && ns.proc.stderr.includes("to-err"), 10_000, "daemon output");
+    expect(lines(ns.proc.stdout)).toContain("[talker]   to-out");
+    expect(lines(ns.proc.stderr)).toContain("[talker]   to-err");
+    expect(ns.proc.stdout).not.toContain("to-err");
+    // The orphans exit after 0.3 s; none may stay a zombie for more than a second.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(ns.zombies()).toEqual([]);
+    const st = await ns.run(["status", "--json"]);
+    expect(json(st).daemons.map((d: any) => d.state)).toEqual(["running", "running", "running"]);
+    const t0 = Date.now();
+    ns.kill("SIGTERM");
+    const { code } = await ns.waitExit(10_000);
+    const took = Date.now() - t0;
+    expect(code).toBe(0);
+    expect(took).toBeGreaterThanOrEqual(1_900);
+    expect(took).toBeLessThan(3_000);
+    expect(ns.proc.stderr).toContain("SIGKILL to stubborn");
+    // A partial last line is finished when the daemon stops.
+    expect(lines(ns.proc.stdout)).toContain("[talker]   no newline at end");
+    // Intent survives an unplanned container stop.
+    expect(box.state("talker").intent).toBe("running");
+  });
+
+  test("a crashing daemon with start limit 3 runs exactly 3 times, is failed, and its code is the container's after TERM", async () => {
+    if (skip) return;
+    const box = sandboxWith({
+      crash: { command: ["sh", "-c", "echo run >> runs; sleep 0.2; exit 7"], cwd: ".", startLimit: { burst: 3, interval: "1m" }, backoff: { initial: "50ms" } },
+      steady: { command: ["sleep", "1000"] },
+    });
+    const ns = await Namespace.start(box, ["supervise"]);
+    await waitFor(async () => json(await ns.run(["status", "crash", "--json"])).state === "failed", 15_000, "crash to fail");
+    expect(lines(readFileSync(box.path("runs"), "utf8"))).toHaveLength(3);
+    const st = await ns.run(["status", "crash"]);
+    expect(st.code).toBe(1);
+    expect((await ns.run(["status", "steady"])).code).toBe(0);
+    ns.kill("SIGTERM");
+    expect((await ns.waitExit()).code).toBe(7);
+  });
+
+  test("stop b sticks across container restarts; start b runs it under the same supervisor; both come back after that", async () => {
+    if (skip) return;
+    const box = sandboxWith({ a: { command: ["sleep", "1001"] }, b: { command: ["sleep", "1002"] } });
+    let ns = await Namespace.start(box, ["supervise"]);
+    await waitFor(async () => (await ns.run(["status", "a", "b"])).code === 0, 10_000, "both running");
+    expect((await ns.run(["stop", "b"])).code).toBe(0);
+    expect((await ns.run(["status", "b"])).code).toBe(3);
+    expect((await ns.run(["status", "a"])).code).toBe(0); // the supervisor stays up
+    ns.kill("SIGTERM");
+    expect((await ns.waitExit()).code).toBe(0);
+
+    ns = await Namespace.start(box, ["supervise"]);
+    await waitFor(async () => (await ns.run(["status", "a"])).code === 0, 10_000, "a back");
+    expect(ns.proc.stderr).toContain("b prior=stopped/stopped action=left-down");
+    expect(ns.proc.stderr).toContain("a prior=running/stopped action=started");
+    expect((await ns.run(["status", "b"])).code).toBe(3);
+    const started = await ns.run(["start", "b"]);
+    expect(started.code).toBe(0);
+    const sb = json(await ns.run(["status", "b", "--json"]));
+    expect(sb.state).toBe("running");
+    expect(sb.pid).toBe(1); // served by the supervisor itself, no second host
+    ns.kill("SIGTERM");
+    expect((await ns.waitExit()).code).toBe(0);
+
+    ns = await Namespace.start(box, ["supervise"]);
+    await waitFor(async () => (await ns.run(["status", "a", "b"])).code === 0, 10_000, "both back");
+    ns.kill("SIGTERM");
+    await ns.waitExit();
+  });
+
+  test('onExit "shutdown": that daemon exiting 4 stops the others and the supervisor exits 4', async () => {
+    if (skip) return;
+    const box = sandboxWith({
+      essential: { command: ["sh", "-c", "sleep 0.5; exit 4"], onExit: "shutdown" },
+      other: { command: ["sleep", "1000"] },
+    });
+    const ns = await Namespace.start(box, ["supervise"]);
+    expect((await ns.waitExit(10_000)).code).toBe(4);
+  });
+
+  test("dependsOn with ready tcp: the dependent starts only after the port accepts", async () => {
+    if (skip) return;
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", () => r()));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r));
+    const bun = process.execPath;
+    const box = sandboxWith({
+      db: { command: [bun, "-e", `setTimeout(() => { require("fs").writeFileSync("db-listening", String(Date.now())); require("net").createServer(() => {}).listen(${port}, "127.0.0.1"); }, 700); setInterval(() => {}, 1e6);`], ready: `tcp:127.0.0.1:${port}`, cwd: "." },
+      api: { command: ["sh", "-c", "date +%s%3N > api-started; exec sleep 1000"], dependsOn: ["db"], cwd: "." },
+    });
+    const ns = await Namespace.start(box, ["supervise"]);
+    await waitFor(() => existsSync(box.path("api-started")), 10_000, "api to start");
+    const dbAt = Number(readFileSync(box.path("db-listening"), "utf8"));
+    const apiAt = Number(readFileSync(box.path("api-started"), "utf8"));
+    expect(apiAt).toBeGreaterThanOrEqual(dbAt);
+    expect(ns.proc.stderr).toContain("api waits for db to be ready");
+    ns.kill("SIGTERM");
+    expect((await ns.waitExit()).code).toBe(0);
+  });
+
+  test("--only selects a subset and warns about unknown names; other signals are forwarded; JSON log format", async () => {
+    if (skip) return;
+    const box = sandboxWith({
+      a: { command: ["sh", "-c", "trap 'echo got-usr1' USR1; echo 'bad \\377 byte'; while :; do sleep 0.05; done"] },
+      b: { command: ["sleep", "1000"] },
+    });
+    const ns = await Namespace.start(box, ["supervise", "--only", "a,zz", "--log-format", "json"]);
+    await waitFor(() => ns.proc.stdout.includes("bad"), 10_000, "a's output");
+    expect(ns.proc.stderr).toContain('names "zz"');
+    expect((await ns.run(["status", "b"])).code).toBe(3);
+    ns.kill("SIGUSR1");
+    await waitFor(() => ns.proc.stdout.includes("got-usr1"), 5_000, "USR1 forwarded");
+    const records = lines(ns.proc.stdout).map((l) => JSON.parse(l));
+    expect(records[0]).toMatchObject({ name: "a", stream: "stdout", line: "bad \uFFFD byte" });
+    expect(typeof records[0].ts).toBe("string");
+    ns.kill("SIGTERM");
+    expect((await ns.waitExit()).code).toBe(0);
+  });
+
+  test("DAEMONCTL_DAEMONS narrows the set too; a second TERM kills at once; notify runs with the event", async () => {
+    if (skip) return;
+    const box = sandboxWith({
+      quick: { command: ["sh", "-c", "sleep 0.3; exit 3"], restart: "no", notify: ["sh", "-c", 'echo "$DAEMONCTL_EVENT_TYPE $DAEMONCTL_EVENT_NAME $DAEMONCTL_EVENT_CODE" >> notified'], cwd: "." },
+      slow: { command: ["sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"] },
+      skipped: { command: ["sleep", "1000"] },
+    });
+    const ns = await Namespace.start(box, ["supervise", "--grace", "30s"], { env: { DAEMONCTL_DAEMONS: "quick,slow" } });
+    await waitFor(() => existsSync(box.path("notified")), 10_000, "notify");
+    expect(readFileSync(box.path("notified"), "utf8").trim()).toBe("exit quick 3");
+    expect((await ns.run(["status", "skipped"])).code).toBe(3);
+    const t0 = Date.now();
+    ns.kill("SIGTERM");
+    await waitFor(() => ns.proc.stderr.includes("stopping"), 5_000, "shutdown to begin");
+    ns.kill("SIGTERM");
+    const { code } = await ns.waitExit(10_000);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(code).toBe(3); // quick crashed before the shutdown and keeps its code
+  });
+
+  test("when every daemon ends on its own, the supervisor exits with the worst code", async () => {
+    if (skip) return;
+    const box = sandboxWith({
+      one: { command: ["sh", "-c", "exit 0"], restart: "no", ready: "none" },
+      two: { command: ["sh", "-c", "sleep 0.3; exit 5"], restart: "no" },
+    });
+    const ns = await Namespace.start(box, ["supervise"]);
+    expect((await ns.waitExit(10_000)).code).toBe(5);
+  });
+
+  test("the exec user can control daemons when socketGroup/socketMode allow it (uid 65534)", async () => {
+    if (skip) return;
+    const noPriv = await setprivProblem();
+    if (noPriv) return console.warn(`SKIP: ${noPriv}`);
+    const box = sandboxWith({ web: { command: ["sleep", "1000"] } }, { socketGroup: 65534, socketMode: "0660" });
+    const ns = await Namespace.start(box, ["supervise"]);
+    await waitFor(async () => (await ns.run(["status", "web"])).code === 0, 10_000, "web running");
+    const asNobody = { unprivileged: true };
+    expect((await ns.run(["status", "web", "--json"], asNobody)).code).toBe(0);
+    expect((await ns.run(["stop", "web"], asNobody)).code).toBe(0);
+    expect((await ns.run(["status", "web"], asNobody)).code).toBe(3);
+    const st = await ns.run(["start", "web", "--config", box.path("daemonctl.json")], asNobody);
+    expect(st.code).toBe(0);
+    expect(json(await ns.run(["status", "web", "--json"], asNobody)).pid).toBe(1);
+    // Without the group, the same user is refused.
+    const other = sandboxWith({ web: { command: ["sleep", "1000"] } });
+    const ns2 = await Namespace.start(other, ["supervise"]);
+    await waitFor(async () => (await ns2.run(["status", "web"])).code === 0, 10_000, "web running");
+    expect((await ns2.run(["status", "web"], asNobody)).code).toBe(4);
+    for (const n of [ns, ns2]) {
+      n.kill("SIGTERM");
+      await n.waitExit();
+    }
+  });
+
+  test("invalid dependsOn (cycle) is a usage error before anything starts", async () => {
+    if (skip) return;
+    const box = sandboxWith({ a: { command: ["true"], dependsOn: ["b"] }, b: { command: ["true"], dependsOn: ["a"] } });
+    const r = await box.run(["supervise"], { cwd: box.dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("cycle");
+  });
+});
+
+describe("single-child mode (tini / dumb-init drop-in)", () => {
+  test.each([0, 1, 2, 32, 127, 255])("exit code %d is passed through", async (code) => {
+    if (skip) return;
+    const box = new Sandbox();
+    boxes.push(box);
+    const ns = await Namespace.start(box, ["supervise", "--", "sh", "-c", `exit ${code}`]);
+    expect((await ns.waitExit()).code).toBe(code);
+  });
+
+  test("killed by a signal: 128+N; missing command: 127; not executable: 126", async () => {
+    if (skip) return;
+    const box = new Sandbox();
+    boxes.push(box);
+    const killed = await Namespace.start(box, ["supervise", "--", "sh", "-c", "kill -USR2 $$; sleep 5"]);
+    expect((await killed.waitExit()).code).toBe(128 + 12);
+    const missing = await Namespace.start(box, ["supervise", "--", "/no/such/command"]);
+    expect((await missing.waitExit()).code).toBe(127);
+    expect(missing.proc.stderr).toContain("command not found");
+    writeFileSync(box.path("notexec"), "#!/bin/sh\n");
+    const notExec = await Namespace.start(box, ["supervise", "--", box.path("notexec")]);
+    expect((await notExec.waitExit()).code).toBe(126);
+  });
+
+  test("signals 1 2 3 10 12 13 14 15 23 26 28 each reach the child exactly once; none makes supervise quit", async () => {
+    if (skip) return;
+    const box = new Sandbox();
+    boxes.push(box);
+    const names = ["HUP", "INT", "QUIT", "USR1", "USR2", "PIPE", "ALRM", "TERM", "URG", "VTALRM", "WINCH"];
+    const got = box.path("got");
+    const script = `${names.map((s) => `trap 'echo ${s} >> ${got}' ${s}`).join("; ")}; touch ${got}.ready; while :; do sleep 0.05 & wait $!; done`;
+    const ns = await Namespace.start(box, ["supervise", "--single-child", "--", "sh", "-c", script]);
+    await waitFor(() => existsSync(`${got}.ready`), 5_000, "child ready");
+    for (const [i, n] of [1, 2, 3, 10, 12, 13, 14, 15, 23, 26, 28].entries()) {
+      ns.kill(n as unknown as NodeJS.Signals);
+      await waitFor(() => existsSync(got) && lines(readFileSync(got, "utf8")).length === i + 1, 5_000, `signal ${n}`);
+    }
+    expect(lines(readFileSync(got, "utf8"))).toEqual(names);
+    expect(ns.proc.child.exitCode).toBeNull();
+    const child = Number((await ns.sh("cat /proc/1/task/*/children")).stdout.trim().split(" ")[0]);
+    expect(child).toBeGreaterThan(1);
+    await ns.sh(`kill -KILL ${child}`);
+    expect((await ns.waitExit()).code).toBe(137);
+  });
+
+  test("--rewrite maps a signal before forwarding", async () => {
+    if (skip) return;
+    const box = new Sandbox();
+    boxes.push(box);
+    const got = box.path("got");
+    const ns = await Namespace.start(box, ["supervise", "--rewrite", "TERM:USR1", "--", "sh", "-c", `trap 'echo USR1 >> ${got}; exit 0' USR1; trap 'echo TERM >> ${got}' TERM; touch ${got}.ready; while :; do sleep 0.05 & wait $!; done`]);
+    await waitFor(() => existsSync(`${got}.ready`), 5_000, "child ready");
+    ns.kill("SIGTERM");
+    expect((await ns.waitExit()).code).toBe(0);
+    expect(readFileSync(got, "utf8").trim()).toBe("USR1");
+  });
+
+  test("a background process in the child's group gets TERM when the child exits", async () => {
+    if (skip) return;
+    const box = new Sandbox();
+    boxes.push(box);
+    const bg = box.path("bg");
+    const ns = await Namespace.start(box, ["supervise", "--", "sh", "-c", `sh -c "trap 'echo TERM > ${bg}; exit 0' TERM; touch ${bg}.ready; while :; do sleep 0.05; done" & while [ ! -e ${bg}.ready ]; do sleep 0.02; done; exit 3`]);
+    expect((await ns.waitExit()).code).toBe(3);
+    await waitFor(() => existsSync(bg), 5_000, "the background job's TERM");
+    expect(readFileSync(bg, "utf8").trim()).toBe("TERM");
+  });
+
+  test("50 orphans are reaped as PID 1", async () => {
+    if (skip) return;
+    const box = new Sandbox();
+    boxes.push(box);
+    const ns = await Namespace.start(box, ["supervise", "--", "sh", "-c", `for i in $(seq 50); do (sleep 0.2 &); done; touch ${box.path("spawned")}; exec sleep 1000`]);
+    await waitFor(() => existsSync(box.path("spawned")), 5_000, "orphans spawned");
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(ns.zombies()).toEqual([]);
+    const count = (await ns.sh("ls -d /proc/[0-9]* | wc -l")).stdout.trim();
+    expect(Number(count)).toBeLessThan(10);
+    ns.kill("SIGTERM");
+    expect((await ns.waitExit()).code).toBe(143);
+  });
+});
