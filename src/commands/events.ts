@@ -4,6 +4,7 @@ import { ControlClient } from "../daemon/protocol.ts";
 import { daemonFiles, type Dirs } from "../daemon/paths.ts";
 import { knownDaemons } from "../daemon/known.ts";
 import { parseArgv } from "./_argv.ts";
+import { createLogger } from "./_log.ts";
 import { defineCommand } from "./_define.ts";
 import { checkName, dirsFrom, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 
@@ -17,12 +18,16 @@ export default defineCommand({
   flags,
   async run(argv) {
     const p = parseArgv(argv, flags, "events");
+    const log = createLogger(p);
     const dirs = await dirsFrom(p);
     const fixed = p.positionals.map(checkName);
     const timeout = probeTimeout(p);
     const followed = new Map<string, ControlClient | "connecting" | null>();
     let stopped = false;
     let printing: Promise<void> = Promise.resolve();
+    // Reconnects replay from the command's start; the same event is printed once.
+    const since = new Date().toISOString();
+    const printed = new Set<string>();
     const done = new Promise<void>((resolve) => {
       for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => {
         stopped = true;
@@ -39,10 +44,17 @@ export default defineCommand({
       }
       followed.set(name, c);
       // One write at a time, so lines keep their order.
-      c.onEvent = (e) => void (printing = printing.then(() => writeStdout(`${JSON.stringify(e)}\n`)));
+      c.onEvent = (e) => {
+        const key = `${e.name}|${e.ts}|${e.type}|${e.pid}`;
+        if (printed.has(key)) return;
+        printed.add(key);
+        if (printed.size > 1000) printed.delete(printed.values().next().value!);
+        printing = printing.then(() => writeStdout(`${JSON.stringify(e)}\n`));
+      };
       c.onClose = () => followed.set(name, null);
-      const r = await c.request("events", undefined, timeout);
+      const r = await c.request("events", { since }, timeout);
       if (r.kind !== "ok") c.close();
+      else log.info(`following ${name}`);
     };
     // Hosts come and go (restarts, replacements): reconnect and discover once a second.
     const scan = () => {

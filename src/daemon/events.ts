@@ -19,15 +19,30 @@ export function makeEvent(name: string, type: EventType, fields: EventFields = {
 
 export type EventListener = (event: DaemonEvent) => void;
 
+/**
+ * Fans events out to subscribers, and keeps the last few: a host emits `reclaim`/`replace` while
+ * it binds, before anyone can be subscribed, and a follower that reconnects after a replacement
+ * would otherwise never see them.
+ */
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
+  private readonly recent: DaemonEvent[] = [];
+
+  constructor(private readonly keep = 100) {}
 
   subscribe(fn: EventListener): () => void {
     this.listeners.add(fn);
     return () => void this.listeners.delete(fn);
   }
 
+  /** Retained events strictly newer than `since` (an ISO time), oldest first. */
+  since(since: string): DaemonEvent[] {
+    return this.recent.filter((e) => e.ts > since);
+  }
+
   emit(event: DaemonEvent): void {
+    this.recent.push(event);
+    if (this.recent.length > this.keep) this.recent.shift();
     for (const fn of this.listeners) {
       try {
         fn(event);

@@ -10,7 +10,7 @@ import { renameSync, chownSync } from "node:fs";
 import { join } from "node:path";
 import { METADATA_SCHEMA, metadataSchema, type Metadata } from "../schema/metadata.ts";
 import { definitionSchema, type Definition } from "../schema/definition.ts";
-import { PROTOCOL_VERSION, signalParamsSchema, startParamsSchema, stopParamsSchema, type Method } from "../schema/protocol.ts";
+import { PROTOCOL_VERSION, eventsParamsSchema, signalParamsSchema, startParamsSchema, stopParamsSchema, type Method } from "../schema/protocol.ts";
 import { STATUS_SCHEMA, type DaemonState, type Status } from "../schema/status.ts";
 import type { Intent, LastState } from "../schema/state.ts";
 import type { EventType } from "../schema/event.ts";
@@ -218,9 +218,12 @@ export class DaemonHost {
     switch (method) {
       case "status":
         return this.status();
-      case "events":
-        conn.subscribe(id, (push) => this.bus.subscribe(push));
+      case "events": {
+        const p = eventsParamsSchema().safeParse(params);
+        const since = p.success ? p.data.since : undefined;
+        conn.subscribe(id, (push) => this.bus.subscribe(push), since ? this.bus.since(since) : []);
         return { subscribed: true };
+      }
       case "signal": {
         const p = signalParamsSchema().safeParse(params);
         const sig = p.success ? normalizeSignal(p.data.signal) : null;

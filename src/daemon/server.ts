@@ -24,8 +24,8 @@ export class ProtocolError extends Error {
 }
 
 export interface ClientConnection {
-  /** Streams events to this connection until it closes. */
-  subscribe(id: Request["id"], register: (push: (e: DaemonEvent) => void) => () => void): void;
+  /** Streams events to this connection until it closes, after replaying `backlog`. */
+  subscribe(id: Request["id"], register: (push: (e: DaemonEvent) => void) => () => void, backlog?: DaemonEvent[]): void;
 }
 
 export type RequestHandler = (method: Method, params: Record<string, unknown>, conn: ClientConnection, id: Request["id"]) => Promise<unknown> | unknown;
@@ -87,8 +87,12 @@ export class ControlServer {
       socket.write(`${JSON.stringify(msg)}\n`);
     };
     const conn: ClientConnection = {
-      subscribe(id, register) {
+      subscribe(id, register, backlog = []) {
         socket.setTimeout(0); // subscribers may stay silent for as long as they like
+        // After the subscription's own answer, so a client sees "subscribed" first.
+        setImmediate(() => {
+          for (const event of backlog) send({ id, event });
+        });
         unsubscribers.push(register((event) => send({ id, event })));
       },
     };

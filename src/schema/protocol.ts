@@ -37,4 +37,6 @@ export const stopParamsSchema = lazySchema(() => z.object({ reason: z.optional(z
 export const signalParamsSchema = lazySchema(() => z.object({ signal: z.union([z.string(), z.int()]) }));
 /** `start`/`restart` may carry a new definition (a supervisor then replaces in place). */
 export const startParamsSchema = lazySchema(() => z.object({ definition: z.optional(z.unknown()), identity: z.optional(z.string()) }));
+/** `events` replays retained events newer than `since` (ISO time) before streaming live ones. */
+export const eventsParamsSchema = lazySchema(() => z.object({ since: z.optional(z.string()) }));
 export const stopResultSchema = lazySchema(() => z.object({ stopping: z.boolean(), hostExits: z.boolean() }));

@@ -130,13 +130,29 @@ test("signal forwards to the child; events streams lifecycle events", async () =
 
 test("daemonctl events prints event lines", async () => {
   const follower = box.spawn(["events", "web"]);
-  await waitFor(() => box.processes().some((p) => p.pid === follower.pid), 5_000, "follower up");
-  // Give the follower time to subscribe by watching for its connection effect: a restart's events.
-  await waitFor(async () => {
-    await box.run(["restart", "web"]);
-    return follower.stdout.includes('"type":"ready"');
-  }, 15_000, "events output");
+  await waitFor(() => follower.stderr.includes("following web"), 5_000, "the follower to subscribe");
+  expect((await box.run(["restart", "web"])).code).toBe(0);
+  await waitFor(() => follower.stdout.includes('"type":"ready"'), 10_000, "events output");
   for (const line of follower.stdout.trim().split("\n")) expect(JSON.parse(line).schema).toBe("daemonctl/event@1");
   follower.kill("SIGTERM");
   expect((await follower.waitExit()).code).toBe(0);
+});
+
+test("a follower sees the replace and reclaim events that a new host emits while it binds", async () => {
+  const other = new Sandbox();
+  try {
+    expect((await other.run(["start", "svc", "--", "sleep", "1000"])).code).toBe(0);
+    const follower = other.spawn(["events", "svc"]);
+    await waitFor(() => follower.stderr.includes("following svc"), 5_000, "the follower to subscribe");
+    expect((await other.run(["start", "svc", "--", "sleep", "2000"])).code).toBe(0);
+    await waitFor(() => follower.stdout.includes('"type":"replace"') && follower.stdout.includes('"type":"ready"'), 10_000, "replace + ready");
+    const types = follower.stdout.trim().split("\n").map((l) => JSON.parse(l).type);
+    expect(types).toContain("stop");
+    const keys = follower.stdout.trim().split("\n");
+    expect(new Set(keys).size).toBe(keys.length);
+    follower.kill("SIGINT");
+    await follower.waitExit();
+  } finally {
+    await other.cleanup();
+  }
 });

@@ -42,9 +42,8 @@ describe("multi-daemon mode", () => {
     expect(lines(ns.proc.stdout)).toContain("[talker]   to-out");
     expect(lines(ns.proc.stderr)).toContain("[talker]   to-err");
     expect(ns.proc.stdout).not.toContain("to-err");
-    // The orphans exit after 0.3 s; none may stay a zombie for more than a second.
-    await new Promise((r) => setTimeout(r, 1_500));
-    expect(ns.zombies()).toEqual([]);
+    // The orphans live 0.3 s: within 1.5 s of the start every one must be gone, reaped.
+    await waitFor(() => ns.zombies().length === 0 && ns.childrenRunning(["sleep", "0.3"]).length === 0, 1_500, "orphans reaped");
     const st = await ns.run(["status", "--json"]);
     expect(json(st).daemons.map((d: any) => d.state)).toEqual(["running", "running", "running"]);
     const t0 = Date.now();
@@ -294,8 +293,8 @@ describe("single-child mode (tini / dumb-init drop-in)", () => {
     boxes.push(box);
     const ns = await Namespace.start(box, ["supervise", "--", "sh", "-c", `for i in $(seq 50); do (sleep 0.2 &); done; touch ${box.path("spawned")}; exec sleep 1000`]);
     await waitFor(() => existsSync(box.path("spawned")), 5_000, "orphans spawned");
-    await new Promise((r) => setTimeout(r, 1_500));
-    expect(ns.zombies()).toEqual([]);
+    // They live 0.2 s; no zombie may be older than a second.
+    await waitFor(() => ns.zombies().length === 0 && ns.childrenRunning(["sleep", "0.2"]).length === 0, 1_500, "orphans reaped");
     const count = (await ns.sh("ls -d /proc/[0-9]* | wc -l")).stdout.trim();
     expect(Number(count)).toBeLessThan(10);
     ns.kill("SIGTERM");

@@ -350,6 +350,11 @@ export class Namespace {
     }
   }
 
+  /** Children of the supervisor (alive or zombie) running exactly `argv`, seen from outside. */
+  childrenRunning(argv: string[]): number[] {
+    return allPids().filter((p) => ppidOf(p) === this.pid && cmdline(p).join(" ") === argv.join(" "));
+  }
+
   /** Zombie children of the supervisor, seen from outside. */
   zombies(): number[] {
     return allPids().filter((p) => procState(p) === "Z" && ppidOf(p) === this.pid);
