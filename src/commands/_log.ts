@@ -1,11 +1,29 @@
-/** Human diagnostics on stderr through consola; stdout stays for results. */
-import { createConsola, type ConsolaInstance } from "consola";
+/**
+ * Human diagnostics on stderr through consola; stdout stays for results.
+ *
+ * consola's core with a small reporter of our own: `[warn] message` lines, coloured on a
+ * terminal. The full consola build (fancy reporter) pulls in node:util and node:tty, ~5 MiB of
+ * resident memory that a long-lived supervisor would carry for nothing (bench/supervise.ts).
+ */
+import { createConsola, type ConsolaInstance, type LogObject } from "consola/core";
 import { UsageError } from "../errors.ts";
 import type { Logger } from "../daemon/host.ts";
 import { str, bool, type ParsedArgv } from "./_argv.ts";
 import { wantsColor } from "./_shared.ts";
 
 const LEVELS: Record<string, number> = { silent: -999, error: 0, warn: 1, info: 3, debug: 4 };
+const COLOURS: Record<string, number> = { fatal: 31, error: 31, warn: 33, info: 36, success: 32, debug: 90, trace: 90 };
+
+function plainReporter(colour: boolean) {
+  return {
+    log(o: LogObject) {
+      const tag = o.type === "log" ? "" : `[${o.type}] `;
+      const text = o.args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : String(a))).join(" ");
+      const c = COLOURS[o.type];
+      process.stderr.write(colour && c ? `\x1b[${c}m${tag}\x1b[0m${text}\n` : `${tag}${text}\n`);
+    },
+  };
+}
 
 export function createLogger(p: ParsedArgv): Logger & { consola: ConsolaInstance } {
   let level = 3;
@@ -15,16 +33,7 @@ export function createLogger(p: ParsedArgv): Logger & { consola: ConsolaInstance
     level = LEVELS[named]!;
   } else if (bool(p, "quiet")) level = 0;
   else if (bool(p, "verbose")) level = 4;
-  // Container logs and pipes get plain `[warn] message` lines; terminals get consola's icons.
-  // (`fancy` is accepted by createConsola but missing from the typings this resolves to.)
-  const options = {
-    level,
-    fancy: Boolean(process.stderr.isTTY),
-    stdout: process.stderr,
-    stderr: process.stderr,
-    formatOptions: { colors: wantsColor(p), date: false, compact: true },
-  };
-  const c = createConsola(options as Parameters<typeof createConsola>[0]);
+  const c = createConsola({ level, reporters: [plainReporter(wantsColor(p))] });
   return {
     consola: c,
     debug: (m) => c.debug(m),

@@ -19,6 +19,7 @@ import { ensureDirs, daemonFiles } from "./paths.ts";
 import { shellExitCode } from "./policy.ts";
 import { logFileSink, stdioSink } from "./sinks.ts";
 import { selfIdentity } from "./identity.ts";
+import { watchOwnership } from "./ownership-watch.ts";
 
 export type HostMode = "foreground" | "detached";
 
@@ -105,11 +106,11 @@ export async function runStandaloneHost(spec: HostSpec, mode: HostMode, consoleL
   log.debug(`${spec.name}: bound ${files.socket}`);
   host.begin();
 
-  const tick = setInterval(() => {
-    if (host!.checkOwnership() === "lost") end({ kind: "lost" });
-  }, 1000);
+  const unwatch = watchOwnership(dirs.runtimeDir, (name) => {
+    if ((name === null || name === spec.name) && host!.checkOwnership() === "lost") end({ kind: "lost" });
+  });
   const e = await ending;
-  clearInterval(tick);
+  unwatch();
   return finish(host, e);
 }
 

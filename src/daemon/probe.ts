@@ -20,6 +20,20 @@ export type OwnerProbe =
 export const DEFAULT_PROBE_TIMEOUT_MS = 500;
 
 export async function probeOwner(socketPath: string, timeoutMs = DEFAULT_PROBE_TIMEOUT_MS): Promise<OwnerProbe> {
+  // A host that is dying (SIGKILLed: its leader thread is already a zombie while the rest of the
+  // process still holds the socket) accepts a connection and drops it unanswered. That is not a
+  // foreign listener: look again until the probe timeout before calling it one.
+  const deadline = Date.now() + timeoutMs;
+  let delay = 5;
+  for (;;) {
+    const probe = await probeOnce(socketPath, Math.max(1, deadline - Date.now()));
+    if (probe.kind !== "foreign" || !probe.retry || Date.now() + delay >= deadline) return probe;
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+async function probeOnce(socketPath: string, timeoutMs: number): Promise<OwnerProbe & { retry?: boolean }> {
   const r = await requestOnce(socketPath, "status", undefined, timeoutMs);
   if (!("kind" in r)) {
     switch (r.code) {
@@ -32,14 +46,14 @@ export async function probeOwner(socketPath: string, timeoutMs = DEFAULT_PROBE_T
       case "ETIMEDOUT":
         return { kind: "hung", reason: `connect to ${socketPath} timed out after ${timeoutMs} ms` };
       default:
-        return { kind: "foreign", reason: `cannot talk to ${socketPath}: ${r.message}` };
+        return { kind: "foreign", reason: `cannot talk to ${socketPath}: ${r.message}`, retry: true };
     }
   }
   switch (r.kind) {
     case "timeout":
       return { kind: "hung", reason: `no status answer within ${timeoutMs} ms` };
     case "closed":
-      return { kind: "foreign", reason: "the listener closed the connection without answering" };
+      return { kind: "foreign", reason: "the listener closed the connection without answering", retry: true };
     case "error":
       return { kind: "foreign", reason: `the listener answered an error: ${r.code}: ${r.message}` };
   }

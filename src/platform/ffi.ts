@@ -12,6 +12,11 @@ export const LOCK_UN = 8;
 export const PR_SET_CHILD_SUBREAPER = 36;
 export const WNOHANG = 1;
 const SIG_IGN = 1;
+// waitid(2) on Linux: P_ALL, WEXITED, WNOWAIT; si_pid sits at byte 16 of siginfo_t (x86-64, arm64).
+const P_ALL = 0;
+const WEXITED = 4;
+const WNOWAIT = 0x01000000;
+const SI_PID_OFFSET = 16;
 
 interface Libc {
   flock(fd: number, op: number): number;
@@ -19,6 +24,8 @@ interface Libc {
   /** Returns [pid or -1 or 0, raw status]. */
   waitpid(pid: number, options: number): [number, number];
   ignoreSignal(signo: number): void;
+  /** Pid of some zombie child, without reaping it; 0 if none, -1 if no children (Linux only). */
+  peekZombie(): number;
 }
 
 const LIBC_CANDIDATES = [
@@ -74,11 +81,14 @@ async function openBun(): Promise<Libc> {
       flock: { args: ["i32", "i32"], returns: "i32" },
       prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
       waitpid: { args: ["i32", "ptr", "i32"], returns: "i32" },
+      waitid: { args: ["i32", "i32", "ptr", "i32"], returns: "i32" },
       signal: { args: ["i32", "u64"], returns: "u64" },
     }),
   );
   const status = new Int32Array(1);
   const statusPtr = ffi.ptr(status);
+  const info = new Int32Array(32);
+  const infoPtr = ffi.ptr(info);
   const s = lib.symbols;
   return {
     flock: (fd, op) => s.flock!(fd, op),
@@ -89,6 +99,11 @@ async function openBun(): Promise<Libc> {
       return [r, status[0]!];
     },
     ignoreSignal: (signo) => void s.signal!(signo, SIG_IGN),
+    peekZombie: () => {
+      info.fill(0);
+      if (s.waitid!(P_ALL, 0, infoPtr, WEXITED | WNOHANG | WNOWAIT) !== 0) return -1;
+      return info[SI_PID_OFFSET / 4]!;
+    },
   };
 }
 
@@ -98,10 +113,12 @@ function openDeno(): Libc {
       flock: { parameters: ["i32", "i32"], result: "i32" },
       prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
       waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+      waitid: { parameters: ["i32", "i32", "buffer", "i32"], result: "i32" },
       signal: { parameters: ["i32", "u64"], result: "u64" },
     }),
   );
   const status = new Int32Array(1);
+  const info = new Int32Array(32);
   const s = lib.symbols;
   return {
     flock: (fd, op) => s.flock!(fd, op),
@@ -112,6 +129,11 @@ function openDeno(): Libc {
       return [r, status[0]!];
     },
     ignoreSignal: (signo) => void s.signal!(signo, BigInt(SIG_IGN)),
+    peekZombie: () => {
+      info.fill(0);
+      if (s.waitid!(P_ALL, 0, new Uint8Array(info.buffer), WEXITED | WNOHANG | WNOWAIT) !== 0) return -1;
+      return info[SI_PID_OFFSET / 4]!;
+    },
   };
 }
 

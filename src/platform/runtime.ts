@@ -51,6 +51,14 @@ export function selfCommand(): string[] {
   return [process.execPath, process.argv[1] ?? "src/main.ts"];
 }
 
+/**
+ * A full garbage collection, where the runtime offers one. A long-lived process calls it once
+ * start-up has settled, so its idle footprint is what it needs rather than what booting left.
+ */
+export function collectGarbage(): void {
+  (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun?.gc(true);
+}
+
 export function runtimeName(): string {
   if (deno) return "deno";
   if (bun) return `bun ${bun.version}`;

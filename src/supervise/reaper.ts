@@ -6,8 +6,10 @@
  * runtime itself waits for (PLATFORM.md). So: list our children, skip every pid we spawned
  * (platform/spawn.ts), and `waitpid(pid, WNOHANG)` only the zombies among the rest.
  *
- * Triggered by SIGCHLD, plus a once-a-second sweep in case a signal was coalesced; idle, that
- * sweep is the only wake-up.
+ * Triggered by SIGCHLD (a full scan), plus a once-a-second check in case a signal was
+ * coalesced. Idle, that check is the only wake-up, so it is a single syscall: `waitid(P_ALL,
+ * WNOHANG|WNOWAIT)` peeks at whether any child is a zombie without reaping it. Only when the
+ * zombie it reports is one of ours (the runtime will reap it) does the check fall back to a scan.
  */
 import { decodeWaitStatus, loadLibc, PR_SET_CHILD_SUBREAPER, WNOHANG } from "../platform/ffi.ts";
 import { listOwnChildren, listPids, readProcStat } from "../platform/proc.ts";
@@ -38,7 +40,7 @@ export class Reaper {
       note = "could not become a child subreaper (prctl failed): orphans will go to the real init";
     }
     process.on("SIGCHLD", this.onChild);
-    this.timer = setInterval(this.onChild, 1000);
+    this.timer = setInterval(() => this.check(), 1000);
     return note;
   }
 
@@ -46,6 +48,23 @@ export class Reaper {
     process.off("SIGCHLD", this.onChild);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+  }
+
+  /** The cheap periodic path: peek, reap what is not ours, scan only if the peek is blocked. */
+  check(): number {
+    const libc = this.libc;
+    if (!libc || process.platform !== "linux") return this.sweep();
+    let n = 0;
+    for (;;) {
+      const pid = libc.peekZombie();
+      if (pid <= 0) return n;
+      if (isManagedPid(pid)) return n + this.sweep();
+      const [r, raw] = libc.waitpid(pid, WNOHANG);
+      if (r !== pid) return n + this.sweep();
+      n++;
+      this.reaped++;
+      this.onReap?.({ pid, ...decodeWaitStatus(raw) });
+    }
   }
 
   /** Collects every zombie child that is not ours to wait for. Returns how many. */

@@ -13,12 +13,14 @@ import { DaemonHost, type Logger, type Sharing } from "../daemon/host.ts";
 import { readState } from "../daemon/intent.ts";
 import { RotatingLog } from "../daemon/logfile.ts";
 import { daemonFiles, ensureDirs, type Dirs } from "../daemon/paths.ts";
+import { watchOwnership } from "../daemon/ownership-watch.ts";
 import { shellExitCode, type ExitOutcome } from "../daemon/policy.ts";
 import { priorOf } from "../daemon/reconcile.ts";
 import { logFileSink, teeSink } from "../daemon/sinks.ts";
 import type { EventFields } from "../daemon/events.ts";
 import { makeEvent } from "../daemon/events.ts";
 import { onSignal, canHandle } from "../platform/signals.ts";
+import { collectGarbage } from "../platform/runtime.ts";
 import { spawnManaged } from "../platform/spawn.ts";
 import { signalNumber, type SignalName } from "../schema/units.ts";
 import type { EventType } from "../schema/constants.ts";
@@ -61,7 +63,7 @@ export class Supervisor {
   private forcedCode: number | null = null;
   private finish!: (code: number) => void;
   private readonly finished = new Promise<number>((r) => (this.finish = r));
-  private tick: ReturnType<typeof setInterval> | null = null;
+  private unwatch: (() => void) | null = null;
 
   constructor(private readonly o: SuperviseOptions) {}
 
@@ -87,7 +89,8 @@ export class Supervisor {
 
     this.bootReconcile();
     this.startWaiting();
-    this.tick = setInterval(() => this.checkOwnership(), 1000);
+    this.unwatch = watchOwnership(this.o.dirs.runtimeDir, (name) => this.checkOwnership(name));
+    setTimeout(collectGarbage, 2_000).unref?.();
     return this.finished;
   }
 
@@ -263,8 +266,9 @@ export class Supervisor {
     }
   }
 
-  private checkOwnership(): void {
+  private checkOwnership(only: string | null): void {
     for (const [name, h] of this.hosts) {
+      if (only !== null && only !== name) continue;
       if (h.checkOwnership() === "lost") {
         this.hosts.delete(name);
         void h.stopChild().then(() => h.release());
@@ -285,7 +289,7 @@ export class Supervisor {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     this.waiting.clear();
-    if (this.tick) clearInterval(this.tick);
+    this.unwatch?.();
     const active = [...this.hosts.values()].filter((h) => h.runner.hasChild());
     if (reason.startsWith("SIG")) this.o.log.info(`${reason}: stopping ${active.length} daemon${active.length === 1 ? "" : "s"} (grace ${this.o.graceMs} ms)`);
     const grace = setTimeout(() => {

@@ -168,3 +168,12 @@ test("logs -f follows new output", async () => {
   follower.kill("SIGINT");
   expect((await follower.waitExit()).code).toBe(0);
 });
+
+test("a .env or bunfig.toml in the working directory is not loaded into daemonctl or its daemons", async () => {
+  const box = sandbox();
+  writeFileSync(box.path(".env"), "SNEAKY=from-dotenv\n");
+  writeFileSync(box.path("bunfig.toml"), "[run]\nbun = true\n");
+  const r = await box.run(["start", "envcheck", "--ready", "log:done", "--", "sh", "-c", 'echo "SNEAKY=[$SNEAKY]"; echo done; exec sleep 1000'], { cwd: box.dir });
+  expect(r.code).toBe(0);
+  expect((await box.run(["logs", "envcheck"])).stdout).toContain("SNEAKY=[]");
+});
