@@ -17,6 +17,8 @@ const P_ALL = 0;
 const WEXITED = 4;
 const WNOWAIT = 0x01000000;
 const SI_PID_OFFSET = 16;
+/** prctl and the waitid layout above are Linux-only; elsewhere those symbols are not bound. */
+const linux = process.platform === "linux";
 
 interface Libc {
   flock(fd: number, op: number): number;
@@ -79,10 +81,9 @@ async function openBun(): Promise<Libc> {
   const lib = firstOpenable((path) =>
     ffi.dlopen(path, {
       flock: { args: ["i32", "i32"], returns: "i32" },
-      prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
       waitpid: { args: ["i32", "ptr", "i32"], returns: "i32" },
-      waitid: { args: ["i32", "i32", "ptr", "i32"], returns: "i32" },
       signal: { args: ["i32", "u64"], returns: "u64" },
+      ...(linux ? { prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" }, waitid: { args: ["i32", "i32", "ptr", "i32"], returns: "i32" } } : {}),
     }),
   );
   const status = new Int32Array(1);
@@ -92,7 +93,7 @@ async function openBun(): Promise<Libc> {
   const s = lib.symbols;
   return {
     flock: (fd, op) => s.flock!(fd, op),
-    prctl: (option, arg) => s.prctl!(option, arg, 0, 0, 0),
+    prctl: (option, arg) => (linux ? s.prctl!(option, arg, 0, 0, 0) : -1),
     waitpid: (pid, options) => {
       status[0] = 0;
       const r = s.waitpid!(pid, statusPtr, options);
@@ -100,6 +101,7 @@ async function openBun(): Promise<Libc> {
     },
     ignoreSignal: (signo) => void s.signal!(signo, SIG_IGN),
     peekZombie: () => {
+      if (!linux) return -1;
       info.fill(0);
       if (s.waitid!(P_ALL, 0, infoPtr, WEXITED | WNOHANG | WNOWAIT) !== 0) return -1;
       return info[SI_PID_OFFSET / 4]!;
@@ -111,10 +113,9 @@ function openDeno(): Libc {
   const lib = firstOpenable((path) =>
     deno!.dlopen(path, {
       flock: { parameters: ["i32", "i32"], result: "i32" },
-      prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
       waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
-      waitid: { parameters: ["i32", "i32", "buffer", "i32"], result: "i32" },
       signal: { parameters: ["i32", "u64"], result: "u64" },
+      ...(linux ? { prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" }, waitid: { parameters: ["i32", "i32", "buffer", "i32"], result: "i32" } } : {}),
     }),
   );
   const status = new Int32Array(1);
@@ -122,7 +123,7 @@ function openDeno(): Libc {
   const s = lib.symbols;
   return {
     flock: (fd, op) => s.flock!(fd, op),
-    prctl: (option, arg) => s.prctl!(option, BigInt(arg), 0n, 0n, 0n),
+    prctl: (option, arg) => (linux ? s.prctl!(option, BigInt(arg), 0n, 0n, 0n) : -1),
     waitpid: (pid, options) => {
       status[0] = 0;
       const r = s.waitpid!(pid, new Uint8Array(status.buffer), options);
@@ -130,6 +131,7 @@ function openDeno(): Libc {
     },
     ignoreSignal: (signo) => void s.signal!(signo, BigInt(SIG_IGN)),
     peekZombie: () => {
+      if (!linux) return -1;
       info.fill(0);
       if (s.waitid!(P_ALL, 0, new Uint8Array(info.buffer), WEXITED | WNOHANG | WNOWAIT) !== 0) return -1;
       return info[SI_PID_OFFSET / 4]!;
