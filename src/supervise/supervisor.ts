@@ -46,6 +46,8 @@ const SHUTDOWN_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"] as const;
 /** Passed on to every daemon. (HUP is a shutdown signal here; PIPE and CHLD are ours.) */
 const FORWARDED: SignalName[] = ["SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGALRM", "SIGURG", "SIGVTALRM", "SIGPROF", "SIGXCPU", "SIGXFSZ", "SIGIO", "SIGCONT"];
 const NOTIFY_TIMEOUT_MS = 30_000;
+/** A shutdown signal this soon after the first is the same request delivered twice. */
+const SAME_SIGNAL_MS = 500;
 
 type Ending = "self" | "operator" | null;
 
@@ -177,6 +179,7 @@ export class Supervisor {
       this.ended.set(name, null);
     }
     if (type === "ready") this.startWaiting();
+    if (type === "backoff") this.o.log.info(`${name} restarts in ${fields.delayMs} ms`);
     if (type === "exit") {
       const planned = h.runner.state === "stopping";
       const exit: ExitOutcome = { code: fields.code ?? null, signal: fields.signal ?? null };
@@ -203,7 +206,9 @@ export class Supervisor {
   }
 
   private onUnexpectedExit(h: DaemonHost, exit: ExitOutcome): "policy" | "hold" {
-    if (h.def.onExit !== "shutdown" || this.shuttingDown) return "policy";
+    // Once shutting down, nothing restarts: a daemon killed before its turn stays down.
+    if (this.shuttingDown) return "hold";
+    if (h.def.onExit !== "shutdown") return "policy";
     this.forcedCode = shellExitCode(exit, (s) => signalNumber(s as SignalName));
     this.o.log.warn(`${h.name} has onExit "shutdown": stopping everything (exit code ${this.forcedCode})`);
     setImmediate(() => void this.shutdown(`${h.name} exited`));
@@ -248,13 +253,19 @@ export class Supervisor {
   }
 
   private installSignals(): void {
+    let firstAt = 0;
     for (const sig of SHUTDOWN_SIGNALS) {
       onSignal(sig, () => {
+        // One Ctrl+C often arrives twice: from the terminal to the whole foreground group, and
+        // again from a wrapper that forwards it (npm, a shell script). Only a later one is a
+        // second request.
+        if (this.shuttingDown && Date.now() - firstAt < SAME_SIGNAL_MS) return;
         if (this.shuttingDown && (sig === "SIGINT" || sig === "SIGTERM")) {
           this.o.log.warn(`second ${sig}: killing every daemon now`);
           this.killAll();
           return;
         }
+        firstAt = Date.now();
         void this.shutdown(sig);
       });
     }

@@ -169,11 +169,17 @@ describe("multi-daemon mode", () => {
     expect((await ns.run(["status", "skipped"])).code).toBe(3);
     const t0 = Date.now();
     ns.kill("SIGTERM");
+    ns.kill("SIGTERM"); // the same Ctrl+C delivered twice (terminal + wrapper): not a second request
     await waitFor(() => ns.proc.stderr.includes("stopping"), 5_000, "shutdown to begin");
+    // A second request is one that comes later than 500 ms after the first.
+    await waitFor(() => Date.now() - t0 > 600, 2_000, "the duplicate window to pass");
+    expect(ns.proc.stderr).not.toContain("killing every daemon");
     ns.kill("SIGTERM");
     const { code } = await ns.waitExit(10_000);
     expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(ns.proc.stderr).toContain("killing every daemon");
     expect(code).toBe(3); // quick crashed before the shutdown and keeps its code
+    expect(ns.proc.stderr.split("stopping")[1]).not.toContain("restarts in"); // nothing restarts once shutting down
   });
 
   test("when every daemon ends on its own, the supervisor exits with the worst code", async () => {
