@@ -16,7 +16,11 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   reconcile: () => import("./commands/reconcile.ts"),
   supervise: () => import("./commands/supervise.ts"),
   schema: () => import("./commands/schema.ts"),
+  completion: () => import("./commands/completion.ts"),
 };
+
+/** Every command's module, for generated artefacts (shell completion). */
+export const COMMAND_LOADERS = commands;
 
 export const COMMAND_NAMES = Object.keys(commands);
 
