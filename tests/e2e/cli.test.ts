@@ -1,18 +1,9 @@
 /** CLI surface: --version, --help on every command, --no-wait, stop when the marker cannot be written. */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { chmodSync } from "node:fs";
-import { Sandbox, json, setprivProblem, waitFor } from "../helpers/harness.ts";
+import { Sandbox, json, setprivProblem, waitFor, sandboxes } from "../helpers/harness.ts";
 
-let boxes: Sandbox[] = [];
-const sandbox = (o: { unprivileged?: boolean } = {}) => {
-  const b = new Sandbox(o);
-  boxes.push(b);
-  return b;
-};
-afterEach(async () => {
-  await Promise.all(boxes.map((b) => b.cleanup()));
-  boxes = [];
-});
+const sandbox = sandboxes();
 
 const COMMANDS = ["start", "stop", "restart", "status", "list", "logs", "events", "reconcile", "supervise", "schema", "completion"];
 

@@ -1,17 +1,12 @@
 /** Config validation, directory safety and file permissions (SPEC §2, §5) — as root and as nobody. */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdirSync, statSync, symlinkSync, writeFileSync, chmodSync, chownSync } from "node:fs";
-import { NOBODY, Sandbox, isRoot, json, setprivProblem } from "../helpers/harness.ts";
+import { NOBODY, isRoot, json, sandboxes, setprivProblem } from "../helpers/harness.ts";
 
-let boxes: Sandbox[] = [];
-afterEach(async () => {
-  await Promise.all(boxes.map((b) => b.cleanup()));
-  boxes = [];
-});
+const sandbox = sandboxes();
 
 test("invalid config: exit 2 naming the file, the path and what was expected, for every bad field", async () => {
-  const box = new Sandbox();
-  boxes.push(box);
+  const box = sandbox();
   const cfg = box.path("daemonctl.json");
   writeFileSync(
     cfg,
@@ -36,8 +31,7 @@ test("invalid config: exit 2 naming the file, the path and what was expected, fo
 });
 
 test("config that is not JSON, or missing when named explicitly: exit 2", async () => {
-  const box = new Sandbox();
-  boxes.push(box);
+  const box = sandbox();
   writeFileSync(box.path("bad.json"), "{ nope");
   const r1 = await box.run(["start", "x", "--config", box.path("bad.json"), "--", "true"]);
   expect(r1.code).toBe(2);
@@ -48,8 +42,7 @@ test("config that is not JSON, or missing when named explicitly: exit 2", async 
 });
 
 test("unknown flags and bad values are usage errors (exit 2)", async () => {
-  const box = new Sandbox();
-  boxes.push(box);
+  const box = sandbox();
   expect((await box.run(["start", "web", "--restrat", "always", "--", "true"])).code).toBe(2);
   expect((await box.run(["start", "web", "--restart", "sometimes", "--", "true"])).code).toBe(2);
   expect((await box.run(["start", "web", "--wait", "soon", "--", "true"])).code).toBe(2);
@@ -58,8 +51,7 @@ test("unknown flags and bad values are usage errors (exit 2)", async () => {
 });
 
 test("schema config prints a JSON Schema that knows every top-level key", async () => {
-  const box = new Sandbox();
-  boxes.push(box);
+  const box = sandbox();
   const r = await box.run(["schema", "config"]);
   expect(r.code).toBe(0);
   const s = json(r);
@@ -78,8 +70,7 @@ describe.each(privilegeModes)("permissions %s", (_label, unprivileged) => {
   test("directories 0700, files and socket 0600", async () => {
     const skip = await maybe();
     if (skip) return console.warn(`SKIP unprivileged permission test: ${skip}`);
-    const box = new Sandbox({ unprivileged });
-    boxes.push(box);
+    const box = sandbox({ unprivileged });
     expect((await box.run(["start", "web", "--", "sleep", "1000"], { unprivileged })).code).toBe(0);
     const mode = (p: string) => statSync(p).mode & 0o777;
     expect(mode(box.runtimeDir)).toBe(0o700);
@@ -97,8 +88,7 @@ describe.each(privilegeModes)("permissions %s", (_label, unprivileged) => {
   test("a runtime dir writable by others, or a symlink, is refused with a clear error", async () => {
     const skip = await maybe();
     if (skip) return console.warn(`SKIP unprivileged permission test: ${skip}`);
-    const box = new Sandbox({ unprivileged });
-    boxes.push(box);
+    const box = sandbox({ unprivileged });
     mkdirSync(box.runtimeDir);
     if (unprivileged && isRoot) chownSync(box.runtimeDir, NOBODY, NOBODY);
     chmodSync(box.runtimeDir, 0o777);
@@ -119,8 +109,7 @@ describe.each(privilegeModes)("permissions %s", (_label, unprivileged) => {
   test("a socket path over the platform limit is a clear error naming DAEMONCTL_RUNTIME_DIR", async () => {
     const skip = await maybe();
     if (skip) return console.warn(`SKIP unprivileged permission test: ${skip}`);
-    const box = new Sandbox({ unprivileged });
-    boxes.push(box);
+    const box = sandbox({ unprivileged });
     const deep = box.path("x".repeat(60), "y".repeat(40));
     const r = await box.run(["start", "web", "--", "sleep", "1000"], { unprivileged, env: { DAEMONCTL_RUNTIME_DIR: deep } });
     expect(r.code).toBe(1);
@@ -132,8 +121,7 @@ describe.each(privilegeModes)("permissions %s", (_label, unprivileged) => {
 test("an unprivileged user cannot see into root's runtime dir: status says unknown (exit 4)", async () => {
   const skip = await setprivProblem();
   if (skip) return console.warn(`SKIP: ${skip}`);
-  const box = new Sandbox();
-  boxes.push(box);
+  const box = sandbox();
   expect((await box.run(["start", "web", "--", "sleep", "1000"])).code).toBe(0);
   const r = await box.run(["status", "web", "--json"], { unprivileged: true });
   expect(r.code).toBe(4);

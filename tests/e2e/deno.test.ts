@@ -1,17 +1,13 @@
 /** The same source under Deno (`deno run -A src/main.ts`) interoperates with the compiled binary. */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, Sandbox, json, runProcess } from "../helpers/harness.ts";
+import { ROOT, json, runProcess, sandboxes, type Sandbox } from "../helpers/harness.ts";
 
 const DENO = join(ROOT, "node_modules/.bin/deno");
 const MAIN = join(ROOT, "src/main.ts");
 
-let boxes: Sandbox[] = [];
-afterEach(async () => {
-  await Promise.all(boxes.map((b) => b.cleanup()));
-  boxes = [];
-});
+const sandbox = sandboxes();
 
 function deno(box: Sandbox, args: string[]) {
   return runProcess(DENO, ["run", "-A", MAIN, ...args], { env: { ...box.env(), DENO_NO_UPDATE_CHECK: "1" }, cwd: box.dir, timeoutMs: 60_000 });
@@ -19,8 +15,7 @@ function deno(box: Sandbox, args: string[]) {
 
 test("start under Deno, status and stop with the compiled binary, and the other way round", async () => {
   if (!existsSync(DENO)) return console.warn("SKIP: deno is not installed (npm ci installs it)");
-  const box = new Sandbox();
-  boxes.push(box);
+  const box = sandbox();
   const started = await deno(box, ["start", "web", "--", "sleep", "1000"]);
   expect({ code: started.code, stderr: started.stderr }).toEqual({ code: 0, stderr: expect.stringContaining("web started") });
   const host = box.metadata("web").pid;

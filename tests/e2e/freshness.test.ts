@@ -1,18 +1,9 @@
 /** Freshness by content (SPEC §5): touching keeps the daemon, editing or redefining replaces it. */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { utimesSync, writeFileSync } from "node:fs";
-import { Sandbox, alive } from "../helpers/harness.ts";
+import { Sandbox, alive, sandboxes } from "../helpers/harness.ts";
 
-let boxes: Sandbox[] = [];
-const sandbox = () => {
-  const b = new Sandbox();
-  boxes.push(b);
-  return b;
-};
-afterEach(async () => {
-  await Promise.all(boxes.map((b) => b.cleanup()));
-  boxes = [];
-});
+const sandbox = sandboxes();
 
 test("touching a watched file keeps the daemon; editing it replaces host and child", async () => {
   const box = sandbox();

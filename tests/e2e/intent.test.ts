@@ -1,18 +1,9 @@
 /** Planned stop versus unplanned signal, run intent, reconcile (SPEC §4). */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
-import { Sandbox, alive, json, waitFor } from "../helpers/harness.ts";
+import { Sandbox, alive, json, waitFor, sandboxes } from "../helpers/harness.ts";
 
-let boxes: Sandbox[] = [];
-const sandbox = () => {
-  const b = new Sandbox();
-  boxes.push(b);
-  return b;
-};
-afterEach(async () => {
-  await Promise.all(boxes.map((b) => b.cleanup()));
-  boxes = [];
-});
+const sandbox = sandboxes();
 const SLEEP = ["sleep", "1000"];
 
 async function runningForeground(box: Sandbox, name: string) {

@@ -1,19 +1,10 @@
 /** Readiness, failed starts, restart policy, start limit, stop escalation, logs (SPEC §5). */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
-import { Sandbox, alive, json, waitFor } from "../helpers/harness.ts";
+import { Sandbox, alive, json, waitFor, sandboxes } from "../helpers/harness.ts";
 
-let boxes: Sandbox[] = [];
-const sandbox = () => {
-  const b = new Sandbox();
-  boxes.push(b);
-  return b;
-};
-afterEach(async () => {
-  await Promise.all(boxes.map((b) => b.cleanup()));
-  boxes = [];
-});
+const sandbox = sandboxes();
 
 /** A free TCP port on 127.0.0.1. */
 async function freePort(): Promise<number> {

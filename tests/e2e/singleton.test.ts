@@ -1,18 +1,9 @@
 /** Singleton starts under races, and reclaiming dead, frozen and foreign owners (SPEC §3, §5). */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { Sandbox, alive, json, waitFor, type Proc } from "../helpers/harness.ts";
+import { Sandbox, alive, json, waitFor, type Proc, sandboxes } from "../helpers/harness.ts";
 
-let boxes: Sandbox[] = [];
-function sandbox(): Sandbox {
-  const b = new Sandbox();
-  boxes.push(b);
-  return b;
-}
-afterEach(async () => {
-  await Promise.all(boxes.map((b) => b.cleanup()));
-  boxes = [];
-});
+const sandbox = sandboxes();
 
 const SLEEP = ["sleep", "1000"];
 
@@ -34,7 +25,6 @@ describe("racing starts", () => {
       }, 5_000, "the winner to be running");
       expect(box.hosts("web")).toEqual([st.pid]);
       await box.cleanup();
-      boxes = boxes.filter((b) => b !== box);
     }
   }, 120_000);
 

@@ -1,17 +1,8 @@
 /** `status --json` shape and LSB exit codes (SPEC §6). */
-import { afterEach, expect, test } from "bun:test";
-import { Sandbox, alive, json, waitFor } from "../helpers/harness.ts";
+import { expect, test } from "bun:test";
+import { Sandbox, alive, json, waitFor, sandboxes } from "../helpers/harness.ts";
 
-let boxes: Sandbox[] = [];
-const sandbox = () => {
-  const b = new Sandbox();
-  boxes.push(b);
-  return b;
-};
-afterEach(async () => {
-  await Promise.all(boxes.map((b) => b.cleanup()));
-  boxes = [];
-});
+const sandbox = sandboxes();
 
 const FIELDS = ["schema", "name", "state", "ready", "intent", "pid", "pidIdentity", "socketPath", "startedAt", "uptimeMs", "identity", "fresh", "child", "logPath", "version", "protocolVersion", "error"];
 

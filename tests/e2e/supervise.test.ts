@@ -2,10 +2,10 @@
  * `daemonctl supervise` as PID 1 of a PID namespace (SPEC §7). Skipped, with the reason
  * printed, where `unshare -fp` is not permitted.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { Namespace, Sandbox, json, setprivProblem, waitFor } from "../helpers/harness.ts";
+import { Namespace, json, sandboxes, setprivProblem, waitFor, type Sandbox } from "../helpers/harness.ts";
 
 let skip: string | null = null;
 beforeAll(async () => {
@@ -14,15 +14,10 @@ beforeAll(async () => {
   if (skip) console.warn(`SKIP supervise tests: ${skip}`);
 });
 
-let boxes: Sandbox[] = [];
-afterEach(async () => {
-  await Promise.all(boxes.map((b) => b.cleanup()));
-  boxes = [];
-});
+const sandbox = sandboxes();
 
 function sandboxWith(daemons: Record<string, unknown>, extra: Record<string, unknown> = {}): Sandbox {
-  const box = new Sandbox();
-  boxes.push(box);
+  const box = sandbox();
   writeFileSync(box.path("daemonctl.json"), JSON.stringify({ ...extra, daemons }));
   return box;
 }
@@ -229,16 +224,14 @@ describe("multi-daemon mode", () => {
 describe("single-child mode (tini / dumb-init drop-in)", () => {
   test.each([0, 1, 2, 32, 127, 255])("exit code %d is passed through", async (code) => {
     if (skip) return;
-    const box = new Sandbox();
-    boxes.push(box);
+    const box = sandbox();
     const ns = await Namespace.start(box, ["supervise", "--", "sh", "-c", `exit ${code}`]);
     expect((await ns.waitExit()).code).toBe(code);
   });
 
   test("killed by a signal: 128+N; missing command: 127; not executable: 126", async () => {
     if (skip) return;
-    const box = new Sandbox();
-    boxes.push(box);
+    const box = sandbox();
     const killed = await Namespace.start(box, ["supervise", "--", "sh", "-c", "kill -USR2 $$; sleep 5"]);
     expect((await killed.waitExit()).code).toBe(128 + 12);
     const missing = await Namespace.start(box, ["supervise", "--", "/no/such/command"]);
@@ -251,8 +244,7 @@ describe("single-child mode (tini / dumb-init drop-in)", () => {
 
   test("signals 1 2 3 10 12 13 14 15 23 26 28 each reach the child exactly once; none makes supervise quit", async () => {
     if (skip) return;
-    const box = new Sandbox();
-    boxes.push(box);
+    const box = sandbox();
     const names = ["HUP", "INT", "QUIT", "USR1", "USR2", "PIPE", "ALRM", "TERM", "URG", "VTALRM", "WINCH"];
     const got = box.path("got");
     const script = `${names.map((s) => `trap 'echo ${s} >> ${got}' ${s}`).join("; ")}; touch ${got}.ready; while :; do sleep 0.05 & wait $!; done`;
@@ -272,8 +264,7 @@ describe("single-child mode (tini / dumb-init drop-in)", () => {
 
   test("--rewrite maps a signal before forwarding", async () => {
     if (skip) return;
-    const box = new Sandbox();
-    boxes.push(box);
+    const box = sandbox();
     const got = box.path("got");
     const ns = await Namespace.start(box, ["supervise", "--rewrite", "TERM:USR1", "--", "sh", "-c", `trap 'echo USR1 >> ${got}; exit 0' USR1; trap 'echo TERM >> ${got}' TERM; touch ${got}.ready; while :; do sleep 0.05 & wait $!; done`]);
     await waitFor(() => existsSync(`${got}.ready`), 5_000, "child ready");
@@ -284,8 +275,7 @@ describe("single-child mode (tini / dumb-init drop-in)", () => {
 
   test("a background process in the child's group gets TERM when the child exits", async () => {
     if (skip) return;
-    const box = new Sandbox();
-    boxes.push(box);
+    const box = sandbox();
     const bg = box.path("bg");
     const ns = await Namespace.start(box, ["supervise", "--", "sh", "-c", `sh -c "trap 'echo TERM > ${bg}; exit 0' TERM; touch ${bg}.ready; while :; do sleep 0.05; done" & while [ ! -e ${bg}.ready ]; do sleep 0.02; done; exit 3`]);
     expect((await ns.waitExit()).code).toBe(3);
@@ -295,8 +285,7 @@ describe("single-child mode (tini / dumb-init drop-in)", () => {
 
   test("50 orphans are reaped as PID 1", async () => {
     if (skip) return;
-    const box = new Sandbox();
-    boxes.push(box);
+    const box = sandbox();
     const ns = await Namespace.start(box, ["supervise", "--", "sh", "-c", `for i in $(seq 50); do (sleep 0.2 &); done; touch ${box.path("spawned")}; exec sleep 1000`]);
     await waitFor(() => existsSync(box.path("spawned")), 5_000, "orphans spawned");
     // They live 0.2 s; no zombie may be older than a second.

@@ -5,6 +5,7 @@
  * whose environment names this sandbox's runtime directory (hosts and the daemons they started
  * inherit it), plus anything the test spawned directly. Nothing is ever killed by name.
  */
+import { afterEach } from "bun:test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, chownSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -106,6 +107,23 @@ function environ(pid: number): string[] {
 
 export function allPids(): number[] {
   return readdirSync("/proc").filter((e) => /^\d+$/.test(e)).map(Number);
+}
+
+/**
+ * A factory of sandboxes for one test file; every sandbox made during a test is cleaned up
+ * (its processes killed by pid, its directory removed) after that test.
+ */
+export function sandboxes(): (opts?: { unprivileged?: boolean }) => Sandbox {
+  let made: Sandbox[] = [];
+  afterEach(async () => {
+    await Promise.all(made.map((b) => b.cleanup()));
+    made = [];
+  });
+  return (opts) => {
+    const box = new Sandbox(opts);
+    made.push(box);
+    return box;
+  };
 }
 
 export class Sandbox {
