@@ -13,14 +13,13 @@
 import { METADATA_SCHEMA, metadataSchema, type Metadata } from "../schema/metadata.ts";
 import type { Status } from "../schema/status.ts";
 import { PROTOCOL_VERSION } from "../schema/protocol.ts";
-import { identityOf, signalVerified, waitForDeath } from "./identity.ts";
-import { writePlannedStopMarker } from "./intent.ts";
+import { identityOf } from "./identity.ts";
 import { acquireLock, type LockOptions } from "./lock.ts";
-import { killPreviousOwner } from "./ownership.ts";
+import { killHost, provenChild, stopProvenChild } from "./ownership.ts";
+import { stopLiveOwner } from "./stopper.ts";
 import type { DaemonFiles } from "./paths.ts";
 import { probeOwner } from "./probe.ts";
-import { requestOnce } from "./protocol.ts";
-import { inodeOf, readJson, unlinkIfSocket, writeJsonAtomic } from "./store.ts";
+import { readJson, unlinkIfSocket, writeJsonAtomic } from "./store.ts";
 
 export type ClaimOutcome =
   | { kind: "bound" }
@@ -70,9 +69,13 @@ async function claimLocked(o: ClaimOptions): Promise<ClaimOutcome> {
 
   const meta = readJson(files.metadata, metadataSchema());
   if (meta.kind === "ok" && meta.value.pid !== process.pid) {
-    const killed = await killPreviousOwner(meta.value, o.stopTimeoutMs);
-    if (killed.host || killed.child) {
-      o.log("warn", `${files.name}: killed previous ${[killed.host && `host ${meta.value.pid}`, killed.child && `child ${meta.value.child?.pid}`].filter(Boolean).join(" and ")}`);
+    // A hung standalone host dies with its child; a hung supervisor keeps running (it serves
+    // other daemons) but loses this daemon's child, which we are about to run ourselves.
+    const host = await killHost(meta.value);
+    const child = provenChild(meta.value.child) ? meta.value.child.pid : null;
+    if (child) await stopProvenChild(meta.value.child, o.stopTimeoutMs);
+    if (host || child) {
+      o.log("warn", `${files.name}: killed previous ${[host && `host ${meta.value.pid}`, child && `child ${child}`].filter(Boolean).join(" and ")}`);
       o.event("reclaim", meta.value.pid);
     }
   }
@@ -84,9 +87,13 @@ async function claimLocked(o: ClaimOptions): Promise<ClaimOutcome> {
 }
 
 /** Step 2: a live, fresh owner stays; make sure metadata names it. Returns whether it rewrote. */
+export function metadataNamesStatus(m: Metadata, s: Status): boolean {
+  return m.pid === s.pid && m.pidIdentity === s.pidIdentity && m.socketPath === s.socketPath;
+}
+
 export function reconcileMetadataFromStatus(files: DaemonFiles, s: Status): boolean {
   const meta = readJson(files.metadata, metadataSchema());
-  if (meta.kind === "ok" && meta.value.pid === s.pid && meta.value.pidIdentity === s.pidIdentity && meta.value.socketPath === s.socketPath) return false;
+  if (meta.kind === "ok" && metadataNamesStatus(meta.value, s)) return false;
   writeJsonAtomic(files.metadata, metadataSchema(), metadataFromStatus(files.name, s));
   return true;
 }
@@ -104,38 +111,24 @@ export function metadataFromStatus(name: string, s: Status): Metadata {
     startedAt: s.startedAt ?? new Date().toISOString(),
     identity: s.identity ?? "",
     child: childPid && childIdentity ? { pid: childPid, identity: childIdentity, invocation: null } : null,
+    supervised: null,
     version: s.version ?? "unknown",
     protocolVersion: s.protocolVersion ?? PROTOCOL_VERSION,
   };
 }
 
 /**
- * Step 3: planned stop (reason `replace`) of a live owner running another definition; wait until
- * its socket is gone or it is dead. A supervisor keeps its socket after a stop, so it is not ours
- * to replace: report that instead.
+ * Step 3: planned stop (reason `replace`) of a live owner running another definition, through
+ * the same path as `daemonctl stop`. A supervisor keeps its socket after a stop: it is not ours
+ * to replace, so that is reported instead.
  */
 async function replaceStaleOwner(o: ClaimOptions, s: Status): Promise<ClaimOutcome | null> {
-  const { files } = o;
-  const pid = s.pid!;
-  const identity = s.pidIdentity!;
-  o.log("info", `${files.name}: replacing pid ${pid}, which runs a different definition`);
-  o.event("replace", pid);
-  writePlannedStopMarker(files, { pid, identity }, "replace");
-  const socketIno = inodeOf(files.socket);
-  const r = await requestOnce(files.socket, "stop", { reason: "replace" }, o.probeTimeoutMs);
-  if ("kind" in r && r.kind === "ok") {
-    const res = r.result as { hostExits?: boolean } | null;
-    if (res && res.hostExits === false) return { kind: "supervised-elsewhere", pid };
-  } else {
-    signalVerified(pid, identity, "SIGTERM");
-  }
-  const deadline = Date.now() + o.stopTimeoutMs + 2_000;
-  while (Date.now() < deadline) {
-    if (inodeOf(files.socket) !== socketIno) return null;
-    if (await waitForDeath(pid, identity, 25)) return null;
-  }
-  o.log("warn", `${files.name}: pid ${pid} did not stop in time; killing it`);
-  signalVerified(pid, identity, "SIGKILL");
-  await waitForDeath(pid, identity, 2_000);
+  o.log("info", `${o.files.name}: replacing pid ${s.pid}, which runs a different definition`);
+  o.event("replace", s.pid);
+  const notes: string[] = [];
+  const r = await stopLiveOwner(o.files, s, "replace", { timeoutMs: o.stopTimeoutMs + 2_000, probeTimeoutMs: o.probeTimeoutMs }, notes);
+  for (const n of notes) o.log("warn", `${o.files.name}: ${n}`);
+  if (r.kind === "child-stopped") return { kind: "supervised-elsewhere", pid: s.pid! };
+  if (r.kind === "failed") return { kind: "error", message: r.message };
   return null;
 }

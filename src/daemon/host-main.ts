@@ -49,6 +49,7 @@ export async function runStandaloneHost(spec: HostSpec, mode: HostMode, consoleL
       return;
     }
     ended = true;
+    if (host) host.exiting = true;
     resolveEnding(e);
   };
   const self = { pid: process.pid, identity: selfIdentity() };

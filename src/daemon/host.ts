@@ -7,11 +7,11 @@
  * (signals, exit codes) live in host-main.ts and supervise/, not here.
  */
 import { renameSync, chownSync } from "node:fs";
-import { join } from "node:path";
 import { METADATA_SCHEMA, metadataSchema, type Metadata } from "../schema/metadata.ts";
 import { definitionSchema, type Definition } from "../schema/definition.ts";
 import { PROTOCOL_VERSION, eventsParamsSchema, signalParamsSchema, startParamsSchema, stopParamsSchema, type Method } from "../schema/protocol.ts";
 import { STATUS_SCHEMA, type DaemonState, type Status } from "../schema/status.ts";
+import { stateAfterEnd } from "../schema/constants.ts";
 import type { Intent, LastState } from "../schema/state.ts";
 import type { EventType } from "../schema/event.ts";
 import { normalizeSignal, type ExitInfo } from "../schema/common.ts";
@@ -21,7 +21,7 @@ import { EventBus, makeEvent, type EventFields } from "./events.ts";
 import { definitionIdentity } from "./freshness.ts";
 import { selfIdentity } from "./identity.ts";
 import { consumePlannedStopMarker, readState, updateState } from "./intent.ts";
-import { daemonFiles, socketPathProblem, type DaemonFiles, type Dirs } from "./paths.ts";
+import { daemonFiles, joinPath, socketPathProblem, type DaemonFiles, type Dirs } from "./paths.ts";
 import { ChildRunner, type OutputSink } from "./runner.ts";
 import { ControlServer, ProtocolError, type ClientConnection } from "./server.ts";
 import { inodeOf, readJson, removeQuietly, unlinkIfSocket, writeJsonAtomic } from "./store.ts";
@@ -86,6 +86,8 @@ export class DaemonHost {
   intent: Intent = "running";
   /** Set once another process owns our socket or metadata: we must not touch them again. */
   lost = false;
+  /** A standalone host on its way out: it starts nothing any more. */
+  exiting = false;
 
   private readonly startedAtMs = Date.now();
   private readonly self = { pid: process.pid, identity: selfIdentity() };
@@ -134,7 +136,7 @@ export class DaemonHost {
       bind: () => this.bind(),
       log: (level, message) => this.o.log[level](message),
       event: (type, pid) => this.emit(type, { pid }),
-    });
+    }).catch((e: Error) => ({ kind: "error" as const, message: e.message }));
   }
 
   /**
@@ -143,11 +145,16 @@ export class DaemonHost {
    * that a newer owner has put at NAME.sock. The mode is right from the first instant (umask).
    */
   private async bind(): Promise<void> {
-    const bindPath = join(this.o.dirs.runtimeDir, `.b${process.pid}.${++bindCounter}`);
+    const bindPath = joinPath(this.o.dirs.runtimeDir, `.b${process.pid}.${++bindCounter}`);
     unlinkIfSocket(bindPath);
     await this.server.listen(bindPath, this.o.sharing.socketMode);
-    if (this.o.sharing.gid !== undefined) chownSync(bindPath, -1, this.o.sharing.gid);
-    renameSync(bindPath, this.files.socket);
+    try {
+      if (this.o.sharing.gid !== undefined) chownSync(bindPath, -1, this.o.sharing.gid);
+      renameSync(bindPath, this.files.socket);
+    } catch (e) {
+      await this.server.close(); // unlinks bindPath, our private name
+      throw new Error(`cannot put the socket in place at ${this.files.socket}: ${(e as Error).message}`);
+    }
     this.bindPath = bindPath;
     this.socketIno = inodeOf(this.files.socket);
     this.bound = true;
@@ -197,13 +204,12 @@ export class DaemonHost {
 
   publicState(): DaemonState {
     const r = this.runner;
+    if (!r.isActive() && this.intent === "stopped") return "stopped";
     switch (r.state) {
       case "idle":
-        return this.intent === "stopped" ? "stopped" : "starting";
-      case "exited": {
-        const e = r.lastExit;
-        return e && e.code === 0 && e.signal === null ? "stopped" : "failed";
-      }
+        return "starting";
+      case "exited":
+        return stateAfterEnd("exited", r.lastExit);
       default:
         return r.state;
     }
@@ -237,6 +243,7 @@ export class DaemonHost {
         consumePlannedStopMarker(this.files, this.self);
         if (!this.o.supervised) {
           // Answer first; the host process then stops its child and exits.
+          this.exiting = true;
           setImmediate(() => this.o.onStopRequest?.(reason));
           return { stopping: true, hostExits: true };
         }
@@ -246,6 +253,7 @@ export class DaemonHost {
       }
       case "start":
       case "restart": {
+        if (this.exiting) throw new ProtocolError("exiting", `${this.name}'s host is shutting down; start it again once it has stopped`);
         const p = startParamsSchema().safeParse(params);
         if (p.success && p.data.definition !== undefined) this.adoptDefinition(p.data.definition);
         this.setIntent("running");
@@ -324,6 +332,7 @@ export class DaemonHost {
       startedAt: this.startedAt,
       identity: this.identity,
       child: r.pid && r.identity ? { pid: r.pid, identity: r.identity, invocation: r.invocation } : null,
+      supervised: this.o.supervised,
       version: VERSION,
       protocolVersion: PROTOCOL_VERSION,
     };

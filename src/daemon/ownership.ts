@@ -24,29 +24,27 @@ export function provenChild(child: ChildRef | null): child is ChildRef {
   return readEnviron(child.pid)?.includes(`${INVOCATION_ENV}=${child.invocation}`) ?? false;
 }
 
-export interface OrphanKill {
-  host: boolean;
-  child: boolean;
+/** A standalone host (never a supervisor, which serves other daemons too) that we can prove. */
+export function killableHost(meta: Metadata): boolean {
+  return meta.supervised === false && meta.pid !== process.pid && provenHost(meta);
+}
+
+/** SIGKILL to a previous host proven ours: a frozen process cannot run its handlers. */
+export async function killHost(meta: Metadata): Promise<boolean> {
+  if (!killableHost(meta)) return false;
+  const sent = signalVerified(meta.pid, meta.pidIdentity, "SIGKILL");
+  if (sent) await waitForDeath(meta.pid, meta.pidIdentity, 2_000);
+  return sent;
 }
 
 /**
- * Kills a previous owner that no longer answers, and its child, so nothing keeps a port or file
- * busy. The host gets SIGKILL: a frozen process cannot run its handlers. The child gets SIGTERM
- * (it may be healthy and deserve a clean exit) and SIGKILL after `childTimeoutMs`.
+ * Stops a child proven ours: SIGTERM to its group (it may be healthy and deserve a clean exit),
+ * SIGKILL after `timeoutMs`. Returns whether it is gone afterwards (true if it was not there).
  */
-export async function killPreviousOwner(meta: Metadata, childTimeoutMs: number, skipPid = process.pid): Promise<OrphanKill> {
-  const out: OrphanKill = { host: false, child: false };
-  if (meta.pid !== skipPid && provenHost(meta)) {
-    out.host = signalVerified(meta.pid, meta.pidIdentity, "SIGKILL");
-    if (out.host) await waitForDeath(meta.pid, meta.pidIdentity, 2_000);
-  }
-  const child = meta.child;
-  if (provenChild(child)) {
-    out.child = signalGroupVerified(child.pid, child.identity, "SIGTERM");
-    if (!(await waitForDeath(child.pid, child.identity, childTimeoutMs))) {
-      signalGroupVerified(child.pid, child.identity, "SIGKILL");
-      await waitForDeath(child.pid, child.identity, 2_000);
-    }
-  }
-  return out;
+export async function stopProvenChild(child: ChildRef | null, timeoutMs: number): Promise<boolean> {
+  if (!provenChild(child)) return true;
+  signalGroupVerified(child.pid, child.identity, "SIGTERM");
+  if (await waitForDeath(child.pid, child.identity, timeoutMs)) return true;
+  signalGroupVerified(child.pid, child.identity, "SIGKILL");
+  return waitForDeath(child.pid, child.identity, 2_000);
 }

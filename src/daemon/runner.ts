@@ -117,12 +117,16 @@ export class ChildRunner {
     this.spawnChild();
   }
 
-  /** Stops the child: stopSignal to its group, SIGKILL after stopTimeout. Resolves once it is gone. */
+  /**
+   * Stops the child: stopSignal to its group, SIGKILL after stopTimeout. Resolves once it is gone.
+   * With no child, `failed` and `exited` stay as they are: how the daemon last ended is what the
+   * next boot decides on (a failed daemon must not crash-loop after every container restart).
+   */
   stop(): Promise<void> {
     this.startAfterStop = false;
     this.clearBackoff();
     if (!this.child) {
-      if (this.state !== "stopped") {
+      if (this.state !== "stopped" && this.state !== "failed" && this.state !== "exited") {
         this.state = "stopped";
         this.hooks.changed();
       }

@@ -10,6 +10,13 @@ import { requestSchema, METHODS, type Method, type Request } from "../schema/pro
 import type { DaemonEvent } from "../schema/event.ts";
 import { LineSplitter, MAX_LINE_BYTES } from "./lines.ts";
 
+/**
+ * The umask is process-wide, so binds take turns: a supervisor claims all its daemons' sockets
+ * at once, and interleaved set/restore pairs would leave the restrictive mask in place for every
+ * file the daemons then create.
+ */
+let bindTurn: Promise<unknown> = Promise.resolve();
+
 export const MAX_CONNECTIONS = 256;
 export const IDLE_TIMEOUT_MS = 30_000;
 const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
@@ -38,6 +45,12 @@ export class ControlServer {
 
   /** Binds `path` with `mode` from the first instant (umask during bind, never chmod after). */
   listen(path: string, mode: number): Promise<void> {
+    const turn = bindTurn.then(() => this.listenNow(path, mode));
+    bindTurn = turn.catch(() => {});
+    return turn;
+  }
+
+  private listenNow(path: string, mode: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const server = createServer((socket) => this.accept(socket));
       this.server = server;

@@ -15,14 +15,16 @@ import { HOST_SPEC_ENV, hostSpecSchema, type HostSpec } from "../schema/host-spe
 import { metadataSchema } from "../schema/metadata.ts";
 import { statusSchema, type Status } from "../schema/status.ts";
 import type { DaemonEvent } from "../schema/event.ts";
-import { reconcileMetadataFromStatus } from "./bind-guard.ts";
+import { metadataNamesStatus, reconcileMetadataFromStatus } from "./bind-guard.ts";
+import { isSameProcess } from "./identity.ts";
+import { waitHostGone } from "./stopper.ts";
 import type { ResolvedDefinition } from "./definition-source.ts";
 import type { Logger, Sharing } from "./host.ts";
-import { acquireLock } from "./lock.ts";
+import { acquireLock, tryLock } from "./lock.ts";
 import { daemonFiles, ensureDirs, type DaemonFiles, type Dirs } from "./paths.ts";
 import { probeOwner } from "./probe.ts";
 import { ControlClient, requestOnce } from "./protocol.ts";
-import { readJson } from "./store.ts";
+import { inodeOf, readJson } from "./store.ts";
 
 export type StartOutcome =
   | { kind: "started" | "already-running" | "replaced"; status: Status }
@@ -70,17 +72,26 @@ export async function startDaemon(o: StartOptions): Promise<StartOutcome> {
 
 async function startLocked(o: StartOptions, files: DaemonFiles, waitMs: number): Promise<StartOutcome> {
   const { resolved } = o;
-  const probe = await probeOwner(files.socket, o.probeTimeoutMs);
+  let probe = await probeOwner(files.socket, o.probeTimeoutMs);
+  if (probe.kind === "live" && probe.status.state === "stopping" && standaloneHost(files, probe.status)) {
+    // A standalone host on its way out starts nothing: let it finish, then look again.
+    await waitHostGone(files.socket, inodeOf(files.socket), { pid: probe.status.pid!, identity: probe.status.pidIdentity! }, resolved.definition.stopTimeout + 2_000);
+    probe = await probeOwner(files.socket, o.probeTimeoutMs);
+  }
   if (probe.kind === "denied") return failed(files, probe.reason, null);
   let replacing = false;
   if (probe.kind === "live") {
     const s = probe.status;
     if (s.identity === resolved.identity) {
-      reconcileMetadataFromStatus(files, s);
+      await repairMetadata(files, s, o.sharing);
       if (s.state === "running" && s.ready) return { kind: "already-running", status: s };
       if (s.state !== "starting") {
         // Stopped inside a supervisor, failed, or waiting in backoff: ask the owner to start it.
         const r = await requestOnce(files.socket, "start", {}, o.probeTimeoutMs * 4);
+        if ("kind" in r && r.kind === "error" && r.code === "exiting") {
+          await waitHostGone(files.socket, inodeOf(files.socket), { pid: s.pid!, identity: s.pidIdentity! }, resolved.definition.stopTimeout + 2_000);
+          return launchAndWait(o, files, waitMs, false);
+        }
         if ("kind" in r && r.kind === "error") return failed(files, `${resolved.name}: ${r.message}`, s);
       }
       if (o.waitMs === null) return { kind: "launched", hostPid: s.pid };
@@ -95,6 +106,10 @@ async function startLocked(o: StartOptions, files: DaemonFiles, waitMs: number):
     }
     replacing = true;
   }
+  return launchAndWait(o, files, waitMs, replacing);
+}
+
+function launchAndWait(o: StartOptions, files: DaemonFiles, waitMs: number, replacing: boolean): Promise<StartOutcome> | StartOutcome {
   const host = launchHost(o, files);
   if (o.waitMs === null) return { kind: "launched", hostPid: host.pid ?? null };
   return waitForReady(o, files, waitMs, host, replacing ? "replaced" : "started");
@@ -215,7 +230,29 @@ async function waitForReady(
 
 function metadataNames(files: DaemonFiles, s: Status): boolean {
   const m = readJson(files.metadata, metadataSchema());
-  return m.kind === "ok" && m.value.pid === s.pid && m.value.pidIdentity === s.pidIdentity && m.value.socketPath === s.socketPath;
+  return m.kind === "ok" && metadataNamesStatus(m.value, s);
+}
+
+function standaloneHost(files: DaemonFiles, s: Status): boolean {
+  const m = readJson(files.metadata, metadataSchema());
+  return m.kind === "ok" && metadataNamesStatus(m.value, s) && m.value.supervised === false;
+}
+
+/**
+ * SPEC §3 step 2 from the client side: metadata missing or naming someone else while a live,
+ * fresh host answers. Written under the bind lock, and only if the socket is still the one that
+ * answered, so a host binding meanwhile is never misdescribed.
+ */
+async function repairMetadata(files: DaemonFiles, s: Status, sharing: Sharing): Promise<void> {
+  if (metadataNames(files, s)) return;
+  const ino = inodeOf(files.socket);
+  const lock = await tryLock(files.bindLock, { mode: sharing.fileMode, gid: sharing.gid });
+  if (!lock) return; // a host is binding: it writes its own metadata
+  try {
+    if (inodeOf(files.socket) === ino && isSameProcess(s.pid, s.pidIdentity)) reconcileMetadataFromStatus(files, s);
+  } finally {
+    lock.release();
+  }
 }
 
 function describeEnd(name: string, s: Status): string {

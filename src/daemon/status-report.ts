@@ -7,7 +7,7 @@
  * zod) is loaded only when no host answers.
  */
 import { fileExists } from "../platform/files.ts";
-import { STATUS_SCHEMA, type DaemonState } from "../schema/constants.ts";
+import { STATUS_SCHEMA, stateAfterEnd, type DaemonState } from "../schema/constants.ts";
 import type { Status } from "../schema/status.ts";
 import { daemonFiles, type Dirs } from "./paths.ts";
 import { probeOwner, type OwnerProbe } from "./probe.ts";
@@ -78,7 +78,6 @@ export async function statusWithoutHost(name: string, dirs: Dirs, probe: Exclude
 
 function stateFromRecord(intent: string, lastState: string | null, lastExit: { code: number | null; signal: string | null } | null): DaemonState {
   if (intent === "stopped") return "stopped";
-  if (lastState === "failed") return "failed";
-  if (lastState === "exited") return lastExit && lastExit.code === 0 && lastExit.signal === null ? "stopped" : "failed";
+  if (lastState === "failed" || lastState === "exited") return stateAfterEnd(lastState, lastExit);
   return "dead";
 }

@@ -1,24 +1,26 @@
 /**
  * Planned stop (SPEC §4): marker, request, SIGTERM fallback, SIGKILL after the timeout, and the
- * intent `stopped` recorded however the host ended.
+ * intent `stopped` recorded however the host ended. `stop` reports success only after checking
+ * that the daemon is really down.
+ *
+ * A supervisor hosts many daemons: it is never signalled on behalf of one of them. When it does
+ * not answer, the stop fails and says so.
  */
 import { metadataSchema, type Metadata } from "../schema/metadata.ts";
 import type { StopReason } from "../schema/planned-stop.ts";
 import { statusSchema, type Status } from "../schema/status.ts";
 import { stopResultSchema } from "../schema/protocol.ts";
-import { isSameProcess, signalGroupVerified, signalVerified, waitForDeath } from "./identity.ts";
+import { DEFAULTS } from "../schema/definition.ts";
+import { isSameProcess, signalVerified, waitForDeath } from "./identity.ts";
 import { readState, setIntent, writePlannedStopMarker } from "./intent.ts";
-import { killPreviousOwner, provenChild, provenHost } from "./ownership.ts";
+import { killableHost, killHost, provenChild, stopProvenChild } from "./ownership.ts";
 import { daemonFiles, type DaemonFiles, type Dirs } from "./paths.ts";
 import { probeOwner } from "./probe.ts";
 import { ControlClient, requestOnce } from "./protocol.ts";
 import { inodeOf, readJson } from "./store.ts";
 import type { Logger } from "./host.ts";
-import { DEFAULTS } from "../schema/definition.ts";
 
-export type StopOutcome =
-  | { kind: "stopped"; wasRunning: boolean; notes: string[] }
-  | { kind: "failed"; message: string };
+export type StopOutcome = { kind: "stopped"; wasRunning: boolean; notes: string[] } | { kind: "failed"; message: string };
 
 export interface StopOptions {
   dirs: Dirs;
@@ -31,86 +33,117 @@ export interface StopOptions {
 
 export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutcome> {
   const files = daemonFiles(o.dirs, name);
-  const stored = readState(files);
-  const timeoutMs = o.timeoutMs ?? (stored?.definition?.stopTimeout ?? DEFAULTS.stopTimeout) + 2_000;
+  const timeoutMs = o.timeoutMs ?? (readState(files)?.definition?.stopTimeout ?? DEFAULTS.stopTimeout) + 2_000;
   const probe = await probeOwner(files.socket, o.probeTimeoutMs);
   if (probe.kind === "denied") return { kind: "failed", message: probe.reason };
   const notes: string[] = [];
-
-  if (probe.kind === "live") {
-    const s = probe.status;
-    const marker = writePlannedStopMarker(files, { pid: s.pid!, identity: s.pidIdentity! }, o.reason);
-    if (!marker.ok) notes.push(`${marker.message}; a signal would now count as unplanned, so intent is recorded here instead`);
-    const r = await requestOnce(files.socket, "stop", { reason: o.reason }, Math.max(o.probeTimeoutMs, 1_000));
-    const res = "kind" in r && r.kind === "ok" ? stopResultSchema().safeParse(r.result) : null;
-    let done: boolean;
-    if (res?.success && !res.data.hostExits) {
-      done = await waitChildStopped(files, timeoutMs, o.probeTimeoutMs);
-      if (!done) killProvenChild(files, notes);
-    } else {
-      if (!res?.success) {
-        notes.push(`pid ${s.pid} did not accept the stop request; sent SIGTERM`);
-        signalVerified(s.pid!, s.pidIdentity!, "SIGTERM");
-      }
-      done = await waitHostGone(files, s, timeoutMs);
-      if (!done) {
-        notes.push(`pid ${s.pid} still running after ${timeoutMs} ms; sent SIGKILL`);
-        const meta = readJson(files.metadata, metadataSchema());
-        signalVerified(s.pid!, s.pidIdentity!, "SIGKILL");
-        await waitForDeath(s.pid!, s.pidIdentity!, 2_000);
-        if (meta.kind === "ok") await killPreviousOwner(meta.value, 1_000);
-      }
-    }
-    return finish(files, notes, true);
-  }
-
-  // No answering host. A hung host or an orphaned child may still hold resources: stop what
-  // we can prove is ours; never signal a pid we cannot verify.
-  const meta = readJson(files.metadata, metadataSchema());
   let wasRunning = false;
-  if (meta.kind === "ok") wasRunning = await stopUnresponsive(files, meta.value, o.reason, timeoutMs, notes);
-  return finish(files, notes, wasRunning);
-}
-
-function finish(files: DaemonFiles, notes: string[], wasRunning: boolean): StopOutcome {
+  if (probe.kind === "live") {
+    wasRunning = true;
+    const r = await stopLiveOwner(files, probe.status, o.reason, { timeoutMs, probeTimeoutMs: o.probeTimeoutMs }, notes);
+    if (r.kind === "failed") return r;
+  } else {
+    // Nobody answers. A hung standalone host, or an orphan whose host died, may still hold a
+    // port: stop what we can prove is ours, and never signal a pid we cannot verify.
+    const meta = readJson(files.metadata, metadataSchema());
+    if (meta.kind === "ok") {
+      const r = await stopUnresponsive(files, meta.value, o.reason, timeoutMs, notes);
+      if (r.kind === "failed") return r;
+      wasRunning = r.acted;
+    }
+  }
   const st = readState(files);
   if (st && st.intent !== "stopped") {
-    const r = setIntent(files, "stopped");
-    if (!r.ok) return { kind: "failed", message: r.message };
+    const w = setIntent(files, "stopped");
+    if (!w.ok) return { kind: "failed", message: w.message };
   }
   return { kind: "stopped", wasRunning, notes };
 }
 
-async function stopUnresponsive(files: DaemonFiles, meta: Metadata, reason: StopReason, timeoutMs: number, notes: string[]): Promise<boolean> {
-  let acted = false;
-  if (provenHost(meta)) {
-    acted = true;
-    writePlannedStopMarker(files, { pid: meta.pid, identity: meta.pidIdentity }, reason);
-    signalVerified(meta.pid, meta.pidIdentity, "SIGTERM");
-    if (!(await waitForDeath(meta.pid, meta.pidIdentity, timeoutMs))) {
-      notes.push(`host pid ${meta.pid} did not answer or stop; sent SIGKILL`);
-      signalVerified(meta.pid, meta.pidIdentity, "SIGKILL");
-      await waitForDeath(meta.pid, meta.pidIdentity, 2_000);
-    }
+export type LiveStop = { kind: "host-exited" } | { kind: "child-stopped" } | { kind: "failed"; message: string };
+
+/**
+ * Planned stop of a verified live owner. A standalone host answers and exits (or, silent, gets
+ * SIGTERM and after `timeoutMs` SIGKILL); a supervisor stops that daemon's child and keeps
+ * serving. Used by `stop`/`restart` and by a binding host replacing a stale owner.
+ */
+export async function stopLiveOwner(
+  files: DaemonFiles,
+  s: Status,
+  reason: StopReason,
+  o: { timeoutMs: number; probeTimeoutMs: number },
+  notes: string[],
+): Promise<LiveStop> {
+  const host = { pid: s.pid!, identity: s.pidIdentity! };
+  const marker = writePlannedStopMarker(files, host, reason);
+  if (!marker.ok) notes.push(`${marker.message}; the stop request itself says it is planned`);
+  const socketIno = inodeOf(files.socket);
+  const r = await requestOnce(files.socket, "stop", { reason }, Math.max(o.probeTimeoutMs, 1_000));
+  const answer = "kind" in r && r.kind === "ok" ? stopResultSchema().safeParse(r.result) : null;
+  const meta = readJson(files.metadata, metadataSchema());
+  const standalone = meta.kind === "ok" && meta.value.pid === host.pid && meta.value.supervised === false;
+
+  if (answer?.success && !answer.data.hostExits) {
+    if (await waitChildStopped(files, o.timeoutMs, o.probeTimeoutMs)) return { kind: "child-stopped" };
+    const child = meta.kind === "ok" ? meta.value.child : null;
+    notes.push(`child${child ? ` pid ${child.pid}` : ""} did not stop in time; sent SIGKILL`);
+    if (await stopProvenChild(child, 0)) return { kind: "child-stopped" };
+    return { kind: "failed", message: `${files.name}'s child did not stop` };
   }
+  if (!answer?.success) {
+    if (!standalone) {
+      return { kind: "failed", message: `pid ${host.pid} (a supervisor, or a host daemonctl cannot identify) did not accept the stop request; it is not signalled on behalf of one daemon` };
+    }
+    notes.push(`pid ${host.pid} did not accept the stop request; sent SIGTERM`);
+    signalVerified(host.pid, host.identity, "SIGTERM");
+  }
+  if (await waitHostGone(files.socket, socketIno, host, o.timeoutMs)) return { kind: "host-exited" };
+  if (!standalone || meta.kind !== "ok") return { kind: "failed", message: `pid ${host.pid} did not stop within ${o.timeoutMs} ms` };
+  notes.push(`pid ${host.pid} still running after ${o.timeoutMs} ms; sent SIGKILL`);
+  await killHost(meta.value);
+  const childGone = await stopProvenChild(meta.value.child, 1_000);
+  if (!isSameProcess(host.pid, host.identity) && childGone) return { kind: "host-exited" };
+  return { kind: "failed", message: `pid ${host.pid} could not be stopped` };
+}
+
+async function stopUnresponsive(files: DaemonFiles, meta: Metadata, reason: StopReason, timeoutMs: number, notes: string[]): Promise<{ kind: "ok"; acted: boolean } | { kind: "failed"; message: string }> {
+  let acted = false;
+  const hostAlive = isSameProcess(meta.pid, meta.pidIdentity);
+  if (hostAlive && meta.supervised !== false) {
+    return { kind: "failed", message: `the supervisor (pid ${meta.pid}) serving ${files.name} does not answer; it is not signalled on behalf of one daemon` };
+  }
+  if (hostAlive && killableHost(meta) && (await killableHostStop(files, meta, reason, timeoutMs, notes))) acted = true;
   if (provenChild(meta.child)) {
     acted = true;
     notes.push(`stopping orphaned child pid ${meta.child.pid}`);
-    await killPreviousOwner({ ...meta, pid: process.pid }, timeoutMs);
+    if (!(await stopProvenChild(meta.child, timeoutMs))) return { kind: "failed", message: `orphaned child pid ${meta.child.pid} could not be stopped` };
   }
-  return acted;
+  if (isSameProcess(meta.pid, meta.pidIdentity) && meta.pid !== process.pid && acted) {
+    return { kind: "failed", message: `host pid ${meta.pid} could not be stopped` };
+  }
+  return { kind: "ok", acted };
 }
 
-/** Until the socket is gone (a host removes it last) or the host process is dead. */
-async function waitHostGone(files: DaemonFiles, s: Status, timeoutMs: number): Promise<boolean> {
-  const ino = inodeOf(files.socket);
+/** A hung standalone host: marker, SIGTERM, then SIGKILL after the timeout. */
+async function killableHostStop(files: DaemonFiles, meta: Metadata, reason: StopReason, timeoutMs: number, notes: string[]): Promise<boolean> {
+  writePlannedStopMarker(files, { pid: meta.pid, identity: meta.pidIdentity }, reason);
+  if (!signalVerified(meta.pid, meta.pidIdentity, "SIGTERM")) return false;
+  if (!(await waitForDeath(meta.pid, meta.pidIdentity, timeoutMs))) {
+    notes.push(`host pid ${meta.pid} did not answer or stop; sent SIGKILL`);
+    await killHost(meta);
+  }
+  return true;
+}
+
+/** Until the socket is gone or replaced (a host removes it last) or the host process is dead. */
+export async function waitHostGone(socket: string, ino: number | null, host: { pid: number; identity: string }, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (ino === null || inodeOf(files.socket) !== ino) return true;
-    if (!isSameProcess(s.pid, s.pidIdentity)) return true;
+  for (;;) {
+    if (ino === null || inodeOf(socket) !== ino) return true;
+    if (!isSameProcess(host.pid, host.identity)) return true;
+    if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, 10));
   }
-  return false;
 }
 
 /** A supervisor keeps serving: wait until it reports the child down. */
@@ -129,13 +162,5 @@ async function waitChildStopped(files: DaemonFiles, timeoutMs: number, probeTime
     return false;
   } finally {
     client.close();
-  }
-}
-
-function killProvenChild(files: DaemonFiles, notes: string[]): void {
-  const meta = readJson(files.metadata, metadataSchema());
-  if (meta.kind === "ok" && provenChild(meta.value.child)) {
-    notes.push(`child pid ${meta.value.child.pid} did not stop in time; sent SIGKILL`);
-    signalGroupVerified(meta.value.child.pid, meta.value.child.identity, "SIGKILL");
   }
 }

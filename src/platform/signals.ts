@@ -24,8 +24,12 @@ export function onSignal(sig: SignalName, handler: (sig: SignalName) => void): (
   return () => void process.off(sig, fn);
 }
 
-/** `kill(pid, sig)` that reports success instead of throwing. Negative pid = process group. */
+/**
+ * `kill(pid, sig)` that reports success instead of throwing. Negative pid = process group.
+ * Never 0, ±1 or a non-integer: kill(0) is our own group, kill(-1) every process we may signal.
+ */
 export function sendSignal(pid: number, sig: SignalName | number): boolean {
+  if (!Number.isInteger(pid) || Math.abs(pid) <= 1) return false;
   try {
     process.kill(pid, sig as NodeJS.Signals);
     return true;

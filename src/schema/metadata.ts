@@ -28,6 +28,11 @@ export const metadataSchema = lazySchema(() =>
     identity: z.string(),
     /** The current child, so a reclaiming host can kill an orphan after verifying it. */
     child: z.nullable(childRef()),
+    /**
+     * True when the host is a `supervise` process serving many daemons: it is never signalled on
+     * behalf of one daemon. Null when unknown (reconciled from a status answer): treated as true.
+     */
+    supervised: z.nullable(z.boolean()),
     version: z.string(),
     protocolVersion: z.int(),
   }),

@@ -76,7 +76,12 @@ export class Supervisor {
     ensureDirs(this.o.dirs, { mode: this.o.sharing.dirMode, gid: this.o.sharing.gid });
     this.createHosts();
 
-    const claims = await Promise.all([...this.hosts].map(async ([name, h]) => [name, await h.claim()] as const));
+    const claims = await Promise.all([...this.hosts].map(async ([name, h]) => [name, await h.claim()] as const)).catch(async (e: Error) => {
+      this.o.log.error(e.message);
+      await this.abort();
+      return null;
+    });
+    if (!claims) return 1;
     for (const [name, c] of claims) {
       if (c.kind === "bound") continue;
       this.hosts.delete(name);

@@ -69,6 +69,45 @@ describe("multi-daemon mode", () => {
     expect((await ns.run(["status", "steady"])).code).toBe(0);
     ns.kill("SIGTERM");
     expect((await ns.waitExit()).code).toBe(7);
+
+    // A failed daemon stays down after a container restart; an explicit start brings it back.
+    const again = await Namespace.start(box, ["supervise"]);
+    await waitFor(async () => (await again.run(["status", "steady"])).code === 0, 10_000, "steady back");
+    expect(again.proc.stderr).toContain("crash prior=running/failed action=skipped-failed");
+    expect(json(await again.run(["status", "crash", "--json"])).state).toBe("failed");
+    expect(lines(readFileSync(box.path("runs"), "utf8"))).toHaveLength(3);
+    again.kill("SIGTERM");
+    expect((await again.waitExit()).code).toBe(0);
+  });
+
+  test("daemons inherit the supervisor's umask, not the one used to bind sockets", async () => {
+    if (skip) return;
+    const daemons = Object.fromEntries(["a", "b", "c", "d"].map((n) => [n, { command: ["sh", "-c", `umask > umask-${n}; exec sleep 1000`], cwd: "." }]));
+    const box = sandboxWith(daemons);
+    const ns = await Namespace.start(box, ["supervise"]);
+    await waitFor(() => ["a", "b", "c", "d"].every((n) => existsSync(box.path(`umask-${n}`))), 10_000, "umask files");
+    const expected = process.umask().toString(8).padStart(4, "0");
+    for (const n of ["a", "b", "c", "d"]) expect(readFileSync(box.path(`umask-${n}`), "utf8").trim()).toBe(expected);
+    ns.kill("SIGTERM");
+    await ns.waitExit();
+  });
+
+  test("stop never signals a supervisor that does not answer: it fails and says so", async () => {
+    if (skip) return;
+    const box = sandboxWith({ a: { command: ["sleep", "1000"] }, b: { command: ["sleep", "1000"] } });
+    const ns = await Namespace.start(box, ["supervise"]);
+    await waitFor(async () => (await ns.run(["status", "a", "b"])).code === 0, 10_000, "running");
+    process.kill(ns.pid, "SIGSTOP");
+    try {
+      const r = await ns.run(["stop", "a", "--probe-timeout", "200ms"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("not signalled on behalf of one daemon");
+    } finally {
+      process.kill(ns.pid, "SIGCONT");
+    }
+    expect((await ns.run(["status", "a", "b"])).code).toBe(0);
+    ns.kill("SIGTERM");
+    expect((await ns.waitExit()).code).toBe(0);
   });
 
   test("stop b sticks across container restarts; start b runs it under the same supervisor; both come back after that", async () => {
