@@ -9,7 +9,8 @@
  */
 
 // Deno as PID 1 segfaults on an unhandled TERM/INT/HUP (PLATFORM.md): no-op handlers first,
-// before any import can take time. The real handlers replace them later.
+// before any import can take time. (The one runtime check outside src/platform: it must run
+// before that module could even load.) The real handlers are added later.
 if ("Deno" in globalThis && process.pid === 1) {
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, () => {});
 }

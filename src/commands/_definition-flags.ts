@@ -1,7 +1,7 @@
 /** Flags that shape a definition (`start`, `restart`), and their translation to definition fields. */
-import { isAbsolute, resolve } from "node:path";
 import type { DefinitionInput } from "../schema/definition.ts";
 import { UsageError } from "../errors.ts";
+import { absolutePath } from "../daemon/paths.ts";
 import { list, str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
 
 export const definitionFlags = {
@@ -22,7 +22,7 @@ export const waitFlags = {
 /** Definition fields given as flags; paths made absolute against the caller's directory. */
 export function definitionOverrides(p: ParsedArgv): Partial<DefinitionInput> {
   const out: Partial<DefinitionInput> = {};
-  const abs = (x: string) => (isAbsolute(x) ? x : resolve(x));
+  const abs = (x: string) => absolutePath(x);
   const watch = list(p, "watch");
   if (watch.length) out.watch = watch.map(abs);
   const cwd = str(p, "cwd");

@@ -5,7 +5,7 @@
 import { parseDuration } from "../schema/units.ts";
 import { UsageError } from "../errors.ts";
 import { findConfigPath, loadConfigLocations } from "../daemon/config-locate.ts";
-import { isValidName, resolveDirs, type Dirs } from "../daemon/paths.ts";
+import { isValidName, readDirProblem, resolveDirs, type Dirs } from "../daemon/paths.ts";
 import { DEFAULT_PROBE_TIMEOUT_MS } from "../daemon/probe.ts";
 import { str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
 
@@ -60,12 +60,17 @@ export async function dirsFrom(p: ParsedArgv, env = process.env): Promise<Dirs> 
   const given = (str(p, "runtime-dir") || env.DAEMONCTL_RUNTIME_DIR) && (str(p, "state-dir") || env.DAEMONCTL_STATE_DIR);
   const found = given ? null : await findConfigPath(str(p, "config"));
   const loc = found ? await loadConfigLocations(found.path) : null;
-  return resolveDirs({
+  const dirs = resolveDirs({
     runtimeDir: str(p, "runtime-dir"),
     stateDir: str(p, "state-dir"),
     configRuntimeDir: loc?.runtimeDir,
     configStateDir: loc?.stateDir,
   });
+  // SPEC §2: an unsafe runtime dir is refused for reading too: a socket planted there could
+  // answer with any pid, and stop would signal it.
+  const problem = await readDirProblem(dirs.runtimeDir, "runtime directory");
+  if (problem) throw problem;
+  return dirs;
 }
 
 export function wantsColor(p: ParsedArgv, stream: { isTTY?: boolean } = process.stderr): boolean {

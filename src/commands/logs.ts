@@ -2,7 +2,7 @@
 import { writeStderr, writeStdout } from "../platform/files.ts";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { daemonFiles } from "../daemon/paths.ts";
-import { tailLines } from "../daemon/spawner.ts";
+import { tailLines } from "../daemon/logfile.ts";
 import { UsageError } from "../errors.ts";
 import { bool, parseArgv, str } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";

@@ -5,7 +5,6 @@ import { resolveDefinition } from "../daemon/definition-source.ts";
 import { startDaemon, type StartOutcome } from "../daemon/spawner.ts";
 import { runStandaloneHost } from "../daemon/host-main.ts";
 import { blankStatus } from "../daemon/status-report.ts";
-import { ensureDirs } from "../daemon/paths.ts";
 import { bool, parseArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
 import { fullContext } from "./_context.ts";
@@ -37,7 +36,6 @@ export default defineCommand({
     const ctx = await fullContext(p);
     const resolved = resolveDefinition({ name, command: p.rest ?? undefined, overrides: definitionOverrides(p), config: ctx.config, dirs: ctx.dirs });
     if (bool(p, "foreground")) {
-      ensureDirs(ctx.dirs, { mode: ctx.sharing.dirMode, gid: ctx.sharing.gid });
       return runStandaloneHost(
         {
           schema: "daemonctl/host-spec@1",
@@ -60,7 +58,7 @@ export default defineCommand({
       dirs: ctx.dirs,
       sharing: ctx.sharing,
       probeTimeoutMs: probeTimeout(p),
-      waitMs: bool(p, "no-wait") || p.flags.wait === false ? null : durationFlag(p, "wait", 10_000),
+      waitMs: bool(p, "no-wait") ? null : durationFlag(p, "wait", 10_000),
       env: withoutHostSpec(process.env),
       log,
     });

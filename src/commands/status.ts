@@ -5,7 +5,8 @@
  */
 import { STATUS_LIST_SCHEMA, statusExitCode } from "../schema/constants.ts";
 import type { Status } from "../schema/status.ts";
-import { collectStatus } from "../daemon/status-report.ts";
+import { blankStatus, collectStatus } from "../daemon/status-report.ts";
+import { DirError } from "../daemon/paths.ts";
 import { knownDaemons } from "../daemon/known.ts";
 import { bool, parseArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
@@ -28,7 +29,18 @@ export default defineCommand({
   async run(argv) {
     const p = parseArgv(argv, flags, "status");
     const names = p.positionals.map(checkName);
-    const dirs = await dirsFrom(p);
+    let dirs;
+    try {
+      dirs = await dirsFrom(p);
+    } catch (e) {
+      if (!(e instanceof DirError)) throw e;
+      // Cannot look: every daemon asked about is `unknown` (exit 4), still as one document.
+      const error = { code: `unsafe-${e.code}`, message: e.message };
+      const docs = (names.length ? names : ["?"]).map((n) => ({ ...blankStatus(n), state: "unknown" as const, error }));
+      if (bool(p, "json")) await writeStdout(`${JSON.stringify(names.length === 1 ? docs[0] : { schema: STATUS_LIST_SCHEMA, daemons: names.length ? docs : [] }, null, 2)}\n`);
+      await writeStderr(`daemonctl: ${e.message}\n`);
+      return 4;
+    }
     const listAll = names.length === 0;
     const targets = listAll ? knownDaemons(dirs) : names;
     const timeout = probeTimeout(p);

@@ -3,13 +3,12 @@
  * `-- CMD ARGS` plus flags; the NAME entry of the config file; the definition stored by the last
  * start. Flags given alongside a config or stored definition override its fields.
  */
-import { isAbsolute, resolve } from "node:path";
 import { completeDefinition, definitionInputSchema, type Definition, type DefinitionInput } from "../schema/definition.ts";
 import { stateSchema } from "../schema/state.ts";
 import { UsageError } from "../errors.ts";
 import { formatIssues, loadConfig, type LoadedConfig } from "./config.ts";
 import { definitionIdentity } from "./freshness.ts";
-import { daemonFiles, type Dirs } from "./paths.ts";
+import { absolutePath, daemonFiles, type Dirs } from "./paths.ts";
 import { readJsonOrNull } from "./store.ts";
 
 export type DefinitionSource = "command-line" | "config" | "state";
@@ -31,7 +30,7 @@ export interface DefinitionRequest {
   dirs: Dirs;
 }
 
-const resolvePath = (base: string, p: string) => (isAbsolute(p) ? p : resolve(base, p));
+const resolvePath = (base: string, p: string) => absolutePath(p, base);
 
 /** Turns a stored (complete) definition back into input form so flags can overlay it. */
 function definitionToInput(def: Definition): DefinitionInput {

@@ -35,7 +35,7 @@ export async function runStandaloneHost(spec: HostSpec, mode: HostMode, consoleL
   const dirs = { runtimeDir: spec.runtimeDir, stateDir: spec.stateDir };
   const sharing = sharingFor(spec.socketMode ?? undefined, spec.gid ?? undefined);
   const files = daemonFiles(dirs, spec.name);
-  const logFile = new RotatingLog(files.log, spec.definition.log.maxSize, spec.definition.log.maxFiles);
+  const logFile = new RotatingLog(files.log, spec.definition.log.maxSize, spec.definition.log.maxFiles, sharing);
   const log = mode === "foreground" && consoleLog ? consoleLog : fileLogger(logFile, spec.name);
 
   let resolveEnding!: (e: Ending) => void;
@@ -54,8 +54,12 @@ export async function runStandaloneHost(spec: HostSpec, mode: HostMode, consoleL
   };
   const self = { pid: process.pid, identity: selfIdentity() };
   // Installed before anything else: a signal during the bind guard must not kill us half-way.
-  onSignal("SIGINT", () => end({ kind: "planned" }));
-  for (const sig of ["SIGTERM", "SIGHUP", "SIGQUIT"] as const) {
+  // Ctrl+C on a foreground host is an operator's stop; a detached host has no terminal, so a
+  // SIGINT there is just another signal.
+  const planned = mode === "foreground" ? (["SIGINT"] as const) : ([] as const);
+  const checked = mode === "foreground" ? (["SIGTERM", "SIGHUP", "SIGQUIT"] as const) : (["SIGTERM", "SIGHUP", "SIGQUIT", "SIGINT"] as const);
+  for (const sig of planned) onSignal(sig, () => end({ kind: "planned" }));
+  for (const sig of checked) {
     onSignal(sig, () => end(consumePlannedStopMarker(files, self) ? { kind: "planned" } : { kind: "unplanned", signal: sig }));
   }
 

@@ -289,8 +289,9 @@ export class DaemonHost {
   }
 
   /**
-   * Step 5 of the bind guard, run once a second: has another process taken our socket or
-   * metadata (we were frozen, then reclaimed)? Repairs metadata that is merely missing.
+   * Step 5 of the bind guard, run whenever the runtime dir changes (ownership-watch.ts): has
+   * another process taken our socket or metadata (we were frozen, then reclaimed)? Repairs
+   * metadata that is merely missing.
    */
   checkOwnership(): "ok" | "lost" {
     if (!this.bound || this.lost) return this.lost ? "lost" : "ok";
@@ -314,6 +315,10 @@ export class DaemonHost {
   private persist(): void {
     if (this.lost) return;
     if (this.runner.pid !== this.writtenChild) this.writeMetadata();
+    this.writeRunnerState();
+  }
+
+  private writeRunnerState(): void {
     const state = this.runner.state;
     const lastState: LastState | undefined = state === "idle" ? undefined : state;
     this.writeState({ lastState, restarts: this.runner.restarts, lastExit: this.runner.lastExit });
@@ -349,7 +354,7 @@ export class DaemonHost {
     if (this.lost) return;
     const clean = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
     try {
-      updateState(this.files, clean, this.o.sharing.gid);
+      updateState(this.files, clean, this.o.sharing);
     } catch (e) {
       this.o.log.warn(`${this.name}: cannot write ${this.files.state}: ${(e as Error).message}`);
     }
@@ -368,16 +373,11 @@ export class DaemonHost {
     if (this.released) return;
     this.released = true;
     if (this.bound && !this.lost) {
-      this.persistFinal();
+      this.writeRunnerState();
       const meta = readJson(this.files.metadata, metadataSchema());
       if (meta.kind !== "ok" || (meta.value.pid === this.self.pid && meta.value.pidIdentity === this.self.identity)) removeQuietly(this.files.metadata);
       if (inodeOf(this.files.socket) === this.socketIno) removeQuietly(this.files.socket);
     }
     await this.server.close();
-  }
-
-  private persistFinal(): void {
-    const state = this.runner.state;
-    this.writeState({ lastState: state === "idle" ? undefined : state, restarts: this.runner.restarts, lastExit: this.runner.lastExit });
   }
 }

@@ -28,7 +28,7 @@ export function writePlannedStopMarker(files: DaemonFiles, target: { pid: number
     at: new Date().toISOString(),
   };
   try {
-    writeJsonAtomic(files.marker, plannedStopSchema(), marker);
+    writeJsonAtomic(files.marker, plannedStopSchema(), marker, { mode: 0o600 });
     return { ok: true };
   } catch (e) {
     return { ok: false, message: `cannot write planned-stop marker ${files.marker}: ${(e as Error).message}` };
@@ -76,17 +76,23 @@ export function emptyState(name: string): State {
   };
 }
 
+/** How files are shared (host.ts `Sharing`); omitted: keep what the file has. */
+export interface FileSharing {
+  fileMode?: number;
+  gid?: number | undefined;
+}
+
 /** Read-modify-write of `S/NAME.state.json`. Throws on I/O errors. */
-export function updateState(files: DaemonFiles, patch: Partial<Omit<State, "schema" | "name">>, gid?: number): State {
+export function updateState(files: DaemonFiles, patch: Partial<Omit<State, "schema" | "name">>, sharing: FileSharing = {}): State {
   const next: State = { ...(readState(files) ?? emptyState(files.name)), ...patch, updatedAt: new Date().toISOString() };
-  writeJsonAtomic(files.state, stateSchema(), next, { durable: true, gid });
+  writeJsonAtomic(files.state, stateSchema(), next, { durable: patch.intent !== undefined, mode: sharing.fileMode, gid: sharing.gid });
   return next;
 }
 
 /** Sets the intent, reporting (not throwing) a failure to write it. */
-export function setIntent(files: DaemonFiles, intent: Intent, gid?: number): { ok: true } | { ok: false; message: string } {
+export function setIntent(files: DaemonFiles, intent: Intent, sharing: FileSharing = {}): { ok: true } | { ok: false; message: string } {
   try {
-    updateState(files, { intent }, gid);
+    updateState(files, { intent }, sharing);
     return { ok: true };
   } catch (e) {
     return { ok: false, message: `cannot record intent "${intent}" in ${files.state}: ${(e as Error).message}` };

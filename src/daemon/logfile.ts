@@ -4,7 +4,7 @@
  * Writes are synchronous appends to a regular file: fast, ordered, and never lost if the host
  * is killed right after.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, renameSync, writeSync, unlinkSync } from "node:fs";
+import { closeSync, fchownSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 
 export class RotatingLog {
@@ -15,12 +15,22 @@ export class RotatingLog {
     readonly path: string,
     private readonly maxSize: number,
     private readonly maxFiles: number,
+    /** Modes and group when the sockets are shared with a group (see host.ts `Sharing`). */
+    private readonly sharing: { fileMode: number; dirMode: number; gid?: number | undefined } = { fileMode: 0o600, dirMode: 0o700 },
   ) {}
 
   private open(): number {
     if (this.fd === null) {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-      this.fd = openSync(this.path, "a", 0o600);
+      const dir = dirname(this.path);
+      mkdirSync(dir, { recursive: true, mode: this.sharing.dirMode & 0o777 });
+      this.fd = openSync(this.path, "a", this.sharing.fileMode);
+      if (this.sharing.gid !== undefined) {
+        try {
+          fchownSync(this.fd, -1, this.sharing.gid);
+        } catch {
+          // not in that group
+        }
+      }
       this.size = fstatSync(this.fd).size;
     }
     return this.fd;
@@ -97,4 +107,15 @@ export class RotatingLog {
 function cutAtNewline(bytes: Uint8Array, max: number): Uint8Array {
   const nl = bytes.subarray(0, max).lastIndexOf(10);
   return bytes.subarray(0, nl >= 0 ? nl + 1 : max);
+}
+
+/** The last `n` lines of a log file (for `logs` and failure reports). */
+export function tailLines(path: string, n: number): string[] {
+  try {
+    const lines = readFileSync(path, "utf8").split("\n");
+    if (lines[lines.length - 1] === "") lines.pop();
+    return lines.slice(-n);
+  } catch {
+    return [];
+  }
 }

@@ -5,7 +5,7 @@
  * logs; persistent.
  */
 import { DAEMON_NAME_RE } from "../schema/units.ts";
-import { nodeFs } from "../platform/files.ts";
+import { nodeFs, statFollow, type PathStat } from "../platform/files.ts";
 import { CliError } from "../errors.ts";
 
 export interface Dirs {
@@ -142,8 +142,22 @@ export function dirProblem(dir: string, label: string): DirError | null {
   } catch {
     return null;
   }
-  if (st.isSymbolicLink()) return new DirError("symlink", `${label} ${dir} is a symlink; refusing to use it (remove it or point ${envName(label)} elsewhere)`);
-  if (!st.isDirectory()) return new DirError("not-directory", `${label} ${dir} exists and is not a directory`);
+  return problemOf(dir, label, { isDirectory: st.isDirectory(), isSymbolicLink: st.isSymbolicLink(), uid: st.uid, mode: st.mode });
+}
+
+/**
+ * The same check for commands that only read (`status` is on a start-up budget): a native `stat`
+ * that follows symlinks, so it checks the directory actually used. Commands that write also run
+ * `dirProblem`, which refuses the symlink itself.
+ */
+export async function readDirProblem(dir: string, label: string): Promise<DirError | null> {
+  const st = await statFollow(dir);
+  return st ? problemOf(dir, label, st) : null;
+}
+
+function problemOf(dir: string, label: string, st: PathStat): DirError | null {
+  if (st.isSymbolicLink) return new DirError("symlink", `${label} ${dir} is a symlink; refusing to use it (remove it or point ${envName(label)} elsewhere)`);
+  if (!st.isDirectory) return new DirError("not-directory", `${label} ${dir} exists and is not a directory`);
   const me = uid();
   if (me >= 0 && st.uid !== me && st.uid !== 0) {
     return new DirError("foreign-owner", `${label} ${dir} is owned by uid ${st.uid}, not by you (uid ${me}) or root; refusing to use it (set ${envName(label)})`);

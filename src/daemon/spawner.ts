@@ -7,7 +7,8 @@
  * find the daemon running rather than launching their own. The host's bind guard is the second
  * line of defence for starts that bypass this lock (`--foreground`).
  */
-import { openSync, closeSync, readFileSync, mkdirSync } from "node:fs";
+import { openSync, closeSync, mkdirSync } from "node:fs";
+import { tailLines } from "./logfile.ts";
 import type { ChildProcess } from "node:child_process";
 import { selfCommand } from "../platform/runtime.ts";
 import { spawnManaged } from "../platform/spawn.ts";
@@ -263,18 +264,6 @@ function describeEnd(name: string, s: Status): string {
 
 function failed(files: DaemonFiles, message: string, status: Status | null): StartOutcome {
   return { kind: "failed", message, status, logTail: tailLines(files.log, 20) };
-}
-
-/** The last `n` lines of a file (the daemon log), for failure reports. */
-export function tailLines(path: string, n: number): string[] {
-  try {
-    const text = readFileSync(path, "utf8");
-    const lines = text.split("\n");
-    if (lines[lines.length - 1] === "") lines.pop();
-    return lines.slice(-n);
-  } catch {
-    return [];
-  }
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -42,6 +42,7 @@ export function readJsonOrNull<S extends z.ZodMiniType>(path: string, schema: S)
 }
 
 export interface WriteOptions {
+  /** Mode of the new file; default: the mode of the file it replaces, else 0600. */
   mode?: number;
   /** fsync before the rename: for persistent state, not for the ephemeral runtime dir. */
   durable?: boolean;
@@ -59,7 +60,20 @@ export function writeJsonAtomic<S extends z.ZodMiniType>(path: string, schema: S
   const checked = schema.parse(value);
   const data = `${JSON.stringify(checked, null, 2)}\n`;
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${++tmpCounter}.tmp`);
-  const fd = openSync(tmp, "wx", opts.mode ?? 0o600);
+  // A writer that does not know the sharing settings (say, `stop` recording intent for a dead
+  // host) keeps the permissions the file already has.
+  let mode = opts.mode;
+  let gid = opts.gid;
+  if (mode === undefined) {
+    try {
+      const st = lstatSync(path);
+      mode = st.mode & 0o777;
+      gid ??= st.gid;
+    } catch {
+      mode = 0o600;
+    }
+  }
+  const fd = openSync(tmp, "wx", mode);
   try {
     writeSync(fd, data);
     if (opts.durable) fsyncSync(fd);
@@ -70,7 +84,13 @@ export function writeJsonAtomic<S extends z.ZodMiniType>(path: string, schema: S
   }
   closeSync(fd);
   try {
-    if (opts.gid !== undefined && opts.gid >= 0) chownSync(tmp, -1, opts.gid);
+    if (gid !== undefined && gid >= 0) {
+      try {
+        chownSync(tmp, -1, gid);
+      } catch {
+        // not in that group: the file keeps ours
+      }
+    }
     renameSync(tmp, path);
   } catch (e) {
     removeQuietly(tmp);

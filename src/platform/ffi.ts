@@ -53,11 +53,6 @@ export async function loadLibc(): Promise<Libc | null> {
 }
 export let libcError = "";
 
-/** Synchronous access once `loadLibc()` has resolved. */
-export function libcSync(): Libc | null {
-  return libc ?? null;
-}
-
 function firstOpenable<T>(open: (path: string) => T): T {
   let last: unknown;
   for (const path of LIBC_CANDIDATES) {
@@ -137,12 +132,4 @@ function openDeno(): Libc {
       return info[SI_PID_OFFSET / 4]!;
     },
   };
-}
-
-/** Decodes a raw wait status into an exit code or a signal number. */
-export function decodeWaitStatus(raw: number): { code: number | null; signal: number | null } {
-  const sig = raw & 0x7f;
-  if (sig === 0) return { code: (raw >> 8) & 0xff, signal: null };
-  if (sig !== 0x7f) return { code: null, signal: sig };
-  return { code: null, signal: null };
 }

@@ -70,3 +70,27 @@ export async function writeStderr(text: string): Promise<void> {
   }
   await new Promise<void>((resolve) => process.stderr.write(text, () => resolve()));
 }
+
+export interface PathStat {
+  isDirectory: boolean;
+  isSymbolicLink: boolean;
+  uid: number;
+  mode: number;
+}
+
+/**
+ * `stat` (following symlinks) through the runtime's native API; null when the path is missing
+ * or unreadable. For the fast path: `lstat` would need node:fs.
+ */
+export async function statFollow(path: string): Promise<PathStat | null> {
+  try {
+    const s = bun
+      ? await (globalThis as unknown as { Bun: { file(p: string): { stat(): Promise<import("node:fs").Stats> } } }).Bun.file(path).stat()
+      : deno
+        ? await (deno as unknown as { stat(p: string): Promise<{ isDirectory: boolean; uid: number; mode: number }> }).stat(path).then((d) => ({ isDirectory: () => d.isDirectory, isSymbolicLink: () => false, uid: d.uid, mode: d.mode }))
+        : nodeFs().statSync(path);
+    return { isDirectory: s.isDirectory(), isSymbolicLink: s.isSymbolicLink(), uid: s.uid, mode: s.mode };
+  } catch {
+    return null;
+  }
+}

@@ -29,7 +29,6 @@ interface BunLike {
 
 export const deno: DenoLike | undefined = (globalThis as { Deno?: DenoLike }).Deno;
 export const bun: BunLike | undefined = deno ? undefined : (globalThis as { Bun?: BunLike }).Bun;
-export const isDeno = deno !== undefined;
 export const isBun = bun !== undefined;
 
 /** True inside a `bun build --compile` executable (its modules live in a virtual `$bunfs`). */
@@ -59,8 +58,3 @@ export function collectGarbage(): void {
   (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun?.gc(true);
 }
 
-export function runtimeName(): string {
-  if (deno) return "deno";
-  if (bun) return `bun ${bun.version}`;
-  return "node";
-}

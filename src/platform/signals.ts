@@ -4,7 +4,7 @@
  * read from a file (see daemon/identity.ts).
  */
 import { isBun } from "./runtime.ts";
-import { normalizeSignal, signalNumber, type SignalName } from "../schema/units.ts";
+import { signalNumber, type SignalName } from "../schema/units.ts";
 
 /** Signals no JavaScript handler can take in Bun: they would kill us instead of reaching JS. */
 export const BUN_UNCATCHABLE = new Set<SignalName>(["SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGSEGV", "SIGSYS", "SIGSTKFLT", "SIGPWR"]);
@@ -36,10 +36,6 @@ export function sendSignal(pid: number, sig: SignalName | number): boolean {
   } catch {
     return false;
   }
-}
-
-export function toSignalName(value: string | number): SignalName | null {
-  return normalizeSignal(value);
 }
 
 export { signalNumber };

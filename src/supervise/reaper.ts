@@ -11,22 +11,14 @@
  * WNOHANG|WNOWAIT)` peeks at whether any child is a zombie without reaping it. Only when the
  * zombie it reports is one of ours (the runtime will reap it) does the check fall back to a scan.
  */
-import { decodeWaitStatus, loadLibc, PR_SET_CHILD_SUBREAPER, WNOHANG } from "../platform/ffi.ts";
+import { loadLibc, PR_SET_CHILD_SUBREAPER, WNOHANG } from "../platform/ffi.ts";
 import { listOwnChildren, listPids, readProcStat } from "../platform/proc.ts";
 import { isManagedPid } from "../platform/spawn.ts";
-
-export interface Reaped {
-  pid: number;
-  code: number | null;
-  signal: number | null;
-}
 
 export class Reaper {
   private libc: Awaited<ReturnType<typeof loadLibc>> = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly onChild = () => this.sweep();
-  reaped = 0;
-  onReap: ((r: Reaped) => void) | null = null;
 
   /**
    * Starts reaping. When we are not PID 1, becomes a child subreaper first, so orphans of our
@@ -59,11 +51,9 @@ export class Reaper {
       const pid = libc.peekZombie();
       if (pid <= 0) return n;
       if (isManagedPid(pid)) return n + this.sweep();
-      const [r, raw] = libc.waitpid(pid, WNOHANG);
+      const [r] = libc.waitpid(pid, WNOHANG);
       if (r !== pid) return n + this.sweep();
       n++;
-      this.reaped++;
-      this.onReap?.({ pid, ...decodeWaitStatus(raw) });
     }
   }
 
@@ -78,13 +68,9 @@ export class Reaper {
       if (isManagedPid(pid)) continue;
       const st = readProcStat(pid);
       if (!st || st.state !== "Z" || st.ppid !== self) continue;
-      const [r, raw] = libc.waitpid(pid, WNOHANG);
-      if (r === pid) {
-        n++;
-        this.onReap?.({ pid, ...decodeWaitStatus(raw) });
-      }
+      const [r] = libc.waitpid(pid, WNOHANG);
+      if (r === pid) n++;
     }
-    this.reaped += n;
     return n;
   }
 }

@@ -96,6 +96,11 @@ describe.each(privilegeModes)("permissions %s", (_label, unprivileged) => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("writable by others");
     expect(r.stderr).toContain("DAEMONCTL_RUNTIME_DIR");
+    // Reading is refused too: a socket planted there could answer anything.
+    const st = await box.run(["status", "web", "--json"], { unprivileged });
+    expect(st.code).toBe(4);
+    expect(json(st)).toMatchObject({ state: "unknown", error: { code: "unsafe-world-writable" } });
+    expect((await box.run(["stop", "web"], { unprivileged })).code).toBe(1);
 
     const link = box.path("link");
     mkdirSync(box.path("real"), { mode: 0o700 });

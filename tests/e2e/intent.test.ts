@@ -133,3 +133,13 @@ test("restart: the child is replaced, intent stays running", async () => {
   expect(box.state("web").intent).toBe("running");
   expect(box.children(SLEEP)).toHaveLength(1);
 });
+
+test("SIGINT to a detached host is not an operator's Ctrl+C: unplanned, intent stays running", async () => {
+  const box = sandbox();
+  expect((await box.run(["start", "web", "--", "sleep", "1000"])).code).toBe(0);
+  const pid = box.metadata("web").pid;
+  process.kill(pid, "SIGINT");
+  await waitFor(() => !alive(pid), 10_000, "the host to exit");
+  expect(box.state("web").intent).toBe("running");
+  expect((await box.run(["status", "web"])).code).toBe(1);
+});

@@ -230,11 +230,13 @@ describe("multi-daemon mode", () => {
     if (skip) return;
     const noPriv = await setprivProblem();
     if (noPriv) return console.warn(`SKIP: ${noPriv}`);
-    const box = sandboxWith({ web: { command: ["sleep", "1000"] } }, { socketGroup: 65534, socketMode: "0660" });
+    const box = sandboxWith({ web: { command: ["sh", "-c", "echo hello from web; exec sleep 1000"] } }, { socketGroup: 65534, socketMode: "0660" });
     const ns = await Namespace.start(box, ["supervise"]);
     await waitFor(async () => (await ns.run(["status", "web"])).code === 0, 10_000, "web running");
     const asNobody = { unprivileged: true };
     expect((await ns.run(["status", "web", "--json"], asNobody)).code).toBe(0);
+    const logs = await ns.run(["logs", "web"], asNobody);
+    expect({ code: logs.code, out: logs.stdout }).toEqual({ code: 0, out: "hello from web\n" });
     expect((await ns.run(["stop", "web"], asNobody)).code).toBe(0);
     expect((await ns.run(["status", "web"], asNobody)).code).toBe(3);
     const st = await ns.run(["start", "web", "--config", box.path("daemonctl.json")], asNobody);
