@@ -88,6 +88,7 @@ export async function runStandaloneHost(spec: HostSpec, mode: HostMode, consoleL
     },
   });
 
+  if (ended) host.exiting = true;
   const claiming = host.claim();
   const claim = await Promise.race([claiming, ending.then((e) => ({ kind: "interrupted" as const, e }))]);
   if (claim.kind === "interrupted") {

@@ -85,7 +85,9 @@ export interface FileSharing {
 /** Read-modify-write of `S/NAME.state.json`. Throws on I/O errors. */
 export function updateState(files: DaemonFiles, patch: Partial<Omit<State, "schema" | "name">>, sharing: FileSharing = {}): State {
   const next: State = { ...(readState(files) ?? emptyState(files.name)), ...patch, updatedAt: new Date().toISOString() };
-  writeJsonAtomic(files.state, stateSchema(), next, { durable: patch.intent !== undefined, mode: sharing.fileMode, gid: sharing.gid });
+  // fsync every time: each write replaces the whole file, intent included, and an un-synced
+  // replacement can come back empty after a power loss on some filesystems.
+  writeJsonAtomic(files.state, stateSchema(), next, { durable: true, mode: sharing.fileMode, gid: sharing.gid });
   return next;
 }
 

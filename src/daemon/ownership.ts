@@ -42,7 +42,9 @@ export async function killHost(meta: Metadata): Promise<boolean> {
  * SIGKILL after `timeoutMs`. Returns whether it is gone afterwards (true if it was not there).
  */
 export async function stopProvenChild(child: ChildRef | null, timeoutMs: number): Promise<boolean> {
-  if (!provenChild(child)) return true;
+  // One we cannot prove is not signalled; it counts as gone only if it really is.
+  const claimed: ChildRef | null = child;
+  if (!provenChild(child)) return !claimed || !isSameProcess(claimed.pid, claimed.identity);
   signalGroupVerified(child.pid, child.identity, "SIGTERM");
   if (await waitForDeath(child.pid, child.identity, timeoutMs)) return true;
   signalGroupVerified(child.pid, child.identity, "SIGKILL");

@@ -247,10 +247,13 @@ function standaloneHost(files: DaemonFiles, s: Status): boolean {
 async function repairMetadata(files: DaemonFiles, s: Status, sharing: Sharing): Promise<void> {
   if (metadataNames(files, s)) return;
   const ino = inodeOf(files.socket);
-  const lock = await tryLock(files.bindLock, { mode: sharing.fileMode, gid: sharing.gid });
-  if (!lock) return; // a host is binding: it writes its own metadata
+  // Best effort: the live host restores complete metadata itself as soon as it sees this file change.
+  const lock = await tryLock(files.bindLock, { mode: sharing.fileMode, gid: sharing.gid }).catch(() => null);
+  if (!lock) return; // a host is binding (it writes its own metadata), or we may not lock
   try {
     if (inodeOf(files.socket) === ino && isSameProcess(s.pid, s.pidIdentity)) reconcileMetadataFromStatus(files, s);
+  } catch {
+    // nothing lost: the host repairs it
   } finally {
     lock.release();
   }

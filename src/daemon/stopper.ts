@@ -13,7 +13,7 @@ import { stopResultSchema } from "../schema/protocol.ts";
 import { DEFAULTS } from "../schema/definition.ts";
 import { isSameProcess, signalVerified, waitForDeath } from "./identity.ts";
 import { readState, setIntent, writePlannedStopMarker } from "./intent.ts";
-import { killableHost, killHost, provenChild, stopProvenChild } from "./ownership.ts";
+import { killableHost, killHost, provenChild, provenHost, stopProvenChild } from "./ownership.ts";
 import { daemonFiles, type DaemonFiles, type Dirs } from "./paths.ts";
 import { probeOwner } from "./probe.ts";
 import { ControlClient, requestOnce } from "./protocol.ts";
@@ -91,6 +91,8 @@ export async function stopLiveOwner(
     return { kind: "failed", message: `${files.name}'s child did not stop` };
   }
   if (!answer?.success) {
+    // It may simply have gone meanwhile (its child ended, or another stop won the race).
+    if (hostGoneNow(files.socket, socketIno, host)) return { kind: "host-exited" };
     if (!standalone) {
       return { kind: "failed", message: `pid ${host.pid} (a supervisor, or a host daemonctl cannot identify) did not accept the stop request; it is not signalled on behalf of one daemon` };
     }
@@ -108,7 +110,8 @@ export async function stopLiveOwner(
 
 async function stopUnresponsive(files: DaemonFiles, meta: Metadata, reason: StopReason, timeoutMs: number, notes: string[]): Promise<{ kind: "ok"; acted: boolean } | { kind: "failed"; message: string }> {
   let acted = false;
-  const hostAlive = isSameProcess(meta.pid, meta.pidIdentity);
+  // A pid that does not hold this daemon's socket is not ours to stop, whatever the file says.
+  const hostAlive = isSameProcess(meta.pid, meta.pidIdentity) && provenHost(meta);
   if (hostAlive && meta.supervised !== false) {
     return { kind: "failed", message: `the supervisor (pid ${meta.pid}) serving ${files.name} does not answer; it is not signalled on behalf of one daemon` };
   }
@@ -135,12 +138,15 @@ async function killableHostStop(files: DaemonFiles, meta: Metadata, reason: Stop
   return true;
 }
 
+function hostGoneNow(socket: string, ino: number | null, host: { pid: number; identity: string }): boolean {
+  return ino === null || inodeOf(socket) !== ino || !isSameProcess(host.pid, host.identity);
+}
+
 /** Until the socket is gone or replaced (a host removes it last) or the host process is dead. */
 export async function waitHostGone(socket: string, ino: number | null, host: { pid: number; identity: string }, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (ino === null || inodeOf(socket) !== ino) return true;
-    if (!isSameProcess(host.pid, host.identity)) return true;
+    if (hostGoneNow(socket, ino, host)) return true;
     if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -26,10 +26,11 @@ export function onSignal(sig: SignalName, handler: (sig: SignalName) => void): (
 
 /**
  * `kill(pid, sig)` that reports success instead of throwing. Negative pid = process group.
- * Never 0, ±1 or a non-integer: kill(0) is our own group, kill(-1) every process we may signal.
+ * Never 0 or -1 (or a non-integer): kill(0) is our own group, kill(-1) every process we may
+ * signal. (1 is fine: a container's host may well be PID 1.)
  */
 export function sendSignal(pid: number, sig: SignalName | number): boolean {
-  if (!Number.isInteger(pid) || Math.abs(pid) <= 1) return false;
+  if (!Number.isInteger(pid) || pid === 0 || pid === -1) return false;
   try {
     process.kill(pid, sig as NodeJS.Signals);
     return true;

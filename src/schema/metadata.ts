@@ -32,7 +32,7 @@ export const metadataSchema = lazySchema(() =>
      * True when the host is a `supervise` process serving many daemons: it is never signalled on
      * behalf of one daemon. Null when unknown (reconciled from a status answer): treated as true.
      */
-    supervised: z.nullable(z.boolean()),
+    supervised: z.optional(z.nullable(z.boolean())),
     version: z.string(),
     protocolVersion: z.int(),
   }),

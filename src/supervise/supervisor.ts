@@ -305,6 +305,7 @@ export class Supervisor {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     this.waiting.clear();
+    for (const h of this.hosts.values()) h.exiting = true; // a start now would outlive us
     this.unwatch?.();
     const active = [...this.hosts.values()].filter((h) => h.runner.hasChild());
     if (reason.startsWith("SIG")) this.o.log.info(`${reason}: stopping ${active.length} daemon${active.length === 1 ? "" : "s"} (grace ${this.o.graceMs} ms)`);

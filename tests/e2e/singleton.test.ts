@@ -151,6 +151,7 @@ describe("reclaiming", () => {
       startedAt: new Date().toISOString(),
       identity: "sha256:forged",
       child: { pid: vpid, identity, invocation: "forged" },
+      supervised: false,
       version: "0",
       protocolVersion: 1,
     };

@@ -85,7 +85,7 @@ describe("multi-daemon mode", () => {
     const daemons = Object.fromEntries(["a", "b", "c", "d"].map((n) => [n, { command: ["sh", "-c", `umask > umask-${n}; exec sleep 1000`], cwd: "." }]));
     const box = sandboxWith(daemons);
     const ns = await Namespace.start(box, ["supervise"]);
-    await waitFor(() => ["a", "b", "c", "d"].every((n) => existsSync(box.path(`umask-${n}`))), 10_000, "umask files");
+    await waitFor(() => ["a", "b", "c", "d"].every((n) => existsSync(box.path(`umask-${n}`)) && readFileSync(box.path(`umask-${n}`), "utf8").endsWith("\n")), 10_000, "umask files");
     const expected = process.umask().toString(8).padStart(4, "0");
     for (const n of ["a", "b", "c", "d"]) expect(readFileSync(box.path(`umask-${n}`), "utf8").trim()).toBe(expected);
     ns.kill("SIGTERM");
@@ -162,9 +162,11 @@ describe("multi-daemon mode", () => {
       api: { command: ["sh", "-c", "date +%s%3N > api-started; exec sleep 1000"], dependsOn: ["db"], cwd: "." },
     });
     const ns = await Namespace.start(box, ["supervise"]);
-    await waitFor(() => existsSync(box.path("api-started")), 10_000, "api to start");
-    const dbAt = Number(readFileSync(box.path("db-listening"), "utf8"));
-    const apiAt = Number(readFileSync(box.path("api-started"), "utf8"));
+    // The shell creates the file before it writes the time: wait for the content.
+    const stamp = (f: string) => (existsSync(box.path(f)) ? Number(readFileSync(box.path(f), "utf8").trim()) || 0 : 0);
+    const apiAt = await waitFor(() => stamp("api-started"), 10_000, "api to start");
+    const dbAt = stamp("db-listening");
+    expect(dbAt).toBeGreaterThan(0);
     expect(apiAt).toBeGreaterThanOrEqual(dbAt);
     expect(ns.proc.stderr).toContain("api waits for db to be ready");
     ns.kill("SIGTERM");
@@ -198,7 +200,7 @@ describe("multi-daemon mode", () => {
       skipped: { command: ["sleep", "1000"] },
     });
     const ns = await Namespace.start(box, ["supervise", "--grace", "30s"], { env: { DAEMONCTL_DAEMONS: "quick,slow" } });
-    await waitFor(() => existsSync(box.path("notified")), 10_000, "notify");
+    await waitFor(() => existsSync(box.path("notified")) && readFileSync(box.path("notified"), "utf8").endsWith("\n"), 10_000, "notify");
     expect(readFileSync(box.path("notified"), "utf8").trim()).toBe("exit quick 3");
     expect((await ns.run(["status", "skipped"])).code).toBe(3);
     const t0 = Date.now();
@@ -320,7 +322,7 @@ describe("single-child mode (tini / dumb-init drop-in)", () => {
     const bg = box.path("bg");
     const ns = await Namespace.start(box, ["supervise", "--", "sh", "-c", `sh -c "trap 'echo TERM > ${bg}; exit 0' TERM; touch ${bg}.ready; while :; do sleep 0.05; done" & while [ ! -e ${bg}.ready ]; do sleep 0.02; done; exit 3`]);
     expect((await ns.waitExit()).code).toBe(3);
-    await waitFor(() => existsSync(bg), 5_000, "the background job's TERM");
+    await waitFor(() => existsSync(bg) && readFileSync(bg, "utf8").endsWith("\n"), 5_000, "the background job's TERM");
     expect(readFileSync(bg, "utf8").trim()).toBe("TERM");
   });
 
