@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { Namespace, json, sandboxes, setprivProblem, waitFor, type Sandbox } from "../helpers/harness.ts";
+import { Namespace, allPids, cmdline, json, ppidOf, procState, sandboxes, setprivProblem, waitFor, type Sandbox } from "../helpers/harness.ts";
 
 let skip: string | null = null;
 beforeAll(async () => {
@@ -337,5 +337,21 @@ describe("single-child mode (tini / dumb-init drop-in)", () => {
     expect(Number(count)).toBeLessThan(10);
     ns.kill("SIGTERM");
     expect((await ns.waitExit()).code).toBe(143);
+  });
+});
+
+describe("not PID 1", () => {
+  test("supervise becomes a child subreaper and reaps its daemons' orphans", async () => {
+    const box = sandbox();
+    const spawned = box.path("spawned");
+    const sup = box.spawn(["supervise", "--", "sh", "-c", `for i in $(seq 10); do (sleep 0.2 &); done; touch ${spawned}; exec sleep 1000`]);
+    await waitFor(() => existsSync(spawned), 10_000, "orphans spawned");
+    // Orphans re-parent to the subreaper (not to the real init) and are reaped when they exit.
+    const orphans = () => allPids().filter((p) => ppidOf(p) === sup.pid && cmdline(p).join(" ") === "sleep 0.2");
+    const zombies = () => allPids().filter((p) => ppidOf(p) === sup.pid && procState(p) === "Z");
+    expect(orphans().length).toBeGreaterThan(0);
+    await waitFor(() => orphans().length === 0 && zombies().length === 0, 1_500, "orphans reaped");
+    sup.kill("SIGTERM");
+    expect((await sup.waitExit()).code).toBe(143);
   });
 });
