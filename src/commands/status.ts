@@ -1,7 +1,8 @@
 /**
  * `daemonctl status [NAME…] [--json]`: verified status with LSB exit codes.
  *
- * On the fast path: no citty, no consola, zod/mini schemas only.
+ * On the fast path: no citty, consola or zod (messages are checked by the validators generated
+ * from the zod schemas), no node:fs or node:path.
  */
 import { STATUS_LIST_SCHEMA, statusExitCode } from "../schema/constants.ts";
 import type { Status } from "../schema/status.ts";

@@ -81,7 +81,7 @@ export async function runStandaloneHost(spec: HostSpec, mode: HostMode, consoleL
     baseEnv: env,
     log,
     onStopRequest: () => end({ kind: "planned" }),
-    onEvent: (h, type) => {
+    onEvent: (h, { type }) => {
       if (type === "exit" || type === "failed") setImmediate(() => {
         if (h.runner.state === "exited" || h.runner.state === "failed") end({ kind: "ended" });
       });
@@ -138,7 +138,7 @@ async function finish(host: DaemonHost, e: Ending): Promise<number> {
     case "ended": {
       await host.release();
       const last = host.runner.lastExit;
-      const code = last ? shellExitCode(last, (s) => signalNumber(s as SignalName)) : 0;
+      const code = last ? shellExitCode(last) : 0;
       return host.runner.state === "failed" && code === 0 ? 1 : code;
     }
   }

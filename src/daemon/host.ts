@@ -13,7 +13,7 @@ import { PROTOCOL_VERSION, eventsParamsSchema, signalParamsSchema, startParamsSc
 import { STATUS_SCHEMA, type DaemonState, type Status } from "../schema/status.ts";
 import { stateAfterEnd } from "../schema/constants.ts";
 import type { Intent, LastState } from "../schema/state.ts";
-import type { EventType } from "../schema/event.ts";
+import type { DaemonEvent, EventType } from "../schema/event.ts";
 import { normalizeSignal, type ExitInfo } from "../schema/common.ts";
 import { VERSION } from "../version.ts";
 import { claimSocket, type ClaimOutcome } from "./bind-guard.ts";
@@ -69,7 +69,7 @@ export interface HostOptions {
   baseEnv: NodeJS.ProcessEnv;
   log: Logger;
   /** Supervisor hooks: every event, and the chance to hold restarts (`onExit: shutdown`). */
-  onEvent?: (host: DaemonHost, type: EventType, fields: EventFields) => void;
+  onEvent?: (host: DaemonHost, event: DaemonEvent) => void;
   unexpectedExit?: (host: DaemonHost, exit: ExitOutcome) => "policy" | "hold";
   /** Standalone: a stop request arrived (the host process ends itself). */
   onStopRequest?: (reason: string) => void;
@@ -216,8 +216,9 @@ export class DaemonHost {
   }
 
   private emit(type: EventType, fields: EventFields): void {
-    this.bus.emit(makeEvent(this.name, type, fields));
-    this.o.onEvent?.(this, type, fields);
+    const event = makeEvent(this.name, type, fields);
+    this.bus.emit(event);
+    this.o.onEvent?.(this, event);
   }
 
   private async handle(method: Method, params: Record<string, unknown>, conn: ClientConnection, id: string | number): Promise<unknown> {

@@ -1,4 +1,5 @@
 /** Restart policy arithmetic (SPEC §5). Pure functions: unit-tested without processes. */
+import { normalizeSignal, signalNumber } from "../schema/units.ts";
 
 export type RestartPolicy = "no" | "on-failure" | "always";
 
@@ -45,8 +46,8 @@ export class StartLimiter {
 }
 
 /** An exit as a shell would report it: the code, or 128+N for a death by signal N. */
-export function shellExitCode(exit: ExitOutcome, signalNumber: (name: string) => number): number {
+export function shellExitCode(exit: ExitOutcome): number {
   if (exit.code !== null) return exit.code;
-  if (exit.signal) return 128 + signalNumber(exit.signal);
-  return 1;
+  const sig = exit.signal ? normalizeSignal(exit.signal) : null;
+  return sig ? 128 + signalNumber(sig) : 1;
 }

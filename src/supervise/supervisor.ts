@@ -17,13 +17,11 @@ import { watchOwnership } from "../daemon/ownership-watch.ts";
 import { shellExitCode, type ExitOutcome } from "../daemon/policy.ts";
 import { priorOf } from "../daemon/reconcile.ts";
 import { logFileSink, teeSink } from "../daemon/sinks.ts";
-import type { EventFields } from "../daemon/events.ts";
-import { makeEvent } from "../daemon/events.ts";
 import { onSignal, canHandle } from "../platform/signals.ts";
 import { collectGarbage } from "../platform/runtime.ts";
 import { spawnManaged } from "../platform/spawn.ts";
 import { signalNumber, type SignalName } from "../schema/units.ts";
-import type { EventType } from "../schema/constants.ts";
+import type { DaemonEvent } from "../schema/event.ts";
 import { prefixSink } from "./output.ts";
 import { Reaper } from "./reaper.ts";
 
@@ -57,8 +55,8 @@ export class Supervisor {
   /** Daemons that should start as soon as their dependencies are ready. */
   private readonly waiting = new Set<string>();
   private readonly waitingNoted = new Set<string>();
+  /** Daemons started in this run, and how each last ended (null: it has not). */
   private readonly ended = new Map<string, Ending>();
-  private readonly started = new Set<string>();
   private readonly reaper = new Reaper();
   private shuttingDown = false;
   private worstCode = 0;
@@ -122,7 +120,7 @@ export class Supervisor {
           sink,
           baseEnv: this.o.env,
           log: this.o.log,
-          onEvent: (h, type, fields) => this.onEvent(h, type, fields),
+          onEvent: (h, event) => this.onEvent(h, event),
           unexpectedExit: (h, exit) => this.onUnexpectedExit(h, exit),
         }),
       );
@@ -171,29 +169,25 @@ export class Supervisor {
         continue;
       }
       this.waiting.delete(name);
-      this.started.add(name);
       this.ended.set(name, null);
       h.runner.start();
     }
   }
 
-  private onEvent(h: DaemonHost, type: EventType, fields: EventFields): void {
-    const name = h.name;
-    if (type === "spawn") {
-      this.started.add(name);
-      this.ended.set(name, null);
-    }
+  private onEvent(h: DaemonHost, event: DaemonEvent): void {
+    const { name, type } = event;
+    if (type === "spawn") this.ended.set(name, null);
     if (type === "ready") this.startWaiting();
-    if (type === "backoff") this.o.log.info(`${name} restarts in ${fields.delayMs} ms`);
+    if (type === "backoff") this.o.log.info(`${name} restarts in ${event.delayMs} ms`);
     if (type === "exit") {
       const planned = h.runner.state === "stopping";
-      const exit: ExitOutcome = { code: fields.code ?? null, signal: fields.signal ?? null };
+      const exit: ExitOutcome = { code: event.code, signal: event.signal };
       const code = this.accountedCode(h, exit, planned);
       if (!planned) this.o.log.warn(`${name} exited (${exit.signal ? `killed by ${exit.signal}` : `code ${exit.code}`})`);
       if (code > this.worstCode) this.worstCode = code;
       this.ended.set(name, planned && !this.shuttingDown ? "operator" : "self");
     }
-    if ((type === "exit" || type === "failed") && h.def.notify) this.runNotify(h, type, fields);
+    if ((type === "exit" || type === "failed") && h.def.notify) this.runNotify(h, event);
     // The runner settles its next state right after the event; look once it has.
     if (type === "exit" || type === "failed" || type === "stop") setImmediate(() => this.exitIfAllEnded());
   }
@@ -203,7 +197,7 @@ export class Supervisor {
    * count as 0; a crash before the shutdown keeps its code.
    */
   private accountedCode(h: DaemonHost, exit: ExitOutcome, planned: boolean): number {
-    const code = shellExitCode(exit, (s) => signalNumber(s as SignalName));
+    const code = shellExitCode(exit);
     if (!planned) return code;
     if (exit.signal !== null) return 0;
     const stopNo = signalNumber(h.def.stopSignal as SignalName);
@@ -214,7 +208,7 @@ export class Supervisor {
     // Once shutting down, nothing restarts: a daemon killed before its turn stays down.
     if (this.shuttingDown) return "hold";
     if (h.def.onExit !== "shutdown") return "policy";
-    this.forcedCode = shellExitCode(exit, (s) => signalNumber(s as SignalName));
+    this.forcedCode = shellExitCode(exit);
     this.o.log.warn(`${h.name} has onExit "shutdown": stopping everything (exit code ${this.forcedCode})`);
     setImmediate(() => void this.shutdown(`${h.name} exited`));
     return "hold";
@@ -222,7 +216,7 @@ export class Supervisor {
 
   /** Exit once every daemon we started has ended on its own with nothing pending. */
   private exitIfAllEnded(): void {
-    if (this.shuttingDown || this.started.size === 0) return;
+    if (this.shuttingDown || this.ended.size === 0) return;
     for (const [name, h] of this.hosts) {
       if (h.runner.isActive()) return;
       if (this.ended.get(name) === "operator") return;
@@ -236,13 +230,12 @@ export class Supervisor {
     return (this.deps.get(name) ?? []).every((d) => !this.hosts.has(d) || this.hosts.get(d)!.runner.isActive());
   }
 
-  private runNotify(h: DaemonHost, type: EventType, fields: EventFields): void {
+  private runNotify(h: DaemonHost, event: DaemonEvent): void {
     const [cmd, ...args] = h.def.notify!;
-    const event = makeEvent(h.name, type, fields);
     const env = {
       ...this.o.env,
       DAEMONCTL_EVENT: JSON.stringify(event),
-      DAEMONCTL_EVENT_TYPE: type,
+      DAEMONCTL_EVENT_TYPE: event.type,
       DAEMONCTL_EVENT_NAME: h.name,
       DAEMONCTL_EVENT_CODE: event.code === null ? "" : String(event.code),
       DAEMONCTL_EVENT_SIGNAL: event.signal ?? "",
