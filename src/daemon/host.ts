@@ -41,7 +41,6 @@ export interface Sharing {
   dirMode: number;
   gid?: number | undefined;
 }
-export const PRIVATE: Sharing = { socketMode: 0o600, fileMode: 0o600, dirMode: 0o700 };
 
 export function sharingFor(socketMode: number | undefined, gid: number | undefined): Sharing {
   const mode = socketMode ?? (gid !== undefined ? 0o660 : 0o600);
@@ -300,11 +299,13 @@ export class DaemonHost {
     const ino = inodeOf(this.files.metadata);
     if (ino !== null && ino === this.metaIno) return "ok";
     const meta = readJson(this.files.metadata, metadataSchema());
-    if (meta.kind === "ok" && (meta.value.pid !== this.self.pid || meta.value.pidIdentity !== this.self.identity)) {
-      return this.markLost(`its metadata now names pid ${meta.value.pid}`);
-    }
+    if (meta.kind === "ok" && !this.namesSelf(meta.value)) return this.markLost(`its metadata now names pid ${meta.value.pid}`);
     this.writeMetadata();
     return "ok";
+  }
+
+  private namesSelf(meta: Metadata): boolean {
+    return meta.pid === this.self.pid && meta.pidIdentity === this.self.identity;
   }
 
   private markLost(why: string): "lost" {
@@ -376,7 +377,7 @@ export class DaemonHost {
     if (this.bound && !this.lost) {
       this.writeRunnerState();
       const meta = readJson(this.files.metadata, metadataSchema());
-      if (meta.kind !== "ok" || (meta.value.pid === this.self.pid && meta.value.pidIdentity === this.self.identity)) removeQuietly(this.files.metadata);
+      if (meta.kind !== "ok" || this.namesSelf(meta.value)) removeQuietly(this.files.metadata);
       if (inodeOf(this.files.socket) === this.socketIno) removeQuietly(this.files.socket);
     }
     await this.server.close();

@@ -6,22 +6,25 @@
  * through this module, which compares the recorded start identity with the live one and treats
  * zombies as dead.
  */
-import { bootId, bootIdAsync, readProcStat, readProcStatAsync } from "../platform/proc.ts";
+import { bootId, bootIdAsync, readProcStat, readProcStatAsync, type ProcStat } from "../platform/proc.ts";
 import { sendSignal } from "../platform/signals.ts";
 import type { SignalName } from "../schema/common.ts";
 
+/** The identity a stat line gives: none for a gone process or a zombie (a zombie is dead). */
+function identityFrom(st: ProcStat | null, boot: string): string | null {
+  if (!st || st.state === "Z" || st.state === "X") return null;
+  return `${boot}:${st.startTime}`;
+}
+
 /** `<boot id>:<start time>`, or null when the process is gone or a zombie. */
 export function identityOf(pid: number): string | null {
-  const st = readProcStat(pid);
-  if (!st || st.state === "Z" || st.state === "X") return null;
-  return `${bootId()}:${st.startTime}`;
+  return identityFrom(readProcStat(pid), bootId());
 }
 
 /** `identityOf()` for the status fast path (no node:fs). */
 export async function identityOfAsync(pid: number): Promise<string | null> {
   const [st, boot] = await Promise.all([readProcStatAsync(pid), bootIdAsync()]);
-  if (!st || st.state === "Z" || st.state === "X") return null;
-  return `${boot}:${st.startTime}`;
+  return identityFrom(st, boot);
 }
 
 export async function isSameProcessAsync(pid: number | null | undefined, identity: string | null | undefined): Promise<boolean> {
