@@ -56,8 +56,11 @@ export function resolveRuntimeDir(o: DirOverrides, env = process.env): string {
   if (o.runtimeDir) return o.runtimeDir;
   if (env.DAEMONCTL_RUNTIME_DIR) return env.DAEMONCTL_RUNTIME_DIR;
   if (o.configRuntimeDir) return o.configRuntimeDir;
-  if (env.XDG_RUNTIME_DIR) return joinPath(env.XDG_RUNTIME_DIR, "daemonctl");
+  // Root first: containers run as root with HOME=/root (and sometimes XDG_* from the image), and
+  // the volume the docs tell users to mount is /var/lib/daemonctl. Every process of one container
+  // must find the same directories whatever its environment (`docker exec` brings another one).
   if (uid() === 0) return "/run/daemonctl";
+  if (env.XDG_RUNTIME_DIR) return joinPath(env.XDG_RUNTIME_DIR, "daemonctl");
   return joinPath(env.TMPDIR || "/tmp", `daemonctl-${uid()}`);
 }
 
@@ -65,9 +68,9 @@ export function resolveStateDir(o: DirOverrides, env = process.env): string {
   if (o.stateDir) return o.stateDir;
   if (env.DAEMONCTL_STATE_DIR) return env.DAEMONCTL_STATE_DIR;
   if (o.configStateDir) return o.configStateDir;
+  if (uid() === 0) return "/var/lib/daemonctl";
   if (env.XDG_STATE_HOME) return joinPath(env.XDG_STATE_HOME, "daemonctl");
   if (env.HOME) return joinPath(env.HOME, ".local", "state", "daemonctl");
-  if (uid() === 0) return "/var/lib/daemonctl";
   return joinPath(env.TMPDIR || "/tmp", `daemonctl-state-${uid()}`);
 }
 

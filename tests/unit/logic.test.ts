@@ -108,3 +108,18 @@ describe("sharing", () => {
     expect(g.dirMode & 0o002).toBe(0);
   });
 });
+
+describe("directories", () => {
+  test("as root, the system paths come before HOME and XDG (containers set HOME=/root)", async () => {
+    const { resolveRuntimeDir, resolveStateDir } = await import("../../src/daemon/paths.ts");
+    const env = { HOME: "/root", XDG_STATE_HOME: "/x/state", XDG_RUNTIME_DIR: "/x/run" };
+    if (process.getuid?.() !== 0) {
+      console.log("skip: the root directory order needs uid 0");
+      return;
+    }
+    expect(resolveStateDir({}, env)).toBe("/var/lib/daemonctl");
+    expect(resolveRuntimeDir({}, env)).toBe("/run/daemonctl");
+    expect(resolveStateDir({ configStateDir: "/c" }, env)).toBe("/c");
+    expect(resolveStateDir({}, { ...env, DAEMONCTL_STATE_DIR: "/e" })).toBe("/e");
+  });
+});
