@@ -14,7 +14,7 @@ import { DEFAULTS } from "../schema/definition.ts";
 import { isSameProcess, signalVerified, waitForDeath } from "./identity.ts";
 import { readState, setIntent, writePlannedStopMarker } from "./intent.ts";
 import { killableHost, killHost, provenChild, provenHost, stopProvenChild } from "./ownership.ts";
-import { daemonFiles, type DaemonFiles, type Dirs } from "./paths.ts";
+import { daemonFiles, dirnameOf, type DaemonFiles, type Dirs } from "./paths.ts";
 import { probeOwner } from "./probe.ts";
 import { ControlClient, requestOnce } from "./protocol.ts";
 import { inodeOf, readJson } from "./store.ts";
@@ -36,6 +36,9 @@ export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutc
   const timeoutMs = o.timeoutMs ?? (readState(files)?.definition?.stopTimeout ?? DEFAULTS.stopTimeout) + 2_000;
   const probe = await probeOwner(files.socket, o.probeTimeoutMs);
   if (probe.kind === "denied") return { kind: "failed", message: probe.reason };
+  const recorded = recordStopIntent(files, probe.kind === "live");
+  // `restart` starts it again at once: its intent is best effort, as it always was.
+  if (!recorded.ok && o.reason === "stop") return { kind: "failed", message: recorded.message };
   const notes: string[] = [];
   let wasRunning = false;
   if (probe.kind === "live") {
@@ -52,12 +55,24 @@ export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutc
       wasRunning = r.acted;
     }
   }
-  const st = readState(files);
-  if (st && st.intent !== "stopped") {
-    const w = setIntent(files, "stopped");
-    if (!w.ok) return { kind: "failed", message: w.message };
-  }
   return { kind: "stopped", wasRunning, notes };
+}
+
+/**
+ * Intent first, then the stop: a stop that cannot be remembered would be undone by the next
+ * `reconcile` or container restart, so when the state file cannot be written (disk full,
+ * read-only volume) nothing is stopped and the operator is told why and how to fix it.
+ */
+function recordStopIntent(files: DaemonFiles, live: boolean): { ok: true } | { ok: false; message: string } {
+  const st = readState(files);
+  if (st?.intent === "stopped" || (!st && !live)) return { ok: true };
+  const w = setIntent(files, "stopped");
+  if (w.ok) return w;
+  return {
+    ok: false,
+    message: `${w.message}; nothing was stopped, because the stop would not survive a restart. ` +
+      `Free space in ${dirnameOf(files.state)} (or make it writable), then run the stop again`,
+  };
 }
 
 export type LiveStop = { kind: "host-exited" } | { kind: "child-stopped" } | { kind: "failed"; message: string };

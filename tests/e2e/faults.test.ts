@@ -1,0 +1,61 @@
+/** Faults users meet in the field: a full disk under the state directory. */
+import { expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, openSync, writeSync, closeSync, rmSync } from "node:fs";
+import { alive, isRoot, json, sandboxes, waitFor } from "../helpers/harness.ts";
+
+const sandbox = sandboxes();
+
+/** Fills the filesystem holding `dir` until ENOSPC. */
+function fill(dir: string): string {
+  const path = `${dir}/filler`;
+  const fd = openSync(path, "w");
+  const block = new Uint8Array(4096);
+  try {
+    for (;;) writeSync(fd, block);
+  } catch {
+    // ENOSPC: full
+  } finally {
+    closeSync(fd);
+  }
+  return path;
+}
+
+test("disk full: stop records intent first; when it cannot, it stops nothing and says how to fix it", async () => {
+  if (!isRoot) {
+    console.log("skip: mounting a tiny tmpfs as the state directory needs root");
+    return;
+  }
+  const box = sandbox();
+  mkdirSync(box.stateDir, { recursive: true, mode: 0o700 });
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", box.stateDir]);
+  } catch (e) {
+    console.log(`skip: cannot mount a tmpfs here: ${(e as Error).message}`);
+    return;
+  }
+  try {
+    expect((await box.run(["start", "x", "--", "sleep", "1000"])).code).toBe(0);
+    const child = box.metadata("x").child.pid;
+    const filler = fill(box.stateDir);
+
+    const r = await box.run(["stop", "x"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("nothing was stopped");
+    expect(r.stderr).toContain(box.stateDir);
+    expect(r.stderr).toMatch(/ENOSPC|no space/i);
+    expect(alive(child)).toBe(true);
+    expect(json(await box.run(["status", "x", "--json"])).state).toBe("running");
+
+    rmSync(filler);
+    expect((await box.run(["stop", "x"])).code).toBe(0);
+    await waitFor(() => !alive(child), 5_000, "the child to stop");
+    expect(box.state("x").intent).toBe("stopped");
+    const rec = await box.run(["reconcile", "--json"]);
+    expect(rec.code).toBe(0);
+    expect(json(await box.run(["status", "x", "--json"])).state).toBe("stopped");
+  } finally {
+    // Lazy: the sandbox's processes may still hold the log open; cleanup kills them after.
+    execFileSync("umount", ["-l", box.stateDir]);
+  }
+});
