@@ -7,11 +7,13 @@
 #
 #   DAEMONCTL_DOWNLOAD_URL  where the release files are (default: the project's latest release,
 #                           or the release of DAEMONCTL_VERSION); used verbatim when set
-#   DAEMONCTL_VERSION       a release such as 0.1.0 (default: latest)
+#   DAEMONCTL_VERSION       a release such as 0.1.0, or latest (the default)
+#   DAEMONCTL_REPO_URL      the project's repository (default: https://github.com/daemonctl/daemonctl),
+#                           for mirrors
 #   DAEMONCTL_INSTALL_DIR   where to put `daemonctl` (default: $HOME/.local/bin; /usr/local/bin as root)
 set -eu
 
-REPO_URL="https://github.com/daemonctl/daemonctl"
+REPO_URL="${DAEMONCTL_REPO_URL:-https://github.com/daemonctl/daemonctl}"
 
 say() { printf 'daemonctl-install: %s\n' "$*" >&2; }
 die() {
@@ -92,10 +94,10 @@ main() {
   libc=$(detect_libc "$os")
   asset="daemonctl-$os-$arch$libc"
 
-  version="${DAEMONCTL_VERSION:-}"
+  version="${DAEMONCTL_VERSION:-latest}"
   if [ -n "${DAEMONCTL_DOWNLOAD_URL:-}" ]; then
     base="${DAEMONCTL_DOWNLOAD_URL%/}"
-  elif [ -n "$version" ]; then
+  elif [ "$version" != latest ]; then
     base="$REPO_URL/releases/download/v${version#v}"
   else
     base="$REPO_URL/releases/latest/download"

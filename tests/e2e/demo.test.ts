@@ -21,7 +21,7 @@ test("the demo shows prefixed output from every daemon and stops cleanly on Ctrl
   demo.stderr!.on("data", (d) => (out += d));
   const exited = new Promise<number | null>((r) => demo.once("exit", (code) => r(code)));
   try {
-    await waitFor(() => ["[db]", "[api]", "[web]", "[janitor]"].every((p) => out.includes(p)) && out.includes("GET /page/"), 30_000, "output from every daemon");
+    await waitFor(() => ["[db]", "[api]", "[web]", "[janitor]"].every((p) => out.includes(p)) && /GET \/page\/\d+ -> hello from api/.test(out), 30_000, "output from every daemon");
     const status = await runProcess(join(ROOT, "dist/daemonctl"), ["status", "--json", "--runtime-dir", ".demo/run", "--state-dir", ".demo/state"], { cwd: ROOT, env: env as Record<string, string> });
     const daemons = JSON.parse(status.stdout).daemons as Array<{ name: string; pid: number | null; child: { pid: number | null } | null }>;
     const pids = [daemons[0]!.pid!, ...daemons.map((d) => d.child?.pid).filter((p): p is number => !!p)];
@@ -38,3 +38,13 @@ test("the demo shows prefixed output from every daemon and stops cleanly on Ctrl
     rmSync(join(ROOT, ".demo"), { recursive: true, force: true });
   }
 }, 60_000);
+
+test("the example image has what the example config runs (debian:bookworm-slim: sh and perl-base)", () => {
+  const config = JSON.parse(readFileSync(join(ROOT, "examples/daemonctl.json"), "utf8"));
+  for (const [name, d] of Object.entries(config.daemons as Record<string, { command: string[] }>)) {
+    expect({ name, program: d.command[0] }).toEqual({ name, program: expect.stringMatching(/^(sh|perl)$/) });
+  }
+  const dockerfile = readFileSync(join(ROOT, "examples/Dockerfile"), "utf8");
+  expect(dockerfile).toContain("FROM debian:bookworm-slim");
+  expect(dockerfile).toContain("COPY daemonctl.json /etc/daemonctl.json");
+});

@@ -133,3 +133,17 @@ test("install.sh is shellcheck-clean", async () => {
   const r = await runProcess("shellcheck", ["-s", "sh", INSTALL], { env: process.env as Record<string, string> });
   expect({ code: r.code, out: r.stdout }).toEqual({ code: 0, out: "" });
 });
+
+test.each([
+  ["latest", "/releases/latest/download"],
+  ["", "/releases/latest/download"],
+  ["0.1.0", "/releases/download/v0.1.0"],
+  ["v0.1.0", "/releases/download/v0.1.0"],
+])("DAEMONCTL_VERSION=%p downloads from %s (a Dockerfile's ARG DAEMONCTL_VERSION=latest works)", async (version, path) => {
+  const target = join(dir, `bin-version-${version || "unset"}`);
+  const env: Record<string, string> = { DAEMONCTL_REPO_URL: `http://127.0.0.1:${server.port}/repo`, DAEMONCTL_INSTALL_DIR: target };
+  if (version) env.DAEMONCTL_VERSION = version;
+  const r = await install(["sh"], env);
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.stringContaining(`/repo${path}`) });
+  expect(existsSync(join(target, "daemonctl"))).toBe(true);
+}, 60_000);
