@@ -1,7 +1,7 @@
 /** What commands that start or host daemons need: the validated config, directories, sharing. */
 import { loadConfig, type LoadedConfig } from "../daemon/config.ts";
 import { findConfigPath } from "../daemon/config-locate.ts";
-import { absolutePath, resolveDirs, type Dirs } from "../daemon/paths.ts";
+import { absolutePath, checkDirsUsable, resolveDirs, type Dirs } from "../daemon/paths.ts";
 import { sharingFor, type Sharing } from "../daemon/host.ts";
 import { resolveGroup } from "../platform/users.ts";
 import { UsageError } from "../errors.ts";
@@ -24,6 +24,7 @@ export async function fullContext(p: ParsedArgv): Promise<FullContext> {
     configRuntimeDir: c?.runtimeDir ? absolutePath(c.runtimeDir, config!.dir) : undefined,
     configStateDir: c?.stateDir ? absolutePath(c.stateDir, config!.dir) : undefined,
   });
+  await checkDirsUsable(dirs);
   let gid: number | undefined;
   if (c?.socketGroup !== undefined) {
     const g = resolveGroup(c.socketGroup);

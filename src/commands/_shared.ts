@@ -5,7 +5,7 @@
 import { parseDuration } from "../schema/units.ts";
 import { UsageError } from "../errors.ts";
 import { findConfigPath, loadConfigLocations } from "../daemon/config-locate.ts";
-import { isValidName, readDirProblem, resolveDirs, type Dirs } from "../daemon/paths.ts";
+import { checkDirsUsable, isValidName, resolveDirs, type Dirs } from "../daemon/paths.ts";
 import { DEFAULT_PROBE_TIMEOUT_MS } from "../daemon/probe.ts";
 import { str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
 
@@ -66,10 +66,9 @@ export async function dirsFrom(p: ParsedArgv, env = process.env): Promise<Dirs> 
     configRuntimeDir: loc?.runtimeDir,
     configStateDir: loc?.stateDir,
   });
-  // SPEC §2: an unsafe runtime dir is refused for reading too: a socket planted there could
-  // answer with any pid, and stop would signal it.
-  const problem = await readDirProblem(dirs.runtimeDir, "runtime directory");
-  if (problem) throw problem;
+  // An unsafe runtime dir is refused for reading too: a socket planted there could answer with
+  // any pid, and stop would signal it. One we may not enter is said plainly, not as an EACCES.
+  await checkDirsUsable(dirs);
   return dirs;
 }
 

@@ -36,7 +36,7 @@ export default defineCommand({
     } catch (e) {
       if (!(e instanceof DirError)) throw e;
       // Cannot look: every daemon asked about is `unknown` (exit 4), still as one document.
-      const error = { code: `unsafe-${e.code}`, message: e.message };
+      const error = { code: e.code === "denied" ? "permission-denied" : `unsafe-${e.code}`, message: e.message };
       const docs = (names.length ? names : ["?"]).map((n) => ({ ...blankStatus(n), state: "unknown" as const, error }));
       if (bool(p, "json")) await writeStdout(`${JSON.stringify(names.length === 1 ? docs[0] : { schema: STATUS_LIST_SCHEMA, daemons: names.length ? docs : [] }, null, 2)}\n`);
       await writeStderr(`daemonctl: ${e.message}\n`);

@@ -115,7 +115,7 @@ export function daemonFiles(dirs: Dirs, name: string): DaemonFiles {
 /** An unusable runtime or state directory: the command fails (exit 1) with this message. */
 export class DirError extends CliError {
   constructor(
-    readonly code: "symlink" | "not-directory" | "foreign-owner" | "world-writable" | "create-failed" | "socket-path-too-long",
+    readonly code: "symlink" | "not-directory" | "foreign-owner" | "world-writable" | "denied" | "create-failed" | "socket-path-too-long",
     message: string,
   ) {
     super(message, 1);
@@ -145,7 +145,7 @@ export function dirProblem(dir: string, label: string): DirError | null {
   } catch {
     return null;
   }
-  return problemOf(dir, label, { isDirectory: st.isDirectory(), isSymbolicLink: st.isSymbolicLink(), uid: st.uid, mode: st.mode });
+  return problemOf(dir, label, { isDirectory: st.isDirectory(), isSymbolicLink: st.isSymbolicLink(), uid: st.uid, gid: st.gid, mode: st.mode });
 }
 
 /**
@@ -166,9 +166,43 @@ function problemOf(dir: string, label: string, st: PathStat): DirError | null {
     return new DirError("foreign-owner", `${label} ${dir} is owned by uid ${st.uid}, not by you (uid ${me}) or root; refusing to use it (set ${envName(label)})`);
   }
   if ((st.mode & 0o002) !== 0) {
-    return new DirError("world-writable", `${label} ${dir} is writable by others (mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}); refusing to use it (chmod o-w it, or set ${envName(label)})`);
+    return new DirError("world-writable", `${label} ${dir} is writable by others (mode ${modeText(st.mode)}); refusing to use it (chmod o-w it, or set ${envName(label)})`);
+  }
+  if (!mayEnter(st)) {
+    // Said plainly here, before a raw EACCES from deep inside (the `docker exec -u app` case).
+    const owner = st.uid === 0 ? "root" : `uid ${st.uid}`;
+    return new DirError(
+      "denied",
+      `permission denied: ${label} ${dir} is owned by ${owner} (mode ${modeText(st.mode)}) and you are uid ${me}; ` +
+        `run as ${owner}, or set socketGroup in the config (and restart the daemons) so members of that group can use them`,
+    );
   }
   return null;
+}
+
+function modeText(mode: number): string {
+  return (mode & 0o777).toString(8).padStart(4, "0");
+}
+
+/** Search and read permission on a directory, as the kernel will judge it for us. */
+function mayEnter(st: PathStat): boolean {
+  const me = uid();
+  if (me <= 0) return true;
+  if (st.uid === me) return (st.mode & 0o500) === 0o500;
+  let groups: number[] = [];
+  try {
+    groups = [process.getegid?.() ?? -1, ...(process.getgroups?.() ?? [])];
+  } catch {
+    // unknown: judge by the "other" bits only
+  }
+  if (groups.includes(st.gid)) return (st.mode & 0o050) === 0o050;
+  return (st.mode & 0o005) === 0o005;
+}
+
+/** Refuses directories we cannot use, before any command trips over them (reads and writes). */
+export async function checkDirsUsable(dirs: Dirs): Promise<void> {
+  const problem = (await readDirProblem(dirs.runtimeDir, "runtime directory")) ?? (await readDirProblem(dirs.stateDir, "state directory"));
+  if (problem) throw problem;
 }
 
 function envName(label: string): string {

@@ -75,6 +75,7 @@ export interface PathStat {
   isDirectory: boolean;
   isSymbolicLink: boolean;
   uid: number;
+  gid: number;
   mode: number;
 }
 
@@ -87,9 +88,9 @@ export async function statFollow(path: string): Promise<PathStat | null> {
     const s = bun
       ? await (globalThis as unknown as { Bun: { file(p: string): { stat(): Promise<import("node:fs").Stats> } } }).Bun.file(path).stat()
       : deno
-        ? await (deno as unknown as { stat(p: string): Promise<{ isDirectory: boolean; uid: number; mode: number }> }).stat(path).then((d) => ({ isDirectory: () => d.isDirectory, isSymbolicLink: () => false, uid: d.uid, mode: d.mode }))
+        ? await (deno as unknown as { stat(p: string): Promise<{ isDirectory: boolean; uid: number; gid: number; mode: number }> }).stat(path).then((d) => ({ isDirectory: () => d.isDirectory, isSymbolicLink: () => false, uid: d.uid, gid: d.gid, mode: d.mode }))
         : nodeFs().statSync(path);
-    return { isDirectory: s.isDirectory(), isSymbolicLink: s.isSymbolicLink(), uid: s.uid, mode: s.mode };
+    return { isDirectory: s.isDirectory(), isSymbolicLink: s.isSymbolicLink(), uid: s.uid, gid: s.gid, mode: s.mode };
   } catch {
     return null;
   }

@@ -1,8 +1,8 @@
-/** Faults users meet in the field: a full disk under the state directory. */
+/** Faults users meet in the field: a full disk, a `docker exec` as another user. */
 import { expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, openSync, writeSync, closeSync, rmSync } from "node:fs";
-import { alive, isRoot, json, sandboxes, waitFor } from "../helpers/harness.ts";
+import { alive, isRoot, json, sandboxes, setprivProblem, waitFor } from "../helpers/harness.ts";
 
 const sandbox = sandboxes();
 
@@ -58,4 +58,32 @@ test("disk full: stop records intent first; when it cannot, it stops nothing and
     // Lazy: the sandbox's processes may still hold the log open; cleanup kills them after.
     execFileSync("umount", ["-l", box.stateDir]);
   }
+});
+
+test("uid 65534 against a root daemon: every command says permission denied and how to fix it", async () => {
+  const skip = await setprivProblem();
+  if (skip) return console.log(`skip: ${skip}`);
+  const box = sandbox();
+  expect((await box.run(["start", "w", "--", "sleep", "1000"])).code).toBe(0);
+  const as = { unprivileged: true };
+  const cases: Array<[string[], number]> = [
+    [["start", "w", "--", "sleep", "1000"], 1],
+    [["restart", "w"], 1],
+    [["stop", "w"], 1],
+    [["logs", "w"], 1],
+    [["list"], 1],
+    [["status", "w"], 4],
+    [["status"], 4],
+  ];
+  for (const [args, code] of cases) {
+    const r = await box.run(args, as);
+    expect({ args, code: r.code, stderr: r.stderr }).toEqual({
+      args,
+      code,
+      stderr: expect.stringContaining(`permission denied: runtime directory ${box.runtimeDir} is owned by root`),
+    });
+    expect(r.stderr).toContain("socketGroup");
+    expect(r.stderr).not.toContain("EACCES");
+  }
+  expect(json(await box.run(["status", "w", "--json"])).state).toBe("running");
 });
