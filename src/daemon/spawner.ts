@@ -18,6 +18,7 @@ import { statusSchema, type Status } from "../schema/status.ts";
 import type { DaemonEvent } from "../schema/event.ts";
 import { metadataNamesStatus, reconcileMetadataFromStatus } from "./bind-guard.ts";
 import { isSameProcess } from "./identity.ts";
+import { readState } from "./intent.ts";
 import { waitHostGone } from "./stopper.ts";
 import type { ResolvedDefinition } from "./definition-source.ts";
 import type { Logger, Sharing } from "./host.ts";
@@ -96,7 +97,8 @@ async function startLocked(o: StartOptions, files: DaemonFiles, waitMs: number):
         if ("kind" in r && r.kind === "error") return failed(files, `${resolved.name}: ${r.message}`, s);
       }
       if (o.waitMs === null) return { kind: "launched", hostPid: s.pid };
-      return waitForReady(o, files, waitMs, null, "already-running");
+      // We asked the owner to start it (a stopped daemon inside a supervisor): that is a start.
+      return waitForReady(o, files, waitMs, null, s.state === "starting" ? "already-running" : "started");
     }
     // Another definition. A supervisor swaps it in place; a standalone host says "stale" and is
     // replaced by the host we launch (its bind guard stops the old one first).
@@ -182,7 +184,7 @@ async function waitForReady(
       if (!client) {
         const c = await ControlClient.open(files.socket, Math.min(o.probeTimeoutMs, Math.max(1, deadline - Date.now())));
         if (!(c instanceof ControlClient)) {
-          if (hostExit !== null) return failed(files, `the host for ${o.resolved.name} exited with code ${hostExit} before it was ready`, last);
+          if (hostExit !== null) return failed(files, describeHostExit(files, hostExit), last);
           await sleep(5);
           continue;
         }
@@ -257,6 +259,14 @@ async function repairMetadata(files: DaemonFiles, s: Status, sharing: Sharing): 
   } finally {
     lock.release();
   }
+}
+
+/** A host that left early: a planned stop that won the race is not a crash. */
+function describeHostExit(files: DaemonFiles, code: number): string {
+  if (code === 0 && readState(files)?.intent === "stopped") {
+    return `${files.name} was stopped while it was starting (a \`daemonctl stop ${files.name}\` won the race); run start again to start it`;
+  }
+  return `the host for ${files.name} exited with code ${code} before it was ready`;
 }
 
 function describeEnd(name: string, s: Status): string {

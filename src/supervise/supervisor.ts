@@ -59,7 +59,11 @@ export class Supervisor {
   private readonly ended = new Map<string, Ending>();
   private readonly reaper = new Reaper();
   private shuttingDown = false;
-  private worstCode = 0;
+  /**
+   * Each daemon's contribution from its latest exit. A spawn clears it: the exit status
+   * describes how things ended, not a crash that a restart has since repaired.
+   */
+  private readonly lastCodes = new Map<string, number>();
   private forcedCode: number | null = null;
   private finish!: (code: number) => void;
   private readonly finished = new Promise<number>((r) => (this.finish = r));
@@ -176,7 +180,10 @@ export class Supervisor {
 
   private onEvent(h: DaemonHost, event: DaemonEvent): void {
     const { name, type } = event;
-    if (type === "spawn") this.ended.set(name, null);
+    if (type === "spawn") {
+      this.ended.set(name, null);
+      this.lastCodes.delete(name);
+    }
     if (type === "ready") this.startWaiting();
     if (type === "backoff") this.o.log.info(`${name} restarts in ${event.delayMs} ms`);
     if (type === "exit") {
@@ -184,7 +191,7 @@ export class Supervisor {
       const exit: ExitOutcome = { code: event.code, signal: event.signal };
       const code = this.accountedCode(h, exit, planned);
       if (!planned) this.o.log.warn(`${name} exited (${exit.signal ? `killed by ${exit.signal}` : `code ${exit.code}`})`);
-      if (code > this.worstCode) this.worstCode = code;
+      this.lastCodes.set(name, code);
       this.ended.set(name, planned && !this.shuttingDown ? "operator" : "self");
     }
     if ((type === "exit" || type === "failed") && h.def.notify) this.runNotify(h, event);
@@ -202,6 +209,10 @@ export class Supervisor {
     if (exit.signal !== null) return 0;
     const stopNo = signalNumber(h.def.stopSignal as SignalName);
     return code === 128 + stopNo || code === 137 ? 0 : code;
+  }
+
+  private worstCode(): number {
+    return Math.max(0, ...this.lastCodes.values());
   }
 
   private onUnexpectedExit(h: DaemonHost, exit: ExitOutcome): "policy" | "hold" {
@@ -222,7 +233,7 @@ export class Supervisor {
       if (this.ended.get(name) === "operator") return;
       if (this.waiting.has(name) && h.intent === "running" && this.dependenciesCanStart(name)) return;
     }
-    this.o.log.info(`every daemon has ended; exiting with code ${this.worstCode}`);
+    this.o.log.info(`every daemon has ended; exiting with code ${this.worstCode()}`);
     void this.shutdown("all daemons ended");
   }
 
@@ -317,7 +328,7 @@ export class Supervisor {
     await Promise.all([...this.hosts.values()].map((h) => h.release()));
     this.reaper.sweep();
     this.reaper.stop();
-    this.finish(this.forcedCode ?? this.worstCode);
+    this.finish(this.forcedCode ?? this.worstCode());
   }
 
   /** A daemon could not be set up: undo what was bound and leave. */

@@ -1,7 +1,10 @@
-/** Faults users meet in the field: a full disk, a `docker exec` as another user. */
+/**
+ * What users meet in the field: a full disk, a `docker exec` as another user, a stop racing a
+ * start, a supervised daemon started again, a `docker stop` long after a crash.
+ */
 import { expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, openSync, writeSync, closeSync, rmSync } from "node:fs";
+import { mkdirSync, openSync, writeSync, closeSync, rmSync, writeFileSync } from "node:fs";
 import { alive, isRoot, json, sandboxes, setprivProblem, waitFor } from "../helpers/harness.ts";
 
 const sandbox = sandboxes();
@@ -86,4 +89,44 @@ test("uid 65534 against a root daemon: every command says permission denied and 
     expect(r.stderr).not.toContain("EACCES");
   }
   expect(json(await box.run(["status", "w", "--json"])).state).toBe("running");
+});
+
+test("a start that loses a race with stop says it was stopped, not that the host exited 0", async () => {
+  const box = sandbox();
+  const start = box.run(["start", "x", "--ready", "delay:3s", "--", "sleep", "1000"]);
+  await waitFor(() => box.metadata("x")?.child?.pid, 10_000, "x's child");
+  const stop = await box.run(["stop", "x"]);
+  expect(stop.code).toBe(0);
+  const r = await start;
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain("x was stopped while it was starting");
+  expect(r.stderr).not.toContain("exited with code 0");
+});
+
+test("supervise: start on a stopped daemon says started; a clean TERM after an old crash exits 0", async () => {
+  const box = sandbox();
+  const config = box.path("daemonctl.json");
+  writeFileSync(config, JSON.stringify({ daemons: { a: { command: ["sleep", "1000"], backoff: { initial: "50ms" } }, b: { command: ["sleep", "1001"] } } }));
+  const sup = box.spawn(["supervise", "--config", config]);
+  const childOf = async (name: string) => json(await box.run(["status", name, "--json"])).child?.pid as number | undefined;
+  const first = await waitFor(() => childOf("a"), 10_000, "a running");
+  await waitFor(() => childOf("b"), 10_000, "b running");
+
+  // An old crash: SIGKILL, then the restart repairs it.
+  process.kill(first, "SIGKILL");
+  await waitFor(async () => {
+    const pid = await childOf("a");
+    return pid && pid !== first && (await box.run(["status", "a"])).code === 0;
+  }, 10_000, "a restarted");
+
+  expect((await box.run(["stop", "b"])).code).toBe(0);
+  const started = await box.run(["start", "b", "--config", config]);
+  expect(started.code).toBe(0);
+  expect(started.stderr).toContain("b started");
+  expect(started.stderr).not.toContain("already running");
+  const again = await box.run(["start", "b", "--config", config]);
+  expect(again.stderr).toContain("b already running");
+
+  sup.kill("SIGTERM");
+  expect((await sup.waitExit(15_000)).code).toBe(0);
 });
