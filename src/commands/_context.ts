@@ -18,7 +18,7 @@ export async function fullContext(p: ParsedArgv): Promise<FullContext> {
   const found = await findConfigPath(str(p, "config"));
   const config = found ? loadConfig(found.path) : null;
   const c = config?.config;
-  const dirs = resolveDirs({
+  const dirs = await resolveDirs({
     runtimeDir: str(p, "runtime-dir"),
     stateDir: str(p, "state-dir"),
     configRuntimeDir: c?.runtimeDir ? absolutePath(c.runtimeDir, config!.dir) : undefined,

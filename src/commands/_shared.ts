@@ -60,7 +60,7 @@ export async function dirsFrom(p: ParsedArgv, env = process.env): Promise<Dirs> 
   const given = (str(p, "runtime-dir") || env.DAEMONCTL_RUNTIME_DIR) && (str(p, "state-dir") || env.DAEMONCTL_STATE_DIR);
   const found = given ? null : await findConfigPath(str(p, "config"));
   const loc = found ? await loadConfigLocations(found.path) : null;
-  const dirs = resolveDirs({
+  const dirs = await resolveDirs({
     runtimeDir: str(p, "runtime-dir"),
     stateDir: str(p, "state-dir"),
     configRuntimeDir: loc?.runtimeDir,

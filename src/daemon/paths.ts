@@ -19,6 +19,8 @@ export interface DirOverrides {
   /** Directories named by the config file (after flags and environment, before defaults). */
   configRuntimeDir?: string | undefined;
   configStateDir?: string | undefined;
+  /** Whether /run/daemonctl exists (made by a root daemonctl, e.g. a container's supervise). */
+  systemDirExists?: boolean | undefined;
 }
 
 /** Linux `sun_path` is 108 bytes including the terminating NUL. */
@@ -52,14 +54,26 @@ export function uid(): number {
   return process.getuid?.() ?? -1;
 }
 
+export const SYSTEM_RUNTIME_DIR = "/run/daemonctl";
+export const SYSTEM_STATE_DIR = "/var/lib/daemonctl";
+
+/**
+ * The system directories serve root, and a non-root user outside a login session (no
+ * XDG_RUNTIME_DIR) once a root daemonctl has made /run/daemonctl: that is `docker exec -u app`
+ * into a container whose init is `daemonctl supervise`. Containers run as root with HOME=/root
+ * (and sometimes XDG_* from the image), and the volume the docs tell users to mount is
+ * /var/lib/daemonctl, so root never looks at HOME or XDG: every process of one container must
+ * find the same directories whatever environment it brings.
+ */
+function systemScope(o: DirOverrides, env: NodeJS.ProcessEnv): boolean {
+  return uid() === 0 || (!env.XDG_RUNTIME_DIR && o.systemDirExists === true);
+}
+
 export function resolveRuntimeDir(o: DirOverrides, env = process.env): string {
   if (o.runtimeDir) return o.runtimeDir;
   if (env.DAEMONCTL_RUNTIME_DIR) return env.DAEMONCTL_RUNTIME_DIR;
   if (o.configRuntimeDir) return o.configRuntimeDir;
-  // Root first: containers run as root with HOME=/root (and sometimes XDG_* from the image), and
-  // the volume the docs tell users to mount is /var/lib/daemonctl. Every process of one container
-  // must find the same directories whatever its environment (`docker exec` brings another one).
-  if (uid() === 0) return "/run/daemonctl";
+  if (systemScope(o, env)) return SYSTEM_RUNTIME_DIR;
   if (env.XDG_RUNTIME_DIR) return joinPath(env.XDG_RUNTIME_DIR, "daemonctl");
   return joinPath(env.TMPDIR || "/tmp", `daemonctl-${uid()}`);
 }
@@ -68,15 +82,19 @@ export function resolveStateDir(o: DirOverrides, env = process.env): string {
   if (o.stateDir) return o.stateDir;
   if (env.DAEMONCTL_STATE_DIR) return env.DAEMONCTL_STATE_DIR;
   if (o.configStateDir) return o.configStateDir;
-  if (uid() === 0) return "/var/lib/daemonctl";
+  if (systemScope(o, env)) return SYSTEM_STATE_DIR;
   if (env.XDG_STATE_HOME) return joinPath(env.XDG_STATE_HOME, "daemonctl");
   if (env.HOME) return joinPath(env.HOME, ".local", "state", "daemonctl");
   return joinPath(env.TMPDIR || "/tmp", `daemonctl-state-${uid()}`);
 }
 
 /** Absolute directories, so every process names the same socket the same way. */
-export function resolveDirs(o: DirOverrides): Dirs {
-  return { runtimeDir: absolutePath(resolveRuntimeDir(o)), stateDir: absolutePath(resolveStateDir(o)) };
+export async function resolveDirs(o: DirOverrides, env = process.env): Promise<Dirs> {
+  const given = (o.runtimeDir || env.DAEMONCTL_RUNTIME_DIR || o.configRuntimeDir) && (o.stateDir || env.DAEMONCTL_STATE_DIR || o.configStateDir);
+  // Only a non-root user without a session pays for the stat (not root, not the status of a login user).
+  const looks = !given && uid() !== 0 && !env.XDG_RUNTIME_DIR;
+  const all = { ...o, systemDirExists: looks ? (await statFollow(SYSTEM_RUNTIME_DIR))?.isDirectory === true : false };
+  return { runtimeDir: absolutePath(resolveRuntimeDir(all, env)), stateDir: absolutePath(resolveStateDir(all, env)) };
 }
 
 export function isValidName(name: string): boolean {
@@ -174,7 +192,8 @@ function problemOf(dir: string, label: string, st: PathStat): DirError | null {
     return new DirError(
       "denied",
       `permission denied: ${label} ${dir} is owned by ${owner} (mode ${modeText(st.mode)}) and you are uid ${me}; ` +
-        `run as ${owner}, or set socketGroup in the config (and restart the daemons) so members of that group can use them`,
+        `run as ${owner}, or set socketGroup in the config (and restart the daemons) so members of that group can use them; ` +
+        `for daemons of your own, set ${envName(label)}`,
     );
   }
   return null;
