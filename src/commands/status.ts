@@ -39,7 +39,8 @@ export default defineCommand({
       const error = { code: e.code === "denied" ? "permission-denied" : `unsafe-${e.code}`, message: e.message };
       const docs = (names.length ? names : ["?"]).map((n) => ({ ...blankStatus(n), state: "unknown" as const, error }));
       if (bool(p, "json")) await writeStdout(`${JSON.stringify(names.length === 1 ? docs[0] : { schema: STATUS_LIST_SCHEMA, daemons: names.length ? docs : [] }, null, 2)}\n`);
-      await writeStderr(`daemonctl: ${e.message}\n`);
+      else if (names.length) await writeStdout(docs.map((d) => `${describeStatus(d)}\n`).join(""));
+      if (bool(p, "json") || !names.length) await writeStderr(`daemonctl: ${e.message}\n`);
       return 4;
     }
     const listAll = names.length === 0;

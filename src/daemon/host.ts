@@ -20,7 +20,7 @@ import { claimSocket, type ClaimOutcome } from "./bind-guard.ts";
 import { EventBus, makeEvent, type EventFields } from "./events.ts";
 import { definitionIdentity } from "./freshness.ts";
 import { selfIdentity } from "./identity.ts";
-import { consumePlannedStopMarker, readState, updateState } from "./intent.ts";
+import { consumePlannedStopMarker, INTENT_NOT_RECORDED, readState, setIntent, unrecordedStopMessage, updateState } from "./intent.ts";
 import { daemonFiles, joinPath, socketPathProblem, type DaemonFiles, type Dirs } from "./paths.ts";
 import { ChildRunner, type OutputSink } from "./runner.ts";
 import { ControlServer, ProtocolError, type ClientConnection } from "./server.ts";
@@ -240,6 +240,9 @@ export class DaemonHost {
       case "stop": {
         const p = stopParamsSchema().safeParse(params);
         const reason = (p.success && p.data.reason) || "stop";
+        // Intent first (docs/run-intent.md): a stop the next boot would undo is refused whole.
+        const recorded = this.recordIntent("stopped");
+        if (!recorded.ok && reason === "stop") throw new ProtocolError(INTENT_NOT_RECORDED, unrecordedStopMessage(this.files, recorded.message));
         consumePlannedStopMarker(this.files, this.self);
         if (!this.o.supervised) {
           // Answer first; the host process then stops its child and exits.
@@ -247,7 +250,6 @@ export class DaemonHost {
           setImmediate(() => this.o.onStopRequest?.(reason));
           return { stopping: true, hostExits: true };
         }
-        this.setIntent("stopped");
         void this.runner.stop();
         return { stopping: true, hostExits: false };
       }
@@ -281,6 +283,13 @@ export class DaemonHost {
     this.writeState({ definition: parsed.data, identity });
     this.writeMetadata();
     if (this.runner.isActive()) void this.runner.stop().then(() => this.runner.start());
+  }
+
+  /** Records intent and says whether it is on disk. */
+  recordIntent(intent: Intent): { ok: true } | { ok: false; message: string } {
+    this.intent = intent;
+    if (this.lost) return { ok: true };
+    return setIntent(this.files, intent, this.o.sharing);
   }
 
   setIntent(intent: Intent): void {

@@ -9,7 +9,7 @@
 import { PLANNED_STOP_SCHEMA, plannedStopSchema, type PlannedStop, type StopReason } from "../schema/planned-stop.ts";
 import { STATE_SCHEMA, stateSchema, type Intent, type State } from "../schema/state.ts";
 import { isSameProcess } from "./identity.ts";
-import type { DaemonFiles } from "./paths.ts";
+import { dirnameOf, type DaemonFiles } from "./paths.ts";
 import { readJson, readJsonOrNull, removeQuietly, writeJsonAtomic } from "./store.ts";
 
 /** A marker older than this is stale: its stop command gave up long ago. */
@@ -99,4 +99,13 @@ export function setIntent(files: DaemonFiles, intent: Intent, sharing: FileShari
   } catch (e) {
     return { ok: false, message: `cannot record intent "${intent}" in ${files.state}: ${(e as Error).message}` };
   }
+}
+
+/** The protocol error a host answers a `stop` with when it cannot record intent `stopped`. */
+export const INTENT_NOT_RECORDED = "intent-not-recorded";
+
+/** What, where and how to fix it, for a stop refused because its intent could not be written. */
+export function unrecordedStopMessage(files: DaemonFiles, why: string): string {
+  return `${why}; nothing was stopped, because the stop would not survive a restart. ` +
+    `Free space in ${dirnameOf(files.state)} (or make it writable), then run the stop again`;
 }

@@ -12,12 +12,12 @@ import { statusSchema, type Status } from "../schema/status.ts";
 import { stopResultSchema } from "../schema/protocol.ts";
 import { DEFAULTS } from "../schema/definition.ts";
 import { isSameProcess, signalVerified, waitForDeath } from "./identity.ts";
-import { readState, setIntent, writePlannedStopMarker } from "./intent.ts";
+import { INTENT_NOT_RECORDED, readState, setIntent, unrecordedStopMessage, writePlannedStopMarker } from "./intent.ts";
 import { killableHost, killHost, provenChild, provenHost, stopProvenChild } from "./ownership.ts";
-import { daemonFiles, dirnameOf, type DaemonFiles, type Dirs } from "./paths.ts";
+import { daemonFiles, type DaemonFiles, type Dirs } from "./paths.ts";
 import { probeOwner } from "./probe.ts";
 import { ControlClient, requestOnce } from "./protocol.ts";
-import { inodeOf, readJson } from "./store.ts";
+import { inodeOf, readJson, removeQuietly } from "./store.ts";
 import type { Logger } from "./host.ts";
 
 export type StopOutcome = { kind: "stopped"; wasRunning: boolean; notes: string[] } | { kind: "failed"; message: string };
@@ -36,16 +36,17 @@ export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutc
   const timeoutMs = o.timeoutMs ?? (readState(files)?.definition?.stopTimeout ?? DEFAULTS.stopTimeout) + 2_000;
   const probe = await probeOwner(files.socket, o.probeTimeoutMs);
   if (probe.kind === "denied") return { kind: "failed", message: probe.reason };
-  const recorded = recordStopIntent(files, probe.kind === "live");
-  // `restart` starts it again at once: its intent is best effort, as it always was.
-  if (!recorded.ok && o.reason === "stop") return { kind: "failed", message: recorded.message };
   const notes: string[] = [];
   let wasRunning = false;
   if (probe.kind === "live") {
+    // The host records intent itself before it stops anything (it may write where we may not:
+    // a root supervisor and a `docker exec -u app` client).
     wasRunning = true;
     const r = await stopLiveOwner(files, probe.status, o.reason, { timeoutMs, probeTimeoutMs: o.probeTimeoutMs }, notes);
     if (r.kind === "failed") return r;
   } else {
+    const recorded = recordStopIntent(files, o.reason);
+    if (!recorded.ok) return { kind: "failed", message: recorded.message };
     // Nobody answers. A hung standalone host, or an orphan whose host died, may still hold a
     // port: stop what we can prove is ours, and never signal a pid we cannot verify.
     const meta = readJson(files.metadata, metadataSchema());
@@ -62,17 +63,14 @@ export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutc
  * Intent first, then the stop: a stop that cannot be remembered would be undone by the next
  * `reconcile` or container restart, so when the state file cannot be written (disk full,
  * read-only volume) nothing is stopped and the operator is told why and how to fix it.
+ * `restart` starts the daemon again at once: for it, intent stays best effort.
  */
-function recordStopIntent(files: DaemonFiles, live: boolean): { ok: true } | { ok: false; message: string } {
+function recordStopIntent(files: DaemonFiles, reason: StopReason): { ok: true } | { ok: false; message: string } {
   const st = readState(files);
-  if (st?.intent === "stopped" || (!st && !live)) return { ok: true };
+  if (!st || st.intent === "stopped") return { ok: true };
   const w = setIntent(files, "stopped");
-  if (w.ok) return w;
-  return {
-    ok: false,
-    message: `${w.message}; nothing was stopped, because the stop would not survive a restart. ` +
-      `Free space in ${dirnameOf(files.state)} (or make it writable), then run the stop again`,
-  };
+  if (w.ok || reason !== "stop") return { ok: true };
+  return { ok: false, message: unrecordedStopMessage(files, w.message) };
 }
 
 export type LiveStop = { kind: "host-exited" } | { kind: "child-stopped" } | { kind: "failed"; message: string };
@@ -111,6 +109,12 @@ export async function stopLiveOwner(
     if (!standalone) {
       return { kind: "failed", message: `pid ${host.pid} (a supervisor, or a host daemonctl cannot identify) did not accept the stop request; it is not signalled on behalf of one daemon` };
     }
+    if ("kind" in r && r.kind === "error" && r.code === INTENT_NOT_RECORDED) {
+      removeQuietly(files.marker); // the host stays up: a later SIGTERM is not this stop
+      return { kind: "failed", message: r.message };
+    }
+    const recorded = recordStopIntent(files, reason);
+    if (!recorded.ok) return { kind: "failed", message: recorded.message };
     notes.push(`pid ${host.pid} did not accept the stop request; sent SIGTERM`);
     signalVerified(host.pid, host.identity, "SIGTERM");
   }

@@ -15,7 +15,6 @@ import { APP_GID, Bundle, bundles, makeVolume, NOBODY, runcProblem, type BundleO
 const problem = await runcProblem();
 if (problem) console.log(`runc.test.ts: skipping every test: ${problem}`);
 const it = problem ? test.skip : test;
-const todo = problem ? test.skip : test.todo;
 
 const container = bundles();
 const CONFIG_ENV = { DAEMONCTL_CONFIG: "/etc/daemonctl.json" };
@@ -108,14 +107,13 @@ describe("supervise as a container's PID 1 (runc)", () => {
     expect(volumeState(b.volume, "a")).toMatchObject({ intent: "running" });
   });
 
-  // Product bug: `start` of a daemon that `stop` just stopped starts it (a new child) but says
-  // "[info] a already running (pid 1, child 65)".
-  todo("exec `start` of a stopped daemon says it started it, not that it was already running", async () => {
+  it("exec `start` of a stopped daemon says it started it, not that it was already running", async () => {
     const b = await supervisor({ daemons: { a: { command: SLEEP } } }, ["a"]);
     expect((await b.daemonctl(["stop", "a"])).code).toBe(0);
     const start = await b.daemonctl(["start", "a"]);
     expect(start.code).toBe(0);
     expect(start.stderr).not.toContain("already running");
+    expect(start.stderr).toContain("a started");
   });
 
   it("serves status, stop and start to an exec user in socketGroup (directories named in the config)", async () => {
@@ -138,11 +136,9 @@ describe("supervise as a container's PID 1 (runc)", () => {
     expect(after.child.pid).not.toBe(before.child.pid);
   });
 
-  // Product bug: as uid 65534 with only the container's environment (HOME=/root, PATH,
-  // DAEMONCTL_CONFIG), daemonctl looks in /tmp/daemonctl-65534: `status a` says
-  // "a: stopped" (exit 3) while a runs, `stop a` says "[info] a was not running" (exit 0), and
-  // `start a` fails with "cannot create runtime directory /tmp/daemonctl-65534: EACCES".
-  todo("serves an exec user in socketGroup with only the container's environment (docs/containers.md)", async () => {
+  // As uid 65534 with only the container's environment (HOME=/root, PATH, DAEMONCTL_CONFIG),
+  // daemonctl once looked in /tmp/daemonctl-65534 and reported a running daemon as stopped.
+  it("serves an exec user in socketGroup with only the container's environment (docs/containers.md)", async () => {
     const b = await supervisor({ socketGroup: "app", daemons: { a: { command: SLEEP } } }, ["a"]);
     const status = await b.daemonctl(["status", "a", "--json"], { user: APP_USER });
     expect(status.code).toBe(0);
@@ -170,11 +166,8 @@ describe("supervise as a container's PID 1 (runc)", () => {
     expect((await b.daemonctl(["status", "a"])).code).toBe(0);
   });
 
-  // Product bug: `start` here prints a raw stack, exit 1:
-  //   daemonctl: Error: EACCES: permission denied, open '/run/daemonctl/a.json.lock'
-  //       at openSync (unknown)
-  //       at Vt (/$bunfs/root/main-….js:2:2742) …
-  todo("without socketGroup, `start` as an unprivileged exec user fails with a clear permission message", async () => {
+  // `start` here once printed a raw EACCES stack.
+  it("without socketGroup, `start` as an unprivileged exec user fails with a clear permission message", async () => {
     const config = { runtimeDir: "/run/daemonctl", stateDir: "/var/lib/daemonctl", daemons: { a: { command: SLEEP } } };
     const b = await supervisor(config, ["a"]);
     const start = await b.daemonctl(["start", "a"], { user: NOBODY_USER });
