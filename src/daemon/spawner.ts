@@ -199,7 +199,9 @@ async function waitForReady(
         };
         const sub = await client.request("events", undefined, o.probeTimeoutMs);
         if (sub.kind !== "ok") {
+          // Evicted or refused by a busy host: reconnect, but not in a tight loop.
           dropClient();
+          await sleep(20);
           continue;
         }
       }
