@@ -3,7 +3,8 @@
  * daemon's socket, and clear the way if so.
  *
  * 1. Probe the socket with a status request (probe.ts).
- * 2. Live and fresh: do not bind; reconcile metadata if it does not name the responder.
+ * 2. Live and fresh: do not bind; reconcile metadata if it does not name the responder. Alive
+ *    but too busy to give its status: do not bind either, and say so.
  * 3. Live but stale: planned stop of the old owner (reason `replace`), then bind.
  * 4. Not live: kill a proven previous host and child, unlink the stale socket, bind.
  *
@@ -18,13 +19,14 @@ import { acquireLock, type LockOptions } from "./lock.ts";
 import { killHost, provenChild, stopProvenChild } from "./ownership.ts";
 import { stopLiveOwner } from "./stopper.ts";
 import type { DaemonFiles } from "./paths.ts";
-import { probeOwner } from "./probe.ts";
+import { busyMessage, probeOwnerPatiently } from "./probe.ts";
 import { readJson, unlinkIfSocket, writeJsonAtomic } from "./store.ts";
 
 export type ClaimOutcome =
   | { kind: "bound" }
   | { kind: "already-running"; pid: number; reconciled: boolean }
   | { kind: "supervised-elsewhere"; pid: number }
+  | { kind: "busy"; message: string }
   | { kind: "error"; message: string };
 
 export interface ClaimOptions {
@@ -41,6 +43,8 @@ export interface ClaimOptions {
 }
 
 const BIND_LOCK_TIMEOUT_MS = 60_000;
+/** How many probe timeouts a binding host keeps asking a busy owner before it gives up. */
+const BUSY_PATIENCE_PROBES = 4;
 
 export async function claimSocket(o: ClaimOptions): Promise<ClaimOutcome> {
   const lock = await acquireLock(o.files.bindLock, BIND_LOCK_TIMEOUT_MS, o.lock);
@@ -54,8 +58,9 @@ export async function claimSocket(o: ClaimOptions): Promise<ClaimOutcome> {
 
 async function claimLocked(o: ClaimOptions): Promise<ClaimOutcome> {
   const { files } = o;
-  const probe = await probeOwner(files.socket, o.probeTimeoutMs);
+  const probe = await probeOwnerPatiently(files.socket, o.probeTimeoutMs, o.probeTimeoutMs * BUSY_PATIENCE_PROBES);
   if (probe.kind === "denied") return { kind: "error", message: probe.reason };
+  if (probe.kind === "busy") return { kind: "busy", message: busyMessage(files.name, probe.reason) };
   if (probe.kind === "live") {
     if (probe.status.identity === o.identity) {
       const reconciled = reconcileMetadataFromStatus(files, probe.status);

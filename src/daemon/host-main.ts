@@ -105,7 +105,7 @@ export async function runStandaloneHost(spec: HostSpec, mode: HostMode, consoleL
     log.error(`${spec.name} is managed by a supervisor (pid ${claim.pid}); change it with \`daemonctl start ${spec.name}\` or \`restart\`, not --foreground`);
     return 1;
   }
-  if (claim.kind === "error") {
+  if (claim.kind === "error" || claim.kind === "busy") {
     log.error(claim.message);
     return 1;
   }

@@ -4,6 +4,9 @@
  * A bare connect proves nothing: a frozen (SIGSTOPped) host still has its socket in listen(2)
  * and the kernel completes the handshake for it. The owner is live only if it answers a valid
  * status for this very socket, and the pid it reports is alive with the identity it reports.
+ *
+ * A host that answers with a well-formed protocol error instead (it is at its connection limit,
+ * it evicted us) is alive too: `busy`, never `foreign`. Nobody replaces or reclaims a busy host.
  */
 import type { Status } from "../schema/status.ts";
 import { INVALID, parseStatus } from "../schema/generated/validators.ts";
@@ -12,6 +15,7 @@ import { requestOnce } from "./protocol.ts";
 
 export type OwnerProbe =
   | { kind: "live"; status: Status }
+  | { kind: "busy"; reason: string }
   | { kind: "none"; reason: "no-socket" | "refused" }
   | { kind: "hung"; reason: string }
   | { kind: "foreign"; reason: string }
@@ -22,15 +26,38 @@ export const DEFAULT_PROBE_TIMEOUT_MS = 500;
 export async function probeOwner(socketPath: string, timeoutMs = DEFAULT_PROBE_TIMEOUT_MS): Promise<OwnerProbe> {
   // A host that is dying (SIGKILLed: its leader thread is already a zombie while the rest of the
   // process still holds the socket) accepts a connection and drops it unanswered. That is not a
-  // foreign listener: look again until the probe timeout before calling it one.
+  // foreign listener: look again until the probe timeout before calling it one. A busy host is
+  // asked again too, and stays busy: a later attempt that is cut short by the deadline, or
+  // that it drops, does not make it hung or foreign.
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
+  let busy: OwnerProbe | null = null;
   for (;;) {
     const probe = await probeOnce(socketPath, Math.max(1, deadline - Date.now()));
-    if (probe.kind !== "foreign" || !probe.retry || Date.now() + delay >= deadline) return probe;
+    if (probe.kind === "busy") busy = probe;
+    const again = probe.kind === "busy" || (probe.kind === "foreign" && probe.retry === true);
+    if (!again || Date.now() + delay >= deadline) return busy && (again || probe.kind === "hung") ? busy : probe;
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 100);
   }
+}
+
+/**
+ * `probeOwner`, asking a busy host again for up to `patienceMs`: for callers that must know
+ * before they act (start, stop). Still busy after that is the caller's error to report.
+ */
+export async function probeOwnerPatiently(socketPath: string, timeoutMs: number, patienceMs: number): Promise<OwnerProbe> {
+  const deadline = Date.now() + patienceMs;
+  for (;;) {
+    const probe = await probeOwner(socketPath, timeoutMs);
+    if (probe.kind !== "busy" || Date.now() >= deadline) return probe;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The one way to say it: a busy owner is alive, and stays. */
+export function busyMessage(name: string, reason: string): string {
+  return `${name} is run by a live host that is too busy to answer (${reason}); it is left running`;
 }
 
 async function probeOnce(socketPath: string, timeoutMs: number): Promise<OwnerProbe & { retry?: boolean }> {
@@ -55,7 +82,7 @@ async function probeOnce(socketPath: string, timeoutMs: number): Promise<OwnerPr
     case "closed":
       return { kind: "foreign", reason: "the listener closed the connection without answering", retry: true };
     case "error":
-      return { kind: "foreign", reason: `the listener answered an error: ${r.code}: ${r.message}` };
+      return { kind: "busy", reason: `its host answered ${r.code}: ${r.message}` };
   }
   const s = parseStatus(r.result);
   if (s === INVALID) return { kind: "foreign", reason: "the listener's status does not match daemonctl/status@1" };

@@ -25,6 +25,8 @@ export class ControlClient {
   private readonly pending = new Map<number, Pending>();
   private readonly splitter = new LineSplitter();
   private closed = false;
+  /** A host's last word about the whole connection (evicted, at its limit): not a host gone. */
+  private farewell: RequestOutcome | null = null;
   /** Called for every event pushed on an `events` subscription. */
   onEvent: ((event: DaemonEvent) => void) | null = null;
   onClose: (() => void) | null = null;
@@ -40,7 +42,7 @@ export class ControlClient {
   }
 
   request(method: Method, params: Record<string, unknown> | undefined, timeoutMs: number): Promise<RequestOutcome> {
-    if (this.closed) return Promise.resolve({ kind: "closed" });
+    if (this.closed) return Promise.resolve(this.farewell ?? { kind: "closed" });
     const id = this.nextId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -77,7 +79,15 @@ export class ControlClient {
       return;
     }
     const res = parseResponse(raw);
-    if (res === INVALID || typeof res.id !== "number") return;
+    if (res === INVALID) return;
+    if (res.id === null && !res.ok) {
+      // About the connection, not one request (the host evicted us, or is at its limit): every
+      // request on it gets that answer, now and after the close, so callers know a live host spoke.
+      this.farewell = { kind: "error", ...res.error };
+      this.failPending(this.farewell);
+      return;
+    }
+    if (typeof res.id !== "number") return;
     const p = this.pending.get(res.id);
     if (!p) return;
     this.pending.delete(res.id);
@@ -88,13 +98,17 @@ export class ControlClient {
   private handleClose(): void {
     if (this.closed && this.pending.size === 0) return;
     this.closed = true;
-    for (const [, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.resolve({ kind: "closed" });
-    }
-    this.pending.clear();
+    this.failPending(this.farewell ?? { kind: "closed" });
     this.onClose?.();
     this.onClose = null;
+  }
+
+  private failPending(outcome: RequestOutcome): void {
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.resolve(outcome);
+    }
+    this.pending.clear();
   }
 }
 

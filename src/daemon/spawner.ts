@@ -24,7 +24,7 @@ import type { ResolvedDefinition } from "./definition-source.ts";
 import type { Logger, Sharing } from "./host.ts";
 import { acquireLock, tryLock } from "./lock.ts";
 import { daemonFiles, ensureDirs, type DaemonFiles, type Dirs } from "./paths.ts";
-import { probeOwner } from "./probe.ts";
+import { busyMessage, probeOwnerPatiently } from "./probe.ts";
 import { ControlClient, requestOnce } from "./protocol.ts";
 import { inodeOf, readJson } from "./store.ts";
 
@@ -74,13 +74,17 @@ export async function startDaemon(o: StartOptions): Promise<StartOutcome> {
 
 async function startLocked(o: StartOptions, files: DaemonFiles, waitMs: number): Promise<StartOutcome> {
   const { resolved } = o;
-  let probe = await probeOwner(files.socket, o.probeTimeoutMs);
+  // A host too busy to give its status is alive: ask it again for as long as we would wait for
+  // readiness, and never launch a replacement for it.
+  const patience = Math.max(waitMs, o.probeTimeoutMs * 4);
+  let probe = await probeOwnerPatiently(files.socket, o.probeTimeoutMs, patience);
   if (probe.kind === "live" && probe.status.state === "stopping" && standaloneHost(files, probe.status)) {
     // A standalone host on its way out starts nothing: let it finish, then look again.
     await waitHostGone(files.socket, inodeOf(files.socket), { pid: probe.status.pid!, identity: probe.status.pidIdentity! }, resolved.definition.stopTimeout + 2_000);
-    probe = await probeOwner(files.socket, o.probeTimeoutMs);
+    probe = await probeOwnerPatiently(files.socket, o.probeTimeoutMs, patience);
   }
   if (probe.kind === "denied") return failed(files, probe.reason, null);
+  if (probe.kind === "busy") return failed(files, `${busyMessage(resolved.name, probe.reason)} — try again`, null);
   let replacing = false;
   if (probe.kind === "live") {
     const s = probe.status;
@@ -197,7 +201,9 @@ async function waitForReady(
         };
         const sub = await client.request("events", undefined, o.probeTimeoutMs);
         if (sub.kind !== "ok") {
+          // Evicted or refused by a busy host: reconnect, but not in a tight loop.
           dropClient();
+          await sleep(20);
           continue;
         }
       }

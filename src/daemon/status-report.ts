@@ -65,6 +65,13 @@ export async function statusWithoutHost(name: string, dirs: Dirs, probe: Exclude
     s.error = { code: "permission-denied", message: probe.kind === "denied" ? probe.reason : (st as { message: string }).message };
     return s;
   }
+  if (probe.kind === "busy") {
+    // Alive, but it could not give its status in time: say so rather than guess a state.
+    s.state = "unknown";
+    s.socketPath = files.socket;
+    s.error = { code: "busy", message: `the host owning ${files.socket} is alive but too busy to answer: ${probe.reason}` };
+    return s;
+  }
   if (probe.kind === "foreign") {
     s.state = "unknown";
     s.socketPath = files.socket;

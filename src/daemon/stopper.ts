@@ -15,7 +15,7 @@ import { isSameProcess, signalVerified, waitForDeath } from "./identity.ts";
 import { INTENT_NOT_RECORDED, readState, setIntent, unrecordedStopMessage, writePlannedStopMarker } from "./intent.ts";
 import { killableHost, killHost, provenChild, provenHost, stopProvenChild } from "./ownership.ts";
 import { daemonFiles, type DaemonFiles, type Dirs } from "./paths.ts";
-import { probeOwner } from "./probe.ts";
+import { busyMessage, probeOwnerPatiently } from "./probe.ts";
 import { ControlClient, requestOnce } from "./protocol.ts";
 import { inodeOf, readJson, removeQuietly } from "./store.ts";
 import type { Logger } from "./host.ts";
@@ -34,8 +34,10 @@ export interface StopOptions {
 export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutcome> {
   const files = daemonFiles(o.dirs, name);
   const timeoutMs = o.timeoutMs ?? (readState(files)?.definition?.stopTimeout ?? DEFAULTS.stopTimeout) + 2_000;
-  const probe = await probeOwner(files.socket, o.probeTimeoutMs);
+  // A busy host is alive: it gets a stop request, never a signal chosen from stale metadata.
+  const probe = await probeOwnerPatiently(files.socket, o.probeTimeoutMs, timeoutMs);
   if (probe.kind === "denied") return { kind: "failed", message: probe.reason };
+  if (probe.kind === "busy") return { kind: "failed", message: `${busyMessage(name, probe.reason)} — try again` };
   const notes: string[] = [];
   let wasRunning = false;
   if (probe.kind === "live") {
@@ -174,11 +176,22 @@ export async function waitHostGone(socket: string, ino: number | null, host: { p
 /** A supervisor keeps serving: wait until it reports the child down. */
 async function waitChildStopped(files: DaemonFiles, timeoutMs: number, probeTimeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  const client = await ControlClient.open(files.socket, probeTimeoutMs);
-  if (!(client instanceof ControlClient)) return true;
+  let client: ControlClient | null = null;
   try {
     while (Date.now() < deadline) {
+      if (!client) {
+        const c = await ControlClient.open(files.socket, probeTimeoutMs);
+        if (!(c instanceof ControlClient)) return true;
+        client = c;
+      }
       const r = await client.request("status", undefined, probeTimeoutMs);
+      if (r.kind === "error") {
+        // Evicted, or refused at the limit: the supervisor is alive; ask again on a new connection.
+        client.close();
+        client = null;
+        await new Promise((res) => setTimeout(res, 20));
+        continue;
+      }
       if (r.kind !== "ok") return r.kind === "closed";
       const s = statusSchema().safeParse(r.result);
       if (s.success && s.data.child?.pid == null && s.data.state !== "stopping") return true;
@@ -186,6 +199,6 @@ async function waitChildStopped(files: DaemonFiles, timeoutMs: number, probeTime
     }
     return false;
   } finally {
-    client.close();
+    (client as ControlClient | null)?.close();
   }
 }

@@ -178,3 +178,17 @@ export function holdsSocketInode(pid: number, inodes: Set<number>): boolean {
   }
   return false;
 }
+
+/**
+ * This process's soft limit on open files (`/proc/self/limits`), or null where unknown. Bun and
+ * Deno raise the soft limit to the hard one at start-up, so this is what the process really has.
+ */
+export function openFilesLimit(): number | null {
+  if (!isLinux) return null;
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(nodeFs().readFileSync("/proc/self/limits", "latin1"));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}

@@ -92,7 +92,8 @@ export class Supervisor {
         await this.abort();
         return 1;
       }
-      this.o.log.warn(`${name} is already run by pid ${c.pid} outside this supervisor; leaving it alone`);
+      if (c.kind === "busy") this.o.log.warn(`${c.message}, outside this supervisor`);
+      else this.o.log.warn(`${name} is already run by pid ${c.pid} outside this supervisor; leaving it alone`);
     }
     if (this.shuttingDown) return this.finished;
 

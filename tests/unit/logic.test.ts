@@ -9,6 +9,7 @@ import { configSchema } from "../../src/schema/config.ts";
 import { effectiveWaitMs } from "../../src/daemon/spawner.ts";
 import { sharingFor } from "../../src/daemon/host.ts";
 import { UsageError } from "../../src/errors.ts";
+import { LineReader, LineSplitter } from "../../src/daemon/lines.ts";
 
 describe("restart policy", () => {
   test("on-failure restarts on non-zero exits and signals only", () => {
@@ -121,5 +122,40 @@ describe("directories", () => {
     expect(resolveRuntimeDir({}, env)).toBe("/run/daemonctl");
     expect(resolveStateDir({ configStateDir: "/c" }, env)).toBe("/c");
     expect(resolveStateDir({}, { ...env, DAEMONCTL_STATE_DIR: "/e" })).toBe("/e");
+  });
+});
+
+describe("line reader", () => {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+
+  test("lines come out one at a time, across chunk boundaries, multi-byte characters intact", () => {
+    const r = new LineReader(100);
+    r.feed(bytes('{"a":1}\n{"b":'));
+    const accented = bytes("2}\nné");
+    r.feed(accented.subarray(0, accented.length - 1)); // é split between two chunks
+    r.feed(accented.subarray(accented.length - 1));
+    r.feed(bytes("e\n\npartial"));
+    expect([r.next(), r.next(), r.next(), r.next(), r.next()]).toEqual(['{"a":1}', '{"b":2}', "née", "", null]);
+    expect(r.buffered).toBe("partial".length);
+    r.feed(bytes("\n"));
+    expect(r.next()).toBe("partial");
+    expect(r.buffered).toBe(0);
+  });
+
+  test("a line over the limit overflows, with or without its newline; lines before it still come out", () => {
+    const r = new LineReader(8);
+    r.feed(bytes("12345678\n123456789\nok\n"));
+    expect([r.next(), r.next(), r.overflowed]).toEqual(["12345678", null, true]);
+    const open = new LineReader(8);
+    open.feed(bytes("12345"));
+    expect(open.next()).toBeNull();
+    open.feed(bytes("6789"));
+    expect([open.next(), open.overflowed, open.buffered]).toEqual([null, true, 0]);
+  });
+
+  test("the push style returns every complete line of each chunk", () => {
+    const s = new LineSplitter(100);
+    expect(s.push(bytes("a\nb\nc"))).toEqual(["a", "b"]);
+    expect(s.push(bytes("\n"))).toEqual(["c"]);
   });
 });
