@@ -271,10 +271,12 @@ describe("metadata of another daemon", () => {
 test("a bind path over the socket limit is a clear error naming the bind path", async () => {
   const box = sandbox();
   // R/web.sock is exactly 107 bytes; the bind path R/.web.bPID.1 is longer.
-  const dir = box.path("");
-  const runtimeDir = `${dir}${"r".repeat(107 - dir.length - "/web.sock".length)}`;
+  const runtimeDir = `${box.dir}/${"r".repeat(107 - box.dir.length - "//web.sock".length)}`;
   expect(`${runtimeDir}/web.sock`.length).toBe(107);
   const r = await box.run(["start", "web", "--", ...SLEEP], { env: { DAEMONCTL_RUNTIME_DIR: runtimeDir } });
+  // The sandbox's cleanup looks for its own runtime dir: wait for this host to be gone here.
+  const ours = `DAEMONCTL_RUNTIME_DIR=${runtimeDir}`;
+  await waitFor(() => !readdirSync("/proc").some((p) => /^\d+$/.test(p) && alive(Number(p)) && environ(Number(p)).includes(ours)), 5_000, "the host to exit");
   expect(r.code).toBe(1);
   expect(r.stderr).toContain("bind path");
   expect(r.stderr).toContain("longer than the 107-byte limit");
