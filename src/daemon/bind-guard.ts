@@ -6,17 +6,20 @@
  * 2. Live and fresh: do not bind; reconcile metadata if it does not name the responder. Alive
  *    but too busy to give its status: do not bind either, and say so.
  * 3. Live but stale: planned stop of the old owner (reason `replace`), then bind.
- * 4. Not live: kill a proven previous host and child, unlink the stale socket, bind.
+ * 4. Not live: kill a proven previous host and every process of its recorded invocations,
+ *    unlink the stale socket, bind.
  *
  * The bind lock is not the client spawn lock: a client holding its lock while it waits for
- * readiness must never deadlock the host it is waiting for.
+ * readiness must never deadlock the host it is waiting for. Nor may a frozen holder block us for
+ * ever: a frozen standalone host holding the bind lock is killed (the kernel then releases the
+ * lock); a frozen supervisor or client is not ours to kill, and that is reported instead.
  */
 import { METADATA_SCHEMA, metadataSchema, type Metadata } from "../schema/metadata.ts";
 import type { Status } from "../schema/status.ts";
 import { PROTOCOL_VERSION } from "../schema/protocol.ts";
-import { identityOf } from "./identity.ts";
-import { acquireLock, type LockOptions } from "./lock.ts";
-import { killHost, provenChild, stopProvenChild } from "./ownership.ts";
+import { identityOf, signalVerified, waitForDeath } from "./identity.ts";
+import { acquireLock, type FrozenHolderPolicy, type LockOptions } from "./lock.ts";
+import { followUnsettledForks, invocationsOf, killHost, metadataFor, stopInvocations, unsettledNote } from "./ownership.ts";
 import { stopLiveOwner } from "./stopper.ts";
 import type { DaemonFiles } from "./paths.ts";
 import { busyMessage, probeOwnerPatiently } from "./probe.ts";
@@ -47,13 +50,40 @@ const BIND_LOCK_TIMEOUT_MS = 60_000;
 const BUSY_PATIENCE_PROBES = 4;
 
 export async function claimSocket(o: ClaimOptions): Promise<ClaimOutcome> {
-  const lock = await acquireLock(o.files.bindLock, BIND_LOCK_TIMEOUT_MS, o.lock);
-  if (!lock) return { kind: "error", message: `timed out after ${BIND_LOCK_TIMEOUT_MS} ms waiting for the bind lock ${o.files.bindLock}` };
+  const got = await acquireLock(o.files.bindLock, BIND_LOCK_TIMEOUT_MS, o.lock, frozenBindLockHolder(o));
+  if (got.kind === "timeout") return { kind: "error", message: `timed out after ${BIND_LOCK_TIMEOUT_MS} ms waiting for the bind lock ${o.files.bindLock}` };
+  if (got.kind === "refused") return { kind: "error", message: got.message };
+  // "proceed" is never chosen below: without the bind lock nothing would serialise hosts.
+  if (got.kind !== "locked") return { kind: "error", message: `cannot take the bind lock ${o.files.bindLock}` };
   try {
     return await claimLocked(o);
   } finally {
-    lock.release();
+    got.lock.release();
   }
+}
+
+/**
+ * A frozen process holds the bind lock (lock.ts has proved who and that it is stopped). A
+ * standalone host gets SIGKILL: it cannot run handlers while stopped, and only its death makes
+ * the kernel release the lock; whatever it had bound or spawned is reclaimed below as usual.
+ */
+function frozenBindLockHolder(o: ClaimOptions): FrozenHolderPolicy {
+  return (holder) => {
+    const lockPath = o.files.bindLock;
+    if (holder.pid === process.pid) return { action: "wait" };
+    if (holder.role === "supervisor") {
+      return { action: "refuse", message: `the bind lock ${lockPath} is held by the supervisor pid ${holder.pid}, which is stopped (SIGSTOP); it is not killed on behalf of one daemon: resume it (kill -CONT ${holder.pid}) or stop it` };
+    }
+    if (holder.role === "client") {
+      return { action: "refuse", message: `the bind lock ${lockPath} is held by the daemonctl command pid ${holder.pid}, which is stopped (SIGSTOP); resume it (kill -CONT ${holder.pid}) or end it, then retry` };
+    }
+    o.log("warn", `${o.files.name}: the bind lock is held by host pid ${holder.pid}, which is stopped; killing it`);
+    if (signalVerified(holder.pid, holder.identity, "SIGKILL")) {
+      o.event("reclaim", holder.pid);
+      void waitForDeath(holder.pid, holder.identity, 2_000);
+    }
+    return { action: "wait" };
+  };
 }
 
 async function claimLocked(o: ClaimOptions): Promise<ClaimOutcome> {
@@ -72,16 +102,23 @@ async function claimLocked(o: ClaimOptions): Promise<ClaimOutcome> {
     o.log("warn", `${files.name}: previous owner of ${files.socket} is not answering (${probe.reason}); reclaiming`);
   }
 
-  const meta = readJson(files.metadata, metadataSchema());
-  if (meta.kind === "ok" && meta.value.pid !== process.pid) {
+  const meta = metadataFor(files);
+  if (meta && meta.pid !== process.pid) {
     // A hung standalone host dies with its child; a hung supervisor keeps running (it serves
-    // other daemons) but loses this daemon's child, which we are about to run ourselves.
-    const host = await killHost(meta.value);
-    const child = provenChild(meta.value.child) ? meta.value.child.pid : null;
-    if (child) await stopProvenChild(meta.value.child, o.stopTimeoutMs);
-    if (host || child) {
-      o.log("warn", `${files.name}: killed previous ${[host && `host ${meta.value.pid}`, child && `child ${child}`].filter(Boolean).join(" and ")}`);
-      o.event("reclaim", meta.value.pid);
+    // other daemons) but loses this daemon's child, which we are about to run ourselves. The
+    // host goes first: a dead host spawns nothing more.
+    const host = await killHost(meta, files);
+    const orphans = await stopInvocations(files, meta, o.stopTimeoutMs);
+    if (host || orphans.pids.length > 0) {
+      const what = [host && `host ${meta.pid}`, orphans.pids.length > 0 && `child ${orphans.pids.join(", ")}`].filter(Boolean).join(" and ");
+      o.log("warn", `${files.name}: killed previous ${what}`);
+      o.event("reclaim", meta.pid);
+    }
+    if (!orphans.gone) o.log("warn", `${files.name}: a previous child (pid ${orphans.pids.join(", ")}) survived SIGKILL`);
+    if (orphans.unsettled.length > 0) {
+      // Our metadata will no longer name the old invocation: watch those forks ourselves.
+      o.log("warn", `${files.name}: ${unsettledNote(orphans.unsettled)}; watching it`);
+      void followUnsettledForks(files.name, invocationsOf(meta), orphans.unsettled, 60_000, (pid) => o.log("warn", `${files.name}: killed previous child ${pid} (it exec'd late)`));
     }
   }
   if (unlinkIfSocket(files.socket) === "not-a-socket") {
@@ -116,6 +153,7 @@ export function metadataFromStatus(name: string, s: Status): Metadata {
     startedAt: s.startedAt ?? new Date().toISOString(),
     identity: s.identity ?? "",
     child: childPid && childIdentity ? { pid: childPid, identity: childIdentity, invocation: null } : null,
+    pendingInvocation: null,
     supervised: null,
     version: s.version ?? "unknown",
     protocolVersion: s.protocolVersion ?? PROTOCOL_VERSION,

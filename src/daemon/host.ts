@@ -21,10 +21,11 @@ import { EventBus, makeEvent, type EventFields } from "./events.ts";
 import { definitionIdentity } from "./freshness.ts";
 import { selfIdentity } from "./identity.ts";
 import { consumePlannedStopMarker, INTENT_NOT_RECORDED, readState, setIntent, unrecordedStopMessage, updateState } from "./intent.ts";
-import { daemonFiles, joinPath, socketPathProblem, type DaemonFiles, type Dirs } from "./paths.ts";
+import { bindPathOf, daemonFiles, socketPathProblem, type DaemonFiles, type Dirs } from "./paths.ts";
+import { provenHost } from "./ownership.ts";
 import { ChildRunner, type OutputSink } from "./runner.ts";
 import { ControlServer, ProtocolError, type ClientConnection } from "./server.ts";
-import { inodeOf, readJson, removeQuietly, unlinkIfSocket, writeJsonAtomic } from "./store.ts";
+import { inodeOf, readJson, removeQuietly, unlinkIfSocket, versionOf, writeJsonAtomic } from "./store.ts";
 import type { ExitOutcome } from "./policy.ts";
 
 export interface Logger {
@@ -95,8 +96,9 @@ export class DaemonHost {
   private identity: string;
   private bindPath: string | null = null;
   private socketIno: number | null = null;
-  private metaIno: number | null = null;
+  private metaVersion: string | null = null;
   private writtenChild: number | null = null;
+  private writtenPending: string | null = null;
   private bound = false;
   private released = false;
 
@@ -109,6 +111,7 @@ export class DaemonHost {
     this.runner = new ChildRunner(o.name, o.definition, o.baseEnv, o.sink, {
       event: (type, fields) => this.emit(type, fields),
       changed: () => this.persist(),
+      spawning: () => this.writeMetadata(),
       unexpectedExit: o.unexpectedExit ? (exit) => o.unexpectedExit!(this, exit) : undefined,
       log: (level, message) => o.log[level](message),
     });
@@ -124,14 +127,14 @@ export class DaemonHost {
 
   /** The bind guard, then bind. See bind-guard.ts. */
   async claim(): Promise<ClaimOutcome> {
-    const tooLong = socketPathProblem(this.files.socket);
+    const tooLong = socketPathProblem(this.files.socket) ?? socketPathProblem(bindPathOf(this.files, process.pid, bindCounter + 1), "bind path");
     if (tooLong) return { kind: "error", message: tooLong.message };
     return claimSocket({
       files: this.files,
       identity: this.identity,
       probeTimeoutMs: this.o.probeTimeoutMs,
       stopTimeoutMs: this.definition.stopTimeout,
-      lock: { mode: this.o.sharing.fileMode, gid: this.o.sharing.gid },
+      lock: { mode: this.o.sharing.fileMode, gid: this.o.sharing.gid, role: this.o.supervised ? "supervisor" : "host" },
       bind: () => this.bind(),
       log: (level, message) => this.o.log[level](message),
       event: (type, pid) => this.emit(type, { pid }),
@@ -142,9 +145,13 @@ export class DaemonHost {
    * Binds at a unique temporary name, then renames into place. Both runtimes unlink a Unix
    * server's path when it closes; binding elsewhere means our close can never delete a socket
    * that a newer owner has put at NAME.sock. The mode is right from the first instant (umask).
+   * The name (`R/.NAME.bPID.N`) stays visible in /proc/net/unix and proves which daemon this
+   * listener serves, and for which process (ownership.ts).
    */
   private async bind(): Promise<void> {
-    const bindPath = joinPath(this.o.dirs.runtimeDir, `.b${process.pid}.${++bindCounter}`);
+    const bindPath = bindPathOf(this.files, process.pid, ++bindCounter);
+    const tooLong = socketPathProblem(bindPath, "bind path");
+    if (tooLong) throw tooLong;
     unlinkIfSocket(bindPath);
     await this.server.listen(bindPath, this.o.sharing.socketMode);
     try {
@@ -305,10 +312,12 @@ export class DaemonHost {
   checkOwnership(): "ok" | "lost" {
     if (!this.bound || this.lost) return this.lost ? "lost" : "ok";
     if (inodeOf(this.files.socket) !== this.socketIno) return this.markLost("its socket was replaced");
-    const ino = inodeOf(this.files.metadata);
-    if (ino !== null && ino === this.metaIno) return "ok";
+    const version = versionOf(this.files.metadata);
+    if (version !== null && version === this.metaVersion) return "ok";
     const meta = readJson(this.files.metadata, metadataSchema());
-    if (meta.kind === "ok" && !this.namesSelf(meta.value)) return this.markLost(`its metadata now names pid ${meta.value.pid}`);
+    // Only a successor that provably hosts this daemon takes it over; anything else in the file
+    // (garbage, another daemon's metadata copied here) is overwritten with ours.
+    if (meta.kind === "ok" && !this.namesSelf(meta.value) && provenHost(meta.value, this.files)) return this.markLost(`its metadata now names pid ${meta.value.pid}`);
     this.writeMetadata();
     return "ok";
   }
@@ -325,7 +334,7 @@ export class DaemonHost {
 
   private persist(): void {
     if (this.lost) return;
-    if (this.runner.pid !== this.writtenChild) this.writeMetadata();
+    if (this.runner.pid !== this.writtenChild || this.pendingInvocation() !== this.writtenPending) this.writeMetadata();
     this.writeRunnerState();
   }
 
@@ -335,9 +344,16 @@ export class DaemonHost {
     this.writeState({ lastState, restarts: this.runner.restarts, lastExit: this.runner.lastExit });
   }
 
+  /** The invocation of a child being spawned that metadata does not record as `child` yet. */
+  private pendingInvocation(): string | null {
+    const r = this.runner;
+    return r.invocation && !(r.pid && r.identity) ? r.invocation : null;
+  }
+
   private writeMetadata(): void {
     if (this.lost || !this.bound || this.released) return;
     const r = this.runner;
+    const pending = this.pendingInvocation();
     const meta: Metadata = {
       schema: METADATA_SCHEMA,
       name: this.name,
@@ -348,14 +364,16 @@ export class DaemonHost {
       startedAt: this.startedAt,
       identity: this.identity,
       child: r.pid && r.identity ? { pid: r.pid, identity: r.identity, invocation: r.invocation } : null,
+      pendingInvocation: pending,
       supervised: this.o.supervised,
       version: VERSION,
       protocolVersion: PROTOCOL_VERSION,
     };
     try {
       writeJsonAtomic(this.files.metadata, metadataSchema(), meta, { mode: this.o.sharing.fileMode, gid: this.o.sharing.gid });
-      this.metaIno = inodeOf(this.files.metadata);
+      this.metaVersion = versionOf(this.files.metadata);
       this.writtenChild = r.pid;
+      this.writtenPending = pending;
     } catch (e) {
       this.o.log.warn(`${this.name}: cannot write ${this.files.metadata}: ${(e as Error).message}`);
     }

@@ -42,6 +42,15 @@ export function isSameProcess(pid: number | null | undefined, identity: string |
   return identityOf(pid) === identity;
 }
 
+/**
+ * Is `pid` the process `identity` names, and stopped (SIGSTOP/SIGTSTP: `T`, or a tracer's stop:
+ * `t`)? A stopped process runs nothing, not even its signal handlers, until SIGCONT.
+ */
+export function isStopped(pid: number, identity: string): boolean {
+  const st = readProcStat(pid);
+  return identityFrom(st, bootId()) === identity && (st!.state === "T" || st!.state === "t");
+}
+
 /** Sends `sig` to `pid` only after verifying its identity. Returns whether a signal was sent. */
 export function signalVerified(pid: number, identity: string, sig: SignalName): boolean {
   if (!isSameProcess(pid, identity)) return false;

@@ -5,9 +5,22 @@
  * avoid. flock has none: the lock lives exactly as long as the open file description.
  * We poll with LOCK_NB instead of blocking, because a blocking flock would freeze the event loop
  * of a host that must keep answering its socket while it waits.
+ *
+ * A lock is released by its holder's death, not by its holder's freezing: a SIGSTOPped holder
+ * keeps it for ever. So the holder writes who it is into the file (`daemonctl/lock-holder@1`),
+ * and a waiter that finds the lock busy can learn that it is held by a frozen process and let
+ * its caller decide (kill a frozen standalone host, go on without a frozen client's lock, or
+ * give up with a clear error). The record alone proves nothing (it may be a previous holder's):
+ * the waiter believes it only when /proc/locks shows that very pid holding a flock on this
+ * file's inode, the pid still has the recorded start identity, and it is seen stopped twice.
  */
-import { closeSync, openSync, fchownSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, fchownSync, readFileSync, statSync, writeSync } from "node:fs";
 import { LOCK_EX, LOCK_NB, LOCK_UN, loadLibc, libcError } from "../platform/ffi.ts";
+import { flockHolders } from "../platform/proc.ts";
+import { LOCK_HOLDER_SCHEMA, lockHolderSchema, type LockHolder, type LockRole } from "../schema/lock-holder.ts";
+import { isStopped, selfIdentity } from "./identity.ts";
+
+export type { LockHolder, LockRole } from "../schema/lock-holder.ts";
 
 export interface Lock {
   path: string;
@@ -17,6 +30,8 @@ export interface Lock {
 export interface LockOptions {
   mode?: number;
   gid?: number;
+  /** What the holder is, recorded in the lock file for waiters (default `client`). */
+  role?: LockRole;
 }
 
 /** Takes the lock now or returns null if someone else holds it. Throws if locking is impossible. */
@@ -35,6 +50,7 @@ export async function tryLock(path: string, opts: LockOptions = {}): Promise<Loc
     closeSync(fd);
     return null;
   }
+  writeHolder(fd, opts.role ?? "client");
   let held = true;
   return {
     path,
@@ -47,15 +63,82 @@ export async function tryLock(path: string, opts: LockOptions = {}): Promise<Loc
   };
 }
 
-/** Waits for the lock up to `timeoutMs`; null on timeout. */
-export async function acquireLock(path: string, timeoutMs: number, opts: LockOptions = {}): Promise<Lock | null> {
+/** Best effort: a waiter that cannot read the record simply waits, as it always did. */
+function writeHolder(fd: number, role: LockRole): void {
+  const record: LockHolder = lockHolderSchema().parse({ schema: LOCK_HOLDER_SCHEMA, pid: process.pid, identity: selfIdentity(), role });
+  try {
+    // The file is opened for appending: after the truncate, the write lands at offset 0.
+    ftruncateSync(fd, 0);
+    writeSync(fd, `${JSON.stringify(record)}\n`);
+  } catch {
+    // read-only or full filesystem: the lock itself still works
+  }
+}
+
+/** The recorded holder, if the kernel confirms it holds a flock on this file right now. */
+export function confirmedHolder(path: string): LockHolder | null {
+  let text: string;
+  let inode: number;
+  try {
+    inode = statSync(path).ino;
+    text = readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null; // being rewritten, or written by an older daemonctl
+  }
+  const parsed = lockHolderSchema().safeParse(raw);
+  if (!parsed.success) return null;
+  return flockHolders(inode).includes(parsed.data.pid) ? parsed.data : null;
+}
+
+/**
+ * What to do about a lock held by a frozen process (confirmed as above): `wait` (after, say,
+ * killing it: the kernel then releases the lock), `proceed` without the lock, or `refuse` with a
+ * message for the user.
+ */
+export type FrozenHolderPolicy = (holder: LockHolder) => { action: "wait" } | { action: "proceed" } | { action: "refuse"; message: string };
+
+export type LockResult =
+  | { kind: "locked"; lock: Lock }
+  | { kind: "proceed"; holder: LockHolder }
+  | { kind: "refused"; message: string }
+  | { kind: "timeout" };
+
+/** How long a holder must stay stopped before it counts as frozen (not a passing job-control stop). */
+const FROZEN_CONFIRM_MS = 100;
+/** Inspecting the holder reads /proc/locks: not on every poll. */
+const INSPECT_EVERY_MS = 50;
+
+/** Waits for the lock up to `timeoutMs`, consulting `onFrozen` when its holder is frozen. */
+export async function acquireLock(path: string, timeoutMs: number, opts: LockOptions = {}, onFrozen?: FrozenHolderPolicy): Promise<LockResult> {
   const deadline = Date.now() + timeoutMs;
   let delay = 2;
+  let nextInspection = 0;
+  let seenStopped: { pid: number; identity: string; at: number } | null = null;
   for (;;) {
     const lock = await tryLock(path, opts);
-    if (lock) return lock;
-    if (Date.now() >= deadline) return null;
-    await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(1, deadline - Date.now()))));
+    if (lock) return { kind: "locked", lock };
+    const now = Date.now();
+    if (onFrozen && now >= nextInspection) {
+      nextInspection = now + INSPECT_EVERY_MS;
+      const holder = confirmedHolder(path);
+      const stopped = holder !== null && isStopped(holder.pid, holder.identity);
+      if (!stopped) seenStopped = null;
+      else if (!seenStopped || seenStopped.pid !== holder.pid || seenStopped.identity !== holder.identity) seenStopped = { pid: holder.pid, identity: holder.identity, at: now };
+      else if (now - seenStopped.at >= FROZEN_CONFIRM_MS) {
+        seenStopped = null;
+        const decision = onFrozen(holder);
+        if (decision.action === "proceed") return { kind: "proceed", holder };
+        if (decision.action === "refuse") return { kind: "refused", message: decision.message };
+      }
+    }
+    if (now >= deadline) return { kind: "timeout" };
+    await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(1, deadline - now))));
     delay = Math.min(delay * 2, 25);
   }
 }

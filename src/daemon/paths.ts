@@ -104,6 +104,7 @@ export function isValidName(name: string): boolean {
 /** Every file of one daemon. */
 export interface DaemonFiles {
   name: string;
+  runtimeDir: string;
   socket: string;
   metadata: string;
   spawnLock: string;
@@ -119,6 +120,7 @@ export function daemonFiles(dirs: Dirs, name: string): DaemonFiles {
   const logDir = joinPath(dirs.stateDir, "logs");
   return {
     name,
+    runtimeDir: r,
     socket: joinPath(r, `${name}.sock`),
     metadata: joinPath(r, `${name}.json`),
     spawnLock: joinPath(r, `${name}.json.lock`),
@@ -128,6 +130,21 @@ export function daemonFiles(dirs: Dirs, name: string): DaemonFiles {
     logDir,
     log: joinPath(logDir, `${name}.log`),
   };
+}
+
+/**
+ * Where a host binds this daemon's socket before renaming it to NAME.sock: `R/.NAME.bPID.N`.
+ * /proc/net/unix keeps showing this bind-time path, so a listener proves which daemon (and which
+ * process) it was bound for; see ownership.ts.
+ */
+export function bindPathOf(files: DaemonFiles, pid: number, n: number): string {
+  return joinPath(files.runtimeDir, `.${files.name}.b${pid}.${n}`);
+}
+
+/** Is `path` a bind path `bindPathOf(files, pid, <any N>)`? The tail after the prefix is digits only. */
+export function isBindPathOf(path: string, files: DaemonFiles, pid: number): boolean {
+  const prefix = joinPath(files.runtimeDir, `.${files.name}.b${pid}.`);
+  return path.startsWith(prefix) && /^\d+$/.test(path.slice(prefix.length));
 }
 
 /** An unusable runtime or state directory: the command fails (exit 1) with this message. */
@@ -140,14 +157,17 @@ export class DirError extends CliError {
   }
 }
 
-/** A socket path that does not fit `sun_path`, as a clear error value. */
-export function socketPathProblem(socketPath: string): DirError | null {
+/**
+ * A socket path that does not fit `sun_path`, as a clear error value. `what` names it: the final
+ * NAME.sock, or the longer temporary path a host binds at first (bindPathOf).
+ */
+export function socketPathProblem(socketPath: string, what = "socket path"): DirError | null {
   const bytes = new TextEncoder().encode(socketPath).length;
   if (bytes <= MAX_SOCKET_PATH) return null;
   return new DirError(
     "socket-path-too-long",
-    `socket path ${socketPath} is ${bytes} bytes, longer than the ${MAX_SOCKET_PATH}-byte limit for Unix sockets; ` +
-      `set DAEMONCTL_RUNTIME_DIR (or --runtime-dir) to a shorter directory`,
+    `${what} ${socketPath} is ${bytes} bytes, longer than the ${MAX_SOCKET_PATH}-byte limit for Unix sockets; ` +
+      `set DAEMONCTL_RUNTIME_DIR (or --runtime-dir) to a shorter directory${what === "socket path" ? "" : ", or use a shorter daemon name"}`,
   );
 }
 

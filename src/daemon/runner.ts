@@ -39,6 +39,12 @@ export interface RunnerHooks {
   event(type: EventType, fields: EventFields): void;
   /** State, child or readiness changed: time to persist. */
   changed(): void;
+  /**
+   * A spawn is about to start with `invocation` (already set): record it now, synchronously. The
+   * child exists from the fork on, long before `spawn` returns its pid; a host killed in between
+   * must leave a trace that finds it.
+   */
+  spawning(): void;
   /** An exit nobody asked for, before the policy decides; "hold" suppresses restarts. */
   unexpectedExit?(exit: ExitOutcome): "policy" | "hold";
   log(level: "info" | "warn" | "error", message: string): void;
@@ -181,6 +187,7 @@ export class ChildRunner {
     this.state = "starting";
     this.ready = false;
     this.invocation = randomUUID();
+    this.hooks.spawning();
     const [file, ...args] = def.command;
     let child: ChildProcess;
     try {

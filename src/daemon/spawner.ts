@@ -22,7 +22,7 @@ import { readState } from "./intent.ts";
 import { waitHostGone } from "./stopper.ts";
 import type { ResolvedDefinition } from "./definition-source.ts";
 import type { Logger, Sharing } from "./host.ts";
-import { acquireLock, tryLock } from "./lock.ts";
+import { acquireLock, tryLock, type FrozenHolderPolicy } from "./lock.ts";
 import { daemonFiles, ensureDirs, type DaemonFiles, type Dirs } from "./paths.ts";
 import { busyMessage, probeOwnerPatiently } from "./probe.ts";
 import { ControlClient, requestOnce } from "./protocol.ts";
@@ -63,13 +63,28 @@ export async function startDaemon(o: StartOptions): Promise<StartOutcome> {
   // A racing caller may hold the lock while it replaces a stale daemon (up to its stopTimeout)
   // and then waits for readiness: our own patience must cover both.
   const lockTimeout = waitMs + definition.stopTimeout + definition.readyTimeout + 10_000;
-  const lock = await acquireLock(files.spawnLock, lockTimeout, { mode: o.sharing.fileMode, gid: o.sharing.gid });
-  if (!lock) return failed(files, `another \`daemonctl start ${name}\` held ${files.spawnLock} for over ${lockTimeout} ms`, null);
+  const got = await acquireLock(files.spawnLock, lockTimeout, { mode: o.sharing.fileMode, gid: o.sharing.gid, role: "client" }, frozenSpawnLockHolder(o.log));
+  if (got.kind === "timeout") return failed(files, `another \`daemonctl start ${name}\` held ${files.spawnLock} for over ${lockTimeout} ms`, null);
+  if (got.kind === "refused") return failed(files, got.message, null);
   try {
     return await startLocked(o, files, waitMs);
   } finally {
-    lock.release();
+    if (got.kind === "locked") got.lock.release();
   }
+}
+
+/**
+ * The spawn lock is held by a frozen process. A frozen `start` is the user's command, not ours to
+ * kill; and the spawn lock only spares racing callers a wasted launch: the bind lock and the bind
+ * guard still let exactly one host bind. So we go on without it. Anything else (no daemonctl
+ * process but a client takes this lock) is waited for.
+ */
+function frozenSpawnLockHolder(log: Logger): FrozenHolderPolicy {
+  return (holder) => {
+    if (holder.role !== "client" || holder.pid === process.pid) return { action: "wait" };
+    log.warn(`the spawn lock is held by pid ${holder.pid}, which is stopped (SIGSTOP); going on without it`);
+    return { action: "proceed" };
+  };
 }
 
 async function startLocked(o: StartOptions, files: DaemonFiles, waitMs: number): Promise<StartOutcome> {
@@ -174,6 +189,7 @@ async function waitForReady(
   let wake: (() => void) | null = null;
   let crashed: DaemonEvent | null = null;
   const stopping = new Set<number>();
+  const hostGone = () => failed(files, describeHostExit(files, hostExit!), last);
   const dropClient = () => {
     (client as ControlClient | null)?.close();
     client = null;
@@ -188,7 +204,7 @@ async function waitForReady(
       if (!client) {
         const c = await ControlClient.open(files.socket, Math.min(o.probeTimeoutMs, Math.max(1, deadline - Date.now())));
         if (!(c instanceof ControlClient)) {
-          if (hostExit !== null) return failed(files, describeHostExit(files, hostExit), last);
+          if (hostExit !== null) return hostGone();
           await sleep(5);
           continue;
         }
@@ -203,14 +219,17 @@ async function waitForReady(
         if (sub.kind !== "ok") {
           // Evicted or refused by a busy host: reconnect, but not in a tight loop.
           dropClient();
+          if (hostExit !== null) return hostGone();
           await sleep(20);
           continue;
         }
       }
       const r = await client.request("status", undefined, o.probeTimeoutMs);
       if (r.kind !== "ok") {
-        // A frozen previous owner still accepts connections; its successor's socket is new.
+        // A frozen previous owner still accepts connections; its successor's socket is new. But
+        // if our host has exited, no successor is coming.
         dropClient();
+        if (hostExit !== null) return hostGone();
         continue;
       }
       const parsed = statusSchema().safeParse(r.result);
@@ -256,7 +275,7 @@ async function repairMetadata(files: DaemonFiles, s: Status, sharing: Sharing): 
   if (metadataNames(files, s)) return;
   const ino = inodeOf(files.socket);
   // Best effort: the live host restores complete metadata itself as soon as it sees this file change.
-  const lock = await tryLock(files.bindLock, { mode: sharing.fileMode, gid: sharing.gid }).catch(() => null);
+  const lock = await tryLock(files.bindLock, { mode: sharing.fileMode, gid: sharing.gid, role: "client" }).catch(() => null);
   if (!lock) return; // a host is binding (it writes its own metadata), or we may not lock
   try {
     if (inodeOf(files.socket) === ino && isSameProcess(s.pid, s.pidIdentity)) reconcileMetadataFromStatus(files, s);

@@ -6,18 +6,18 @@
  * A supervisor hosts many daemons: it is never signalled on behalf of one of them. When it does
  * not answer, the stop fails and says so.
  */
-import { metadataSchema, type Metadata } from "../schema/metadata.ts";
+import type { Metadata } from "../schema/metadata.ts";
 import type { StopReason } from "../schema/planned-stop.ts";
 import { statusSchema, type Status } from "../schema/status.ts";
 import { stopResultSchema } from "../schema/protocol.ts";
 import { DEFAULTS } from "../schema/definition.ts";
 import { isSameProcess, signalVerified, waitForDeath } from "./identity.ts";
 import { INTENT_NOT_RECORDED, readState, setIntent, unrecordedStopMessage, writePlannedStopMarker } from "./intent.ts";
-import { killableHost, killHost, provenChild, provenHost, stopProvenChild } from "./ownership.ts";
+import { killableHost, killHost, metadataFor, provenHost, stopInvocations, unsettledNote } from "./ownership.ts";
 import { daemonFiles, type DaemonFiles, type Dirs } from "./paths.ts";
 import { busyMessage, probeOwnerPatiently } from "./probe.ts";
 import { ControlClient, requestOnce } from "./protocol.ts";
-import { inodeOf, readJson, removeQuietly } from "./store.ts";
+import { inodeOf, removeQuietly } from "./store.ts";
 import type { Logger } from "./host.ts";
 
 export type StopOutcome = { kind: "stopped"; wasRunning: boolean; notes: string[] } | { kind: "failed"; message: string };
@@ -51,9 +51,9 @@ export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutc
     if (!recorded.ok) return { kind: "failed", message: recorded.message };
     // Nobody answers. A hung standalone host, or an orphan whose host died, may still hold a
     // port: stop what we can prove is ours, and never signal a pid we cannot verify.
-    const meta = readJson(files.metadata, metadataSchema());
-    if (meta.kind === "ok") {
-      const r = await stopUnresponsive(files, meta.value, o.reason, timeoutMs, notes);
+    const meta = metadataFor(files);
+    if (meta) {
+      const r = await stopUnresponsive(files, meta, o.reason, timeoutMs, notes);
       if (r.kind === "failed") return r;
       wasRunning = r.acted;
     }
@@ -95,25 +95,25 @@ export async function stopLiveOwner(
   const socketIno = inodeOf(files.socket);
   const r = await requestOnce(files.socket, "stop", { reason }, Math.max(o.probeTimeoutMs, 1_000));
   const answer = "kind" in r && r.kind === "ok" ? stopResultSchema().safeParse(r.result) : null;
-  const meta = readJson(files.metadata, metadataSchema());
-  const standalone = meta.kind === "ok" && meta.value.pid === host.pid && meta.value.supervised === false;
+  const meta = metadataFor(files);
+  const standalone = meta !== null && meta.pid === host.pid && meta.supervised === false;
 
   if (answer?.success && !answer.data.hostExits) {
     if (await waitChildStopped(files, o.timeoutMs, o.probeTimeoutMs)) return { kind: "child-stopped" };
-    const child = meta.kind === "ok" ? meta.value.child : null;
+    const child = meta?.child ?? null;
     notes.push(`child${child ? ` pid ${child.pid}` : ""} did not stop in time; sent SIGKILL`);
-    if (await stopProvenChild(child, 0)) return { kind: "child-stopped" };
+    if (!meta || (await stopInvocations(files, meta, 0)).gone) return { kind: "child-stopped" };
     return { kind: "failed", message: `${files.name}'s child did not stop` };
   }
   if (!answer?.success) {
+    if ("kind" in r && r.kind === "error" && r.code === INTENT_NOT_RECORDED) {
+      removeQuietly(files.marker); // the host stays up: a later SIGTERM is not this stop
+      return { kind: "failed", message: r.message };
+    }
     // It may simply have gone meanwhile (its child ended, or another stop won the race).
     if (hostGoneNow(files.socket, socketIno, host)) return { kind: "host-exited" };
     if (!standalone) {
       return { kind: "failed", message: `pid ${host.pid} (a supervisor, or a host daemonctl cannot identify) did not accept the stop request; it is not signalled on behalf of one daemon` };
-    }
-    if ("kind" in r && r.kind === "error" && r.code === INTENT_NOT_RECORDED) {
-      removeQuietly(files.marker); // the host stays up: a later SIGTERM is not this stop
-      return { kind: "failed", message: r.message };
     }
     const recorded = recordStopIntent(files, reason);
     if (!recorded.ok) return { kind: "failed", message: recorded.message };
@@ -121,28 +121,32 @@ export async function stopLiveOwner(
     signalVerified(host.pid, host.identity, "SIGTERM");
   }
   if (await waitHostGone(files.socket, socketIno, host, o.timeoutMs)) return { kind: "host-exited" };
-  if (!standalone || meta.kind !== "ok") return { kind: "failed", message: `pid ${host.pid} did not stop within ${o.timeoutMs} ms` };
+  if (!standalone || !meta) return { kind: "failed", message: `pid ${host.pid} did not stop within ${o.timeoutMs} ms` };
   notes.push(`pid ${host.pid} still running after ${o.timeoutMs} ms; sent SIGKILL`);
-  await killHost(meta.value);
-  const childGone = await stopProvenChild(meta.value.child, 1_000);
+  await killHost(meta, files);
+  const childGone = (await stopInvocations(files, meta, 1_000)).gone;
   if (!isSameProcess(host.pid, host.identity) && childGone) return { kind: "host-exited" };
   return { kind: "failed", message: `pid ${host.pid} could not be stopped` };
 }
 
 async function stopUnresponsive(files: DaemonFiles, meta: Metadata, reason: StopReason, timeoutMs: number, notes: string[]): Promise<{ kind: "ok"; acted: boolean } | { kind: "failed"; message: string }> {
   let acted = false;
-  // A pid that does not hold this daemon's socket is not ours to stop, whatever the file says.
-  const hostAlive = isSameProcess(meta.pid, meta.pidIdentity) && provenHost(meta);
+  // A pid that does not hold a listener bound for this daemon is not ours to stop, whatever the file says.
+  const hostAlive = provenHost(meta, files);
   if (hostAlive && meta.supervised !== false) {
     return { kind: "failed", message: `the supervisor (pid ${meta.pid}) serving ${files.name} does not answer; it is not signalled on behalf of one daemon` };
   }
-  if (hostAlive && killableHost(meta) && (await killableHostStop(files, meta, reason, timeoutMs, notes))) acted = true;
-  if (provenChild(meta.child)) {
+  if (hostAlive && killableHost(meta, files) && (await killableHostStop(files, meta, reason, timeoutMs, notes))) acted = true;
+  // The host is dead now (or never was): every process of its invocations is an orphan, including
+  // a child it was spawning when it died, which the `child` field does not name yet.
+  const orphans = await stopInvocations(files, meta, timeoutMs);
+  if (orphans.unsettled.length > 0) notes.push(`${unsettledNote(orphans.unsettled)}; if it becomes ${files.name}'s child, \`daemonctl stop ${files.name}\` again stops it`);
+  if (orphans.pids.length > 0) {
     acted = true;
-    notes.push(`stopping orphaned child pid ${meta.child.pid}`);
-    if (!(await stopProvenChild(meta.child, timeoutMs))) return { kind: "failed", message: `orphaned child pid ${meta.child.pid} could not be stopped` };
+    notes.push(`stopped orphaned child pid ${orphans.pids.join(", ")}`);
+    if (!orphans.gone) return { kind: "failed", message: `orphaned child pid ${orphans.pids.join(", ")} could not be stopped` };
   }
-  if (isSameProcess(meta.pid, meta.pidIdentity) && meta.pid !== process.pid && acted) {
+  if (hostAlive && isSameProcess(meta.pid, meta.pidIdentity) && meta.pid !== process.pid && acted) {
     return { kind: "failed", message: `host pid ${meta.pid} could not be stopped` };
   }
   return { kind: "ok", acted };
@@ -154,7 +158,7 @@ async function killableHostStop(files: DaemonFiles, meta: Metadata, reason: Stop
   if (!signalVerified(meta.pid, meta.pidIdentity, "SIGTERM")) return false;
   if (!(await waitForDeath(meta.pid, meta.pidIdentity, timeoutMs))) {
     notes.push(`host pid ${meta.pid} did not answer or stop; sent SIGKILL`);
-    await killHost(meta);
+    await killHost(meta, files);
   }
   return true;
 }

@@ -116,6 +116,19 @@ export function inodeOf(path: string): number | null {
   }
 }
 
+/**
+ * Which version of a file this is: inode, size and modification time. A file rewritten in place
+ * (`cp` over it) keeps its inode, so the inode alone cannot tell that it changed.
+ */
+export function versionOf(path: string): string | null {
+  try {
+    const st = lstatSync(path, { bigint: true });
+    return `${st.ino}:${st.size}:${st.mtimeNs}`;
+  } catch {
+    return null;
+  }
+}
+
 /** Unlinks `path` only if it is a socket: a stale-socket cleanup must never delete a regular file. */
 export function unlinkIfSocket(path: string): "removed" | "absent" | "not-a-socket" {
   let st;

@@ -13,6 +13,8 @@ export interface ProcStat {
   ppid: number;
   pgrp: number;
   session: number;
+  /** The kernel's PF_* flags word (field 9); 0 where unknown. */
+  flags: number;
   /** Start time since boot in clock ticks (Linux) or a start timestamp string elsewhere. */
   startTime: string;
 }
@@ -49,7 +51,7 @@ export function parseProcStat(pid: number, line: string): ProcStat | null {
   const state = fields[0];
   const startTime = fields[19];
   if (!state || !startTime) return null;
-  return { pid, state, ppid: Number(fields[1]), pgrp: Number(fields[2]), session: Number(fields[3]), startTime };
+  return { pid, state, ppid: Number(fields[1]), pgrp: Number(fields[2]), session: Number(fields[3]), flags: Number(fields[6]) || 0, startTime };
 }
 
 /** The stat of a process, or null if there is none (or we may not see it). */
@@ -116,7 +118,7 @@ function psStat(pid: number): ProcStat | null {
     const out = execText("ps", ["-o", "stat=,ppid=,pgid=,lstart=", "-p", String(pid)]).trim();
     const m = /^(\S+)\s+(\d+)\s+(\d+)\s+(.+)$/.exec(out);
     if (!m) return null;
-    return { pid, state: m[1]!.charAt(0), ppid: Number(m[2]), pgrp: Number(m[3]), session: 0, startTime: m[4]!.trim() };
+    return { pid, state: m[1]!.charAt(0), ppid: Number(m[2]), pgrp: Number(m[3]), session: 0, flags: 0, startTime: m[4]!.trim() };
   } catch {
     return null;
   }
@@ -140,8 +142,27 @@ export function readEnviron(pid: number): string[] | null {
   }
 }
 
-/** Socket inodes of listening Unix sockets bound at `path`, from /proc/net/unix. */
-export function unixListenerInodes(path: string): Set<number> {
+/**
+ * PF_FORKNOEXEC: the process was forked and has not exec'd yet. A runtime's spawn is
+ * vfork/fork + exec, so between the two the new process is still a copy of its parent.
+ */
+export const PF_FORKNOEXEC = 0x40;
+
+/** Where `/proc/PID/exe` points, or null. */
+export function exePath(pid: number): string | null {
+  if (!isLinux) return null;
+  try {
+    return nodeFs().readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Socket inodes of listening Unix sockets whose bind-time path satisfies `matches`, from
+ * /proc/net/unix (which shows the path given to bind(2), not where the socket was renamed to).
+ */
+export function unixListenerInodes(matches: (path: string) => boolean): Set<number> {
   const out = new Set<number>();
   if (!isLinux) return out;
   let text: string;
@@ -153,7 +174,31 @@ export function unixListenerInodes(path: string): Set<number> {
   // Num RefCount Protocol Flags Type St Inode Path — flag 0x10000 is __SO_ACCEPTCON (listening).
   for (const line of text.split("\n")) {
     const f = line.trim().split(/\s+/);
-    if (f.length >= 8 && f.slice(7).join(" ") === path && (parseInt(f[3]!, 16) & 0x10000) !== 0) out.add(Number(f[6]));
+    if (f.length >= 8 && (parseInt(f[3]!, 16) & 0x10000) !== 0 && matches(f.slice(7).join(" "))) out.add(Number(f[6]));
+  }
+  return out;
+}
+
+/**
+ * Pids holding a `flock` on the file with this inode, from /proc/locks (`N: FLOCK ADVISORY WRITE
+ * PID MAJ:MIN:INODE 0 EOF`). Only the inode is compared: overlay filesystems may report another
+ * device there than stat(2) does, and a pid must match as well.
+ */
+export function flockHolders(inode: number): number[] {
+  if (!isLinux) return [];
+  let text: string;
+  try {
+    text = nodeFs().readFileSync("/proc/locks", "latin1");
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const line of text.split("\n")) {
+    const f = line.trim().split(/\s+/);
+    // A blocked waiter's line has "->" after the number; we only take non-blocking locks.
+    if (f[1] !== "FLOCK" || f.length < 6) continue;
+    const ino = Number(f[5]!.split(":")[2]);
+    if (ino === inode) out.push(Number(f[4]));
   }
   return out;
 }

@@ -1,4 +1,7 @@
-/** `R/NAME.json`: who owns the control socket (SPEC §2). Written by the host right after it binds. */
+/**
+ * `R/NAME.json`: who owns the control socket (SPEC §2). Written by the host right after it binds,
+ * and again before and after every spawn.
+ */
 import * as z from "zod/mini";
 import { lazySchema } from "./lazy.ts";
 
@@ -28,6 +31,12 @@ export const metadataSchema = lazySchema(() =>
     identity: z.string(),
     /** The current child, so a reclaiming host can kill an orphan after verifying it. */
     child: z.nullable(childRef()),
+    /**
+     * The invocation id of a child being spawned: written before the spawn, cleared once `child`
+     * records it (or the spawn failed). A host killed in between leaves a child that carries this
+     * id in its environment, so reclaim still finds it. Absent in files from older versions.
+     */
+    pendingInvocation: z.optional(z.nullable(z.string())),
     /**
      * True when the host is a `supervise` process serving many daemons: it is never signalled on
      * behalf of one daemon. Null when unknown (reconciled from a status answer): treated as true.

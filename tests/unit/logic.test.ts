@@ -10,6 +10,7 @@ import { effectiveWaitMs } from "../../src/daemon/spawner.ts";
 import { sharingFor } from "../../src/daemon/host.ts";
 import { UsageError } from "../../src/errors.ts";
 import { LineReader, LineSplitter } from "../../src/daemon/lines.ts";
+import { bindPathOf, daemonFiles, isBindPathOf } from "../../src/daemon/paths.ts";
 
 describe("restart policy", () => {
   test("on-failure restarts on non-zero exits and signals only", () => {
@@ -43,10 +44,30 @@ describe("restart policy", () => {
   });
 });
 
+describe("bind paths name their daemon and process", () => {
+  const dirs = { runtimeDir: "/run/d", stateDir: "/var/lib/d" };
+  const a = daemonFiles(dirs, "a");
+  const ab = daemonFiles(dirs, "a.b1");
+  test("a host's own bind path proves it", () => {
+    expect(bindPathOf(a, 42, 1)).toBe("/run/d/.a.b42.1");
+    expect(isBindPathOf("/run/d/.a.b42.1", a, 42)).toBe(true);
+    expect(isBindPathOf("/run/d/.a.b42.17", a, 42)).toBe(true);
+  });
+  test("another pid, daemon, directory or the old unnamed form does not", () => {
+    expect(isBindPathOf("/run/d/.a.b42.1", a, 4)).toBe(false);
+    expect(isBindPathOf("/run/d/.a.b421.1", a, 42)).toBe(false);
+    expect(isBindPathOf("/run/d/.b42.1", a, 42)).toBe(false);
+    expect(isBindPathOf("/run/e/.a.b42.1", a, 42)).toBe(false);
+    expect(isBindPathOf(bindPathOf(ab, 42, 1), a, 42)).toBe(false);
+    expect(isBindPathOf("/run/d/.a.b1.b42.1", a, 1)).toBe(false);
+    expect(isBindPathOf("/run/d/.a.b42.1", ab, 42)).toBe(false);
+  });
+});
+
 describe("process identity parsing", () => {
   test("comm with spaces and parentheses", () => {
     const line = "1234 (my (weird) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10 18446744073709551615";
-    expect(parseProcStat(1234, line)).toEqual({ pid: 1234, state: "S", ppid: 1, pgrp: 1234, session: 1234, startTime: "987654" });
+    expect(parseProcStat(1234, line)).toEqual({ pid: 1234, state: "S", ppid: 1, pgrp: 1234, session: 1234, flags: 4194560, startTime: "987654" });
   });
   test("zombies are visible as Z", () => {
     expect(parseProcStat(5, "5 (x) Z 1 5 5 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 42 0 0")!.state).toBe("Z");
