@@ -17,12 +17,14 @@ export interface FlagSpec {
   valueHint?: string;
   /** String flag that may repeat (`--watch a --watch b`); collected into an array. */
   multiple?: boolean;
+  /** Boolean flag whose repetitions count (`-vvv`, `-v -v`): the value is how many times. */
+  counted?: boolean;
   required?: boolean;
 }
 export type FlagSpecs = Record<string, FlagSpec>;
 
 export interface ParsedArgv {
-  flags: Record<string, string | boolean | string[] | undefined>;
+  flags: Record<string, string | boolean | number | string[] | undefined>;
   positionals: string[];
   /** Everything after `--`, or null when there was no `--`. */
   rest: string[] | null;
@@ -63,7 +65,7 @@ export function parseArgv(argv: string[], specs: FlagSpecs, command: string): Pa
       // -q, -v, -n 5, and bundles of boolean short flags like -qv
       const letters = arg.slice(1);
       if (letters.length > 1 && [...letters].every((l) => byName.get(l)?.[1].type === "boolean")) {
-        for (const l of letters) flags[byName.get(l)![0]] = true;
+        for (const l of letters) setBoolean(flags, ...byName.get(l)!, true);
         continue;
       }
       name = letters;
@@ -80,7 +82,7 @@ export function parseArgv(argv: string[], specs: FlagSpecs, command: string): Pa
     const [key, spec] = entry;
     if (spec.type === "boolean") {
       if (inline !== undefined && !/^(true|false|1|0)$/.test(inline)) throw new UsageError(`option --${key} takes no value (got "${inline}")`);
-      flags[key] = inline === undefined ? true : inline === "true" || inline === "1";
+      setBoolean(flags, key, spec, inline === undefined ? true : inline === "true" || inline === "1");
       continue;
     }
     let value = inline;
@@ -99,13 +101,25 @@ export function parseArgv(argv: string[], specs: FlagSpecs, command: string): Pa
   return { flags, positionals, rest };
 }
 
+function setBoolean(flags: ParsedArgv["flags"], key: string, spec: FlagSpec, on: boolean): void {
+  if (!spec.counted) flags[key] = on;
+  else flags[key] = on ? (typeof flags[key] === "number" ? flags[key] : 0) + 1 : 0;
+}
+
 export function str(p: ParsedArgv, key: string): string | undefined {
   const v = p.flags[key];
   return typeof v === "string" ? v : undefined;
 }
 
 export function bool(p: ParsedArgv, key: string): boolean {
-  return p.flags[key] === true;
+  const v = p.flags[key];
+  return v === true || (typeof v === "number" && v > 0);
+}
+
+/** How many times a counted flag was given (0 when absent or negated). */
+export function count(p: ParsedArgv, key: string): number {
+  const v = p.flags[key];
+  return typeof v === "number" ? v : v === true ? 1 : 0;
 }
 
 export function list(p: ParsedArgv, key: string): string[] {
