@@ -62,13 +62,20 @@ export function parseArgv(argv: string[], specs: FlagSpecs, command: string): Pa
       name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
       inline = eq < 0 ? undefined : arg.slice(eq + 1);
     } else {
-      // -q, -v, -n 5, and bundles of boolean short flags like -qv
+      // -q, -v, -n 5, and getopt's clusters, as tini and dumb-init users write them: boolean
+      // short flags (-qv, -vvv), then at most one that takes a value, from the rest of the
+      // cluster or the next argument (-n5, -e143, -sp SIGTERM).
       const letters = arg.slice(1);
-      if (letters.length > 1 && [...letters].every((l) => byName.get(l)?.[1].type === "boolean")) {
+      const cut = letters.length > 1 ? clusterValueAt(letters, byName) : -1;
+      if (cut === letters.length) {
         for (const l of letters) setBoolean(flags, ...byName.get(l)!, true);
         continue;
       }
-      name = letters;
+      if (cut >= 0) {
+        for (const l of letters.slice(0, cut)) setBoolean(flags, ...byName.get(l)!, true);
+        name = letters[cut]!;
+        inline = letters.length > cut + 1 ? letters.slice(cut + 1) : undefined;
+      } else name = letters;
     }
     let entry = byName.get(name);
     if (!entry && name.startsWith("no-") && inline === undefined) {
@@ -99,6 +106,21 @@ export function parseArgv(argv: string[], specs: FlagSpecs, command: string): Pa
     if (spec.required && spec.type !== "positional" && flags[key] === undefined) throw new UsageError(`option --${key} is required`);
   }
   return { flags, positionals, rest };
+}
+
+/**
+ * For a short-flag cluster: the index of its one flag that takes a value (booleans before it),
+ * its length when every letter is a boolean flag, or -1 when it is no cluster at all (`-only`
+ * still names --only).
+ */
+function clusterValueAt(letters: string, byName: Map<string, [string, FlagSpec]>): number {
+  for (let i = 0; i < letters.length; i++) {
+    const spec = byName.get(letters[i]!)?.[1];
+    const short = spec && [spec.alias].flat().includes(letters[i]);
+    if (!short) return -1;
+    if (spec.type === "string") return i;
+  }
+  return letters.length;
 }
 
 function setBoolean(flags: ParsedArgv["flags"], key: string, spec: FlagSpec, on: boolean): void {
