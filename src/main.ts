@@ -17,6 +17,15 @@ if ("Deno" in globalThis && process.pid === 1) {
 
 const argv = process.argv.slice(2);
 
+/**
+ * `supervise` is an init: a SIGTERM that comes before it has a handler is discarded by the kernel
+ * for PID 1, and the child would never get it. Synchronous handlers first (within a millisecond
+ * of the runtime starting), holding what they get until the signal trap takes over
+ * (platform/signals.ts), ~5 ms later once its modules and libc are loaded.
+ */
+const earlySignals = { held: ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"] as const, queue: [] as string[] };
+if (argv[0] === "supervise") for (const sig of earlySignals.held) process.on(sig, () => earlySignals.queue.push(sig));
+
 function wantsHelp(args: string[]): boolean {
   const end = args.indexOf("--");
   return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
@@ -24,6 +33,10 @@ function wantsHelp(args: string[]): boolean {
 
 async function main(): Promise<number> {
   const command = argv[0];
+  if (command === "supervise" && !wantsHelp(argv)) {
+    const { FORWARDABLE, armSignals } = await import("./platform/signals.ts");
+    await armSignals(FORWARDABLE, earlySignals);
+  }
   if (command === "__host") return (await import("./commands/internal-host.ts")).hostMain(argv.slice(1));
   if (command === "status" && !wantsHelp(argv)) return (await import("./commands/status.ts")).default.run(argv.slice(1));
   return (await import("./cli.ts")).runCli(argv);

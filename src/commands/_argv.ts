@@ -17,12 +17,14 @@ export interface FlagSpec {
   valueHint?: string;
   /** String flag that may repeat (`--watch a --watch b`); collected into an array. */
   multiple?: boolean;
+  /** Boolean flag whose repetitions count (`-vvv`, `-v -v`): the value is how many times. */
+  counted?: boolean;
   required?: boolean;
 }
 export type FlagSpecs = Record<string, FlagSpec>;
 
 export interface ParsedArgv {
-  flags: Record<string, string | boolean | string[] | undefined>;
+  flags: Record<string, string | boolean | number | string[] | undefined>;
   positionals: string[];
   /** Everything after `--`, or null when there was no `--`. */
   rest: string[] | null;
@@ -60,13 +62,20 @@ export function parseArgv(argv: string[], specs: FlagSpecs, command: string): Pa
       name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
       inline = eq < 0 ? undefined : arg.slice(eq + 1);
     } else {
-      // -q, -v, -n 5, and bundles of boolean short flags like -qv
+      // -q, -v, -n 5, and getopt's clusters, as tini and dumb-init users write them: boolean
+      // short flags (-qv, -vvv), then at most one that takes a value, from the rest of the
+      // cluster or the next argument (-n5, -e143, -sp SIGTERM).
       const letters = arg.slice(1);
-      if (letters.length > 1 && [...letters].every((l) => byName.get(l)?.[1].type === "boolean")) {
-        for (const l of letters) flags[byName.get(l)![0]] = true;
+      const cut = letters.length > 1 ? clusterValueAt(letters, byName) : -1;
+      if (cut === letters.length) {
+        for (const l of letters) setBoolean(flags, ...byName.get(l)!, true);
         continue;
       }
-      name = letters;
+      if (cut >= 0) {
+        for (const l of letters.slice(0, cut)) setBoolean(flags, ...byName.get(l)!, true);
+        name = letters[cut]!;
+        inline = letters.length > cut + 1 ? letters.slice(cut + 1) : undefined;
+      } else name = letters;
     }
     let entry = byName.get(name);
     if (!entry && name.startsWith("no-") && inline === undefined) {
@@ -80,7 +89,7 @@ export function parseArgv(argv: string[], specs: FlagSpecs, command: string): Pa
     const [key, spec] = entry;
     if (spec.type === "boolean") {
       if (inline !== undefined && !/^(true|false|1|0)$/.test(inline)) throw new UsageError(`option --${key} takes no value (got "${inline}")`);
-      flags[key] = inline === undefined ? true : inline === "true" || inline === "1";
+      setBoolean(flags, key, spec, inline === undefined ? true : inline === "true" || inline === "1");
       continue;
     }
     let value = inline;
@@ -99,13 +108,40 @@ export function parseArgv(argv: string[], specs: FlagSpecs, command: string): Pa
   return { flags, positionals, rest };
 }
 
+/**
+ * For a short-flag cluster: the index of its one flag that takes a value (booleans before it),
+ * its length when every letter is a boolean flag, or -1 when it is no cluster at all (`-only`
+ * still names --only).
+ */
+function clusterValueAt(letters: string, byName: Map<string, [string, FlagSpec]>): number {
+  for (let i = 0; i < letters.length; i++) {
+    const spec = byName.get(letters[i]!)?.[1];
+    const short = spec && [spec.alias].flat().includes(letters[i]);
+    if (!short) return -1;
+    if (spec.type === "string") return i;
+  }
+  return letters.length;
+}
+
+function setBoolean(flags: ParsedArgv["flags"], key: string, spec: FlagSpec, on: boolean): void {
+  if (!spec.counted) flags[key] = on;
+  else flags[key] = on ? (typeof flags[key] === "number" ? flags[key] : 0) + 1 : 0;
+}
+
 export function str(p: ParsedArgv, key: string): string | undefined {
   const v = p.flags[key];
   return typeof v === "string" ? v : undefined;
 }
 
 export function bool(p: ParsedArgv, key: string): boolean {
-  return p.flags[key] === true;
+  const v = p.flags[key];
+  return v === true || (typeof v === "number" && v > 0);
+}
+
+/** How many times a counted flag was given (0 when absent or negated). */
+export function count(p: ParsedArgv, key: string): number {
+  const v = p.flags[key];
+  return typeof v === "number" ? v : v === true ? 1 : 0;
 }
 
 export function list(p: ParsedArgv, key: string): string[] {

@@ -25,13 +25,21 @@ function plainReporter(colour: boolean) {
   };
 }
 
-export function createLogger(p: ParsedArgv): Logger & { consola: ConsolaInstance } {
+/** tini's verbosity (0 errors only, 1 warnings, 2 info, 3 and up debug) as a consola level. */
+const TINI_LEVELS = [LEVELS.error!, LEVELS.warn!, LEVELS.info!, LEVELS.debug!];
+
+/**
+ * `verbosity`, when given, is tini's number (`supervise -- CMD`: TINI_VERBOSITY plus one per
+ * -v); otherwise -v means debug. --log-level and --quiet win over both.
+ */
+export function createLogger(p: ParsedArgv, verbosity?: number): Logger & { consola: ConsolaInstance } {
   let level = 3;
   const named = str(p, "log-level");
   if (named !== undefined) {
     if (!(named in LEVELS)) throw new UsageError(`--log-level must be one of ${Object.keys(LEVELS).join(", ")} (got "${named}")`);
     level = LEVELS[named]!;
   } else if (bool(p, "quiet")) level = 0;
+  else if (verbosity !== undefined) level = TINI_LEVELS[Math.max(0, Math.min(verbosity, TINI_LEVELS.length - 1))]!;
   else if (bool(p, "verbose")) level = 4;
   const c = createConsola({ level, reporters: [plainReporter(wantsColor(p))] });
   return {

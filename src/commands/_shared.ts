@@ -15,7 +15,7 @@ export const globalFlags = {
   config: { type: "string", description: "Config file; env DAEMONCTL_CONFIG, default ./daemonctl.json", valueHint: "FILE" },
   "log-level": { type: "string", description: "silent, error, warn, info or debug", valueHint: "LEVEL" },
   quiet: { type: "boolean", alias: "q", description: "Only errors on stderr" },
-  verbose: { type: "boolean", alias: "v", description: "Debug output on stderr" },
+  verbose: { type: "boolean", alias: "v", counted: true, description: "Debug output on stderr (supervise -- CMD: more with each -v, like tini)" },
   color: { type: "boolean", description: "Colour in human output (--no-color or NO_COLOR to disable)" },
 } as const satisfies FlagSpecs;
 

@@ -2,19 +2,24 @@
 import { configDefinitions } from "../daemon/definition-source.ts";
 import { withoutHostSpec } from "../schema/host-spec.ts";
 import { UsageError } from "../errors.ts";
-import { bool, list, parseArgv, str } from "./_argv.ts";
+import { bool, count, list, parseArgv, str, type ParsedArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
 import { fullContext } from "./_context.ts";
 import { createLogger } from "./_log.ts";
 import { durationFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
-import { parseDuration } from "../schema/units.ts";
+import { normalizeSignal, parseDuration, type SignalName } from "../schema/units.ts";
 
 const flags = withGlobals({
   only: { type: "string", description: "Supervise only these daemons (comma-separated); env DAEMONCTL_DAEMONS", valueHint: "a,b" },
   grace: { type: "string", description: "Time between the stop signals and SIGKILL at shutdown (default 8s); env DAEMONCTL_GRACE", valueHint: "DURATION" },
   "log-format": { type: "string", description: "text (prefixed lines, default) or json ({ts,name,stream,line} per line)", valueHint: "FORMAT" },
-  "single-child": { type: "boolean", description: "With -- CMD: signal only the child, not its process group" },
-  rewrite: { type: "string", multiple: true, description: "With -- CMD: rewrite a forwarded signal, e.g. 15:3 or TERM:QUIT (0 drops it)", valueHint: "S:D" },
+  "single-child": { type: "boolean", alias: "c", description: "With -- CMD: keep the child in our session and group and signal it alone (dumb-init -c; env DUMB_INIT_SETSID=0)" },
+  rewrite: { type: "string", alias: "r", multiple: true, description: "With -- CMD: rewrite a forwarded signal, e.g. 15:3 or TERM:QUIT (0 drops it; dumb-init -r)", valueHint: "S:D" },
+  "process-group": { type: "boolean", alias: "g", description: "With -- CMD: signal the child's process group, the default (tini -g; env TINI_KILL_PROCESS_GROUP)" },
+  "remap-exit": { type: "string", alias: "e", multiple: true, description: "With -- CMD: report this exit code of the child as 0; repeatable (tini -e)", valueHint: "CODE" },
+  subreaper: { type: "boolean", alias: "s", description: "Fail unless PID 1 or a child subreaper, which supervise becomes anyway (tini -s; env TINI_SUBREAPER)" },
+  "parent-death-signal": { type: "string", alias: "p", description: "Receive this signal when our parent dies, handled as if sent (tini -p)", valueHint: "SIGNAL" },
+  "warn-reap": { type: "boolean", alias: "w", description: "Warn for every orphan reaped (tini -w)" },
   ...probeTimeoutFlag,
 });
 
@@ -28,7 +33,7 @@ export default defineCommand({
   flags,
   async run(argv) {
     const p = parseArgv(argv, flags, "supervise");
-    const log = createLogger(p);
+    const log = createLogger(p, p.rest !== null ? tiniVerbosity(p) : undefined);
     if (p.positionals.length) throw new UsageError(`unexpected argument "${p.positionals[0]}"; put the command after --, as in: daemonctl supervise -- ${p.positionals.join(" ")}`);
     const env = withoutHostSpec(process.env);
     if (p.rest !== null) {
@@ -40,10 +45,21 @@ export default defineCommand({
         if (!r) throw new UsageError(`--rewrite expects SIGNAL:SIGNAL such as 15:3 or TERM:QUIT (0 drops), got "${spec}"`);
         rewrite.set(r[0], r[1]);
       }
+      if (bool(p, "single-child") && bool(p, "process-group")) throw new UsageError("--single-child (-c) signals the child alone, --process-group (-g) its group: choose one");
       const graceFlag = str(p, "grace");
-      return runSingleChild({ command: p.rest, singleChild: bool(p, "single-child"), rewrite, graceMs: graceFlag === undefined ? null : durationFlag(p, "grace", 0), env, log });
+      return runSingleChild({
+        command: p.rest,
+        singleChild: bool(p, "single-child") || (!bool(p, "process-group") && process.env.DUMB_INIT_SETSID === "0"),
+        rewrite,
+        graceMs: graceFlag === undefined ? null : durationFlag(p, "grace", 0),
+        remapToZero: new Set(list(p, "remap-exit").map(exitCodeFlag)),
+        ...initFlags(p),
+        env,
+        log,
+      });
     }
-    if (bool(p, "single-child") || list(p, "rewrite").length) throw new UsageError("--single-child and --rewrite apply to a command: daemonctl supervise --single-child -- CMD ARGS");
+    const commandOnly = ["single-child", "rewrite", "process-group", "remap-exit"].filter((k) => p.flags[k] !== undefined && p.flags[k] !== false);
+    if (commandOnly.length) throw new UsageError(`${commandOnly.map((k) => `--${k}`).join(", ")} apply${commandOnly.length === 1 ? "s" : ""} to a command: daemonctl supervise ${commandOnly.map((k) => `--${k}`).join(" ")} … -- CMD ARGS`);
 
     const ctx = await fullContext(p);
     if (!ctx.config) {
@@ -74,8 +90,28 @@ export default defineCommand({
       logFormat: format,
       colour: { stdout: colour && Boolean(process.stdout.isTTY), stderr: colour && Boolean(process.stderr.isTTY) },
       probeTimeoutMs: probeTimeout(p),
+      ...initFlags(p),
       env,
       log,
     }).run();
   },
 });
+
+/** tini's flags that mean the same in both modes: -s, -p, -w (and TINI_SUBREAPER). */
+function initFlags(p: ParsedArgv): { requireSubreaper: boolean; parentDeathSignal: SignalName | null; warnOnReap: boolean } {
+  const pdeath = str(p, "parent-death-signal");
+  const parentDeathSignal = pdeath === undefined ? null : normalizeSignal(pdeath);
+  if (pdeath !== undefined && !parentDeathSignal) throw new UsageError(`--parent-death-signal expects a signal such as SIGTERM, TERM or 15 (got "${pdeath}")`);
+  return { requireSubreaper: bool(p, "subreaper") || process.env.TINI_SUBREAPER !== undefined, parentDeathSignal, warnOnReap: bool(p, "warn-reap") };
+}
+
+function exitCodeFlag(v: string): number {
+  if (!/^\d{1,3}$/.test(v) || Number(v) > 255) throw new UsageError(`--remap-exit expects an exit code from 0 to 255 (got "${v}")`);
+  return Number(v);
+}
+
+/** tini's verbosity: TINI_VERBOSITY (default 1, warnings) plus one per -v. */
+function tiniVerbosity(p: ParsedArgv): number {
+  const env = Number.parseInt(process.env.TINI_VERBOSITY ?? "", 10);
+  return (Number.isNaN(env) ? 1 : env) + count(p, "verbose");
+}

@@ -1,5 +1,6 @@
 /**
- * The few libc calls node: APIs do not offer: flock, prctl, waitpid, signal.
+ * The few libc calls node: APIs do not offer: flock, prctl, waitpid, signal; and, loaded apart
+ * for `supervise` only, what the signal trap needs (mmap, mprotect, pipe2, sigaction…).
  *
  * Loaded lazily on first use: `bun:ffi` in Bun (imported through a variable so Deno's checker
  * never resolves it), `Deno.dlopen` in Deno. All calls are synchronous and cheap.
@@ -10,6 +11,7 @@ export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 export const PR_SET_CHILD_SUBREAPER = 36;
+export const PR_SET_PDEATHSIG = 1;
 export const WNOHANG = 1;
 const SIG_IGN = 1;
 // waitid(2) on Linux: P_ALL, WEXITED, WNOWAIT; si_pid sits at byte 16 of siginfo_t (x86-64, arm64).
@@ -131,5 +133,106 @@ function openDeno(): Libc {
       if (s.waitid!(P_ALL, 0, new Uint8Array(info.buffer), WEXITED | WNOHANG | WNOWAIT) !== 0) return -1;
       return info[SI_PID_OFFSET / 4]!;
     },
+  };
+}
+
+/** libc calls of the signal trap (platform/signal-trap.ts). Addresses travel as bigint. */
+export interface TrapLibc {
+  /** An anonymous private read-write mapping; 0n on failure. */
+  mapAnonymous(length: number): bigint;
+  /** mprotect to read+execute; 0 on success. */
+  protectExec(addr: bigint, length: number): number;
+  copyTo(addr: bigint, data: Uint8Array): void;
+  /** pipe2(O_CLOEXEC): [read, write], or null. */
+  pipe(): [number, number] | null;
+  /** Adds O_NONBLOCK to an fd; 0 on success. */
+  setNonBlocking(fd: number): number;
+  /** sigaction(2) with glibc's struct layout (152 bytes on x86-64 and aarch64); 0 on success. */
+  sigaction(signo: number, act: Uint8Array | null, old: Uint8Array | null): number;
+}
+
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
+const PROT_RW = 3;
+const PROT_RX = 5;
+const MAP_PRIVATE_ANONYMOUS = 0x22;
+
+let trapLibc: TrapLibc | null | undefined;
+export let trapLibcError = "";
+
+/** The signal trap's libc bindings, or null (reason in `trapLibcError`); Linux only. */
+export async function loadTrapLibc(): Promise<TrapLibc | null> {
+  if (trapLibc !== undefined) return trapLibc;
+  try {
+    if (!linux) throw new Error("the signal trap is Linux-only");
+    trapLibc = deno ? openTrapDeno() : await openTrapBun();
+  } catch (e) {
+    trapLibcError = (e as Error).message;
+    trapLibc = null;
+  }
+  return trapLibc;
+}
+
+async function openTrapBun(): Promise<TrapLibc> {
+  const specifier = "bun:ffi";
+  const ffi = (await import(specifier)) as {
+    dlopen(path: string, defs: Record<string, { args: string[]; returns: string }>): { symbols: Record<string, (...args: unknown[]) => number> };
+    ptr(view: ArrayBufferView): number;
+  };
+  const s = firstOpenable((path) =>
+    ffi.dlopen(path, {
+      mmap: { args: ["ptr", "u64", "i32", "i32", "i32", "i64"], returns: "ptr" },
+      mprotect: { args: ["ptr", "u64", "i32"], returns: "i32" },
+      memcpy: { args: ["ptr", "ptr", "u64"], returns: "ptr" },
+      pipe2: { args: ["ptr", "i32"], returns: "i32" },
+      fcntl: { args: ["i32", "i32", "i32"], returns: "i32" },
+      sigaction: { args: ["i32", "ptr", "ptr"], returns: "i32" },
+    }),
+  ).symbols;
+  const fds = new Int32Array(2);
+  return {
+    mapAnonymous: (length) => {
+      const addr = s.mmap!(null, length, PROT_RW, MAP_PRIVATE_ANONYMOUS, -1, 0);
+      // MAP_FAILED is (void*)-1, which no JS number holds exactly.
+      return !addr || addr < 0 || addr > 2 ** 52 ? 0n : BigInt(addr);
+    },
+    protectExec: (addr, length) => s.mprotect!(Number(addr), length, PROT_RX),
+    copyTo: (addr, data) => void s.memcpy!(Number(addr), ffi.ptr(data), data.length),
+    pipe: () => (s.pipe2!(ffi.ptr(fds), O_CLOEXEC) === 0 ? [fds[0]!, fds[1]!] : null),
+    setNonBlocking: (fd) => s.fcntl!(fd, F_SETFL, s.fcntl!(fd, F_GETFL, 0) | O_NONBLOCK),
+    sigaction: (signo, act, old) => s.sigaction!(signo, act ? ffi.ptr(act) : null, old ? ffi.ptr(old) : null),
+  };
+}
+
+function openTrapDeno(): TrapLibc {
+  const D = deno as unknown as {
+    dlopen(path: string, defs: Record<string, { parameters: string[]; result: string }>): { symbols: Record<string, (...args: unknown[]) => unknown> };
+    UnsafePointer: { create(v: bigint): unknown; value(p: unknown): bigint | number };
+  };
+  const s = firstOpenable((path) =>
+    D.dlopen(path, {
+      mmap: { parameters: ["pointer", "u64", "i32", "i32", "i32", "i64"], result: "pointer" },
+      mprotect: { parameters: ["pointer", "u64", "i32"], result: "i32" },
+      memcpy: { parameters: ["pointer", "buffer", "u64"], result: "pointer" },
+      pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+      fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+      sigaction: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+    }),
+  ).symbols;
+  const fds = new Int32Array(2);
+  const pointer = (addr: bigint) => D.UnsafePointer.create(addr);
+  return {
+    mapAnonymous: (length) => {
+      const p = s.mmap!(null, BigInt(length), PROT_RW, MAP_PRIVATE_ANONYMOUS, -1, 0n);
+      const addr = p === null ? 0n : BigInt(D.UnsafePointer.value(p));
+      return addr === 0n || addr === 0xffffffffffffffffn ? 0n : addr;
+    },
+    protectExec: (addr, length) => s.mprotect!(pointer(addr), BigInt(length), PROT_RX) as number,
+    copyTo: (addr, data) => void s.memcpy!(pointer(addr), data, BigInt(data.length)),
+    pipe: () => (s.pipe2!(new Uint8Array(fds.buffer), O_CLOEXEC) === 0 ? [fds[0]!, fds[1]!] : null),
+    setNonBlocking: (fd) => s.fcntl!(fd, F_SETFL, (s.fcntl!(fd, F_GETFL, 0) as number) | O_NONBLOCK) as number,
+    sigaction: (signo, act, old) => s.sigaction!(signo, act, old) as number,
   };
 }

@@ -20,6 +20,9 @@ export class Reaper {
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly onChild = () => this.sweep();
 
+  /** `onReap` hears of every orphan reaped (tini -w). */
+  constructor(private readonly onReap?: (pid: number) => void) {}
+
   /**
    * Starts reaping. When we are not PID 1, becomes a child subreaper first, so orphans of our
    * daemons come to us rather than to the real init. Returns a note when reaping is impossible.
@@ -53,6 +56,7 @@ export class Reaper {
       if (isManagedPid(pid)) return n + this.sweep();
       const [r] = libc.waitpid(pid, WNOHANG);
       if (r !== pid) return n + this.sweep();
+      this.onReap?.(pid);
       n++;
     }
   }
@@ -69,7 +73,9 @@ export class Reaper {
       const st = readProcStat(pid);
       if (!st || st.state !== "Z" || st.ppid !== self) continue;
       const [r] = libc.waitpid(pid, WNOHANG);
-      if (r === pid) n++;
+      if (r !== pid) continue;
+      this.onReap?.(pid);
+      n++;
     }
     return n;
   }

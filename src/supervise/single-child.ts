@@ -1,14 +1,16 @@
 /**
- * `daemonctl supervise [--single-child] [--rewrite S:D]… -- CMD ARGS`: a drop-in for tini and
- * dumb-init (SPEC §7).
+ * `daemonctl supervise [flags] -- CMD ARGS`: a drop-in for tini and dumb-init (SPEC §7).
  *
- * The child runs in its own session and process group with our stdio untouched. Every catchable
- * signal is forwarded (after rewriting) to that group, or with --single-child to the child only;
- * forwarding never starts a shutdown of our own. When the child exits, the rest of its group gets
- * SIGTERM and we exit with the child's code (128+N for a death by signal N).
+ * By default the child runs in its own session and process group (dumb-init's setsid mode) and
+ * every catchable signal is forwarded to that group; with --single-child (dumb-init -c) it
+ * stays in our session and group and signals go to the child only. Signals come through the
+ * signal trap, armed before anything else (platform/signals.ts), so none crashes us and none
+ * sent while we start is lost. Forwarding never starts a shutdown of our own. When the child
+ * exits, the rest of its group gets SIGTERM (not with --single-child) and we exit with the
+ * child's code (128+N for a death by signal N).
  */
-import { loadLibc } from "../platform/ffi.ts";
-import { canHandle, onSignal, sendSignal } from "../platform/signals.ts";
+import { loadLibc, PR_SET_PDEATHSIG } from "../platform/ffi.ts";
+import { armSignals, FORWARDABLE, sendSignal } from "../platform/signals.ts";
 import { spawnManaged } from "../platform/spawn.ts";
 import { SIGNAL_NAMES, normalizeSignal, signalNumber, type SignalName } from "../schema/units.ts";
 import type { Logger } from "../daemon/host.ts";
@@ -16,18 +18,28 @@ import { Reaper } from "./reaper.ts";
 
 export interface SingleChildOptions {
   command: string[];
-  /** Signal the child only, and leave its group alone when it exits. */
+  /** dumb-init -c: no new session; signal the child only, and leave its group alone when it exits. */
   singleChild: boolean;
   /** Signal number → replacement number; 0 drops the signal. */
   rewrite: Map<number, number>;
   /** SIGKILL the group this long after a terminating signal; null = never (tini's default). */
   graceMs: number | null;
+  /** Exit codes of the child reported as 0 (tini -e). */
+  remapToZero: Set<number>;
+  /** tini -s: not becoming a child subreaper is an error rather than a warning. */
+  requireSubreaper: boolean;
+  /** tini -p: the signal we get when our parent dies; forwarded like any other. */
+  parentDeathSignal: SignalName | null;
+  /** tini -w: a warning per orphan reaped. */
+  warnOnReap: boolean;
   env: NodeJS.ProcessEnv;
   log: Logger;
 }
 
-const NOT_FORWARDED = new Set<SignalName>(["SIGKILL", "SIGSTOP", "SIGCHLD"]);
 const TERMINATING = new Set<SignalName>(["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"]);
+/** Job-control stops: after passing one on, we stop too, so a shell's job control sees us stop. */
+const JOB_CONTROL = new Set<SignalName>(["SIGTSTP", "SIGTTIN", "SIGTTOU"]);
+const SIGSTOP = 19;
 
 /** Parses `--rewrite 15:3` or `TERM:QUIT` (a destination of 0 drops the signal). */
 export function parseRewrite(spec: string): [number, number] | null {
@@ -39,18 +51,39 @@ export function parseRewrite(spec: string): [number, number] | null {
   return [signalNumber(from), to === 0 ? 0 : signalNumber(to)];
 }
 
+/**
+ * What a received signal becomes. dumb-init's setsid mode turns TSTP/TTIN/TTOU into SIGSTOP
+ * unless rewritten: the child's new session has no terminal of ours, so its group is orphaned
+ * and the kernel discards job-control stops sent to it.
+ */
+export function forwardedAs(sig: number, rewrite: Map<number, number>, singleChild: boolean): number {
+  const explicit = rewrite.get(sig);
+  if (explicit !== undefined) return explicit;
+  return !singleChild && JOB_CONTROL.has(SIGNAL_NAMES[sig - 1]!) ? SIGSTOP : sig;
+}
+
 export async function runSingleChild(o: SingleChildOptions): Promise<number> {
-  const reaper = new Reaper();
+  const signals = await armSignals(FORWARDABLE);
+  const lost = signals.unwatched();
+  if (lost.length) o.log.warn(`${lost.join(", ")} cannot be received here (${signals.note}); they will not be forwarded`);
+  const reaper = new Reaper(o.warnOnReap ? (pid) => o.log.warn(`reaped zombie process ${pid}`) : undefined);
   const note = await reaper.start();
+  if (note && o.requireSubreaper) {
+    o.log.error(note);
+    return 1;
+  }
   if (note) o.log.warn(note);
-  const libc = await loadLibc();
+  if (o.parentDeathSignal && !(await setParentDeathSignal(o.parentDeathSignal))) {
+    o.log.error(`cannot set the parent death signal (prctl PR_SET_PDEATHSIG)`);
+    return 1;
+  }
 
   const [file, ...args] = o.command;
   let child;
   try {
-    child = spawnManaged(file!, args, { stdio: "inherit", detached: true, env: o.env });
+    child = spawnManaged(file!, args, { stdio: "inherit", detached: !o.singleChild, env: o.env, cwd: process.cwd() });
   } catch (e) {
-    return spawnFailure(o, file!, e as NodeJS.ErrnoException);
+    return remap(o, spawnFailure(o, file!, e as NodeJS.ErrnoException));
   }
   const pid = child.pid;
   const exited = new Promise<number>((resolve) => {
@@ -59,40 +92,48 @@ export async function runSingleChild(o: SingleChildOptions): Promise<number> {
     });
     child.once("exit", (code, signal) => resolve(code ?? 128 + signalNumber((signal ?? "SIGKILL") as SignalName)));
   });
+  if (pid !== undefined) o.log.info(`spawned ${file} as pid ${pid}`);
+  // Like any init, hold no directory: our cwd would keep its mount busy (umount: target is busy).
+  process.chdir("/");
 
   let graceTimer: ReturnType<typeof setTimeout> | null = null;
   const target = () => (o.singleChild ? pid! : -pid!);
-  const forward = (sig: SignalName) => {
+  signals.listen((sig) => {
     if (pid === undefined) return;
-    const to = o.rewrite.get(signalNumber(sig)) ?? signalNumber(sig);
-    if (to === 0) return;
-    const name = SIGNAL_NAMES[to - 1]!;
-    sendSignal(target(), name);
-    if (o.graceMs !== null && TERMINATING.has(name) && !graceTimer) {
-      graceTimer = setTimeout(() => {
-        o.log.warn(`${file} still running ${o.graceMs} ms after ${name}; sending SIGKILL`);
-        sendSignal(target(), "SIGKILL");
-      }, o.graceMs);
-      graceTimer.unref?.();
+    const to = forwardedAs(signalNumber(sig), o.rewrite, o.singleChild);
+    if (to !== 0) {
+      const name = SIGNAL_NAMES[to - 1]!;
+      const ok = sendSignal(target(), name);
+      o.log.debug(ok ? `passed ${sig}${name === sig ? "" : ` as ${name}`} to ${o.singleChild ? "pid" : "group"} ${pid}` : `${sig}: the child was gone`);
+      if (o.graceMs !== null && TERMINATING.has(name) && !graceTimer) {
+        graceTimer = setTimeout(() => {
+          o.log.warn(`${file} still running ${o.graceMs} ms after ${name}; sending SIGKILL`);
+          sendSignal(target(), "SIGKILL");
+        }, o.graceMs);
+        graceTimer.unref?.();
+      }
     }
-  };
-  for (const sig of SIGNAL_NAMES) {
-    if (NOT_FORWARDED.has(sig)) continue;
-    if (canHandle(sig)) onSignal(sig, forward);
-    else if (libc && (sig === "SIGSTKFLT" || sig === "SIGPWR")) {
-      // The runtime cannot hand these to JavaScript; ignoring beats being killed by them.
-      libc.ignoreSignal(signalNumber(sig));
-    }
-  }
+    if (JOB_CONTROL.has(sig)) sendSignal(process.pid, "SIGSTOP"); // dumb-init: SIGCONT resumes us
+  });
 
   const code = await exited;
   if (graceTimer) clearTimeout(graceTimer);
+  o.log.info(`${file} exited with code ${code}`);
   // Background jobs of the child's group would otherwise outlive it (and, as PID 1, be killed
   // with SIGKILL when the namespace ends). Give them a SIGTERM first.
   if (!o.singleChild && pid !== undefined) sendSignal(-pid, "SIGTERM");
   reaper.sweep();
   reaper.stop();
-  return code;
+  return remap(o, code);
+}
+
+function remap(o: SingleChildOptions, code: number): number {
+  return o.remapToZero.has(code) ? 0 : code;
+}
+
+async function setParentDeathSignal(sig: SignalName): Promise<boolean> {
+  const libc = await loadLibc();
+  return libc !== null && libc.prctl(PR_SET_PDEATHSIG, signalNumber(sig)) === 0;
 }
 
 function spawnFailure(o: SingleChildOptions, file: string, e: NodeJS.ErrnoException): number {

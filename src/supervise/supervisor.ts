@@ -17,7 +17,8 @@ import { watchOwnership } from "../daemon/ownership-watch.ts";
 import { shellExitCode, type ExitOutcome } from "../daemon/policy.ts";
 import { priorOf } from "../daemon/reconcile.ts";
 import { logFileSink, teeSink } from "../daemon/sinks.ts";
-import { onSignal, canHandle } from "../platform/signals.ts";
+import { armSignals, FORWARDABLE, type SignalSource } from "../platform/signals.ts";
+import { loadLibc, PR_SET_PDEATHSIG } from "../platform/ffi.ts";
 import { collectGarbage } from "../platform/runtime.ts";
 import { spawnManaged } from "../platform/spawn.ts";
 import { signalNumber, type SignalName } from "../schema/units.ts";
@@ -35,14 +36,26 @@ export interface SuperviseOptions {
   logFormat: "text" | "json";
   colour: { stdout: boolean; stderr: boolean };
   probeTimeoutMs: number;
+  /** tini -s / TINI_SUBREAPER: not becoming a child subreaper is an error. */
+  requireSubreaper?: boolean;
+  /** tini -p: the signal we get when our parent dies, handled as if sent. */
+  parentDeathSignal?: SignalName | null;
+  /** tini -w: a warning per orphan reaped. */
+  warnOnReap?: boolean;
   env: NodeJS.ProcessEnv;
   log: Logger;
   out?: { stdout: Writable; stderr: Writable };
 }
 
 const SHUTDOWN_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"] as const;
-/** Passed on to every daemon. (HUP is a shutdown signal here; PIPE and CHLD are ours.) */
-const FORWARDED: SignalName[] = ["SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGALRM", "SIGURG", "SIGVTALRM", "SIGPROF", "SIGXCPU", "SIGXFSZ", "SIGIO", "SIGCONT"];
+/**
+ * Passed on to every daemon: all the rest but PIPE (ours) and the job-control stops, which keep
+ * their default so a supervisor in a terminal stops on Ctrl+Z. (HUP is a shutdown signal here.)
+ */
+const FORWARDED: SignalName[] = [
+  "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGALRM", "SIGURG", "SIGVTALRM", "SIGPROF", "SIGXCPU", "SIGXFSZ", "SIGIO", "SIGCONT",
+  "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGSEGV", "SIGSYS", "SIGSTKFLT", "SIGPWR",
+];
 const NOTIFY_TIMEOUT_MS = 30_000;
 /** A shutdown signal this soon after the first is the same request delivered twice. */
 const SAME_SIGNAL_MS = 500;
@@ -57,7 +70,7 @@ export class Supervisor {
   private readonly waitingNoted = new Set<string>();
   /** Daemons started in this run, and how each last ended (null: it has not). */
   private readonly ended = new Map<string, Ending>();
-  private readonly reaper = new Reaper();
+  private readonly reaper: Reaper;
   private shuttingDown = false;
   /**
    * Each daemon's contribution from its latest exit. A spawn clears it: the exit status
@@ -69,12 +82,22 @@ export class Supervisor {
   private readonly finished = new Promise<number>((r) => (this.finish = r));
   private unwatch: (() => void) | null = null;
 
-  constructor(private readonly o: SuperviseOptions) {}
+  constructor(private readonly o: SuperviseOptions) {
+    this.reaper = new Reaper(o.warnOnReap ? (pid) => o.log.warn(`reaped zombie process ${pid}`) : undefined);
+  }
 
   async run(): Promise<number> {
-    this.installSignals();
+    const signals = await this.armSignals();
     const note = await this.reaper.start();
+    if (note && this.o.requireSubreaper) {
+      this.o.log.error(note);
+      return 1;
+    }
     if (note) this.o.log.warn(note);
+    if (this.o.parentDeathSignal && (await loadLibc())?.prctl(PR_SET_PDEATHSIG, signalNumber(this.o.parentDeathSignal)) !== 0) {
+      this.o.log.error("cannot set the parent death signal (prctl PR_SET_PDEATHSIG)");
+      return 1;
+    }
     ensureDirs(this.o.dirs, { mode: this.o.sharing.dirMode, gid: this.o.sharing.gid });
     this.createHosts();
 
@@ -96,6 +119,8 @@ export class Supervisor {
       else this.o.log.warn(`${name} is already run by pid ${c.pid} outside this supervisor; leaving it alone`);
     }
     if (this.shuttingDown) return this.finished;
+    // Only now, with every host bound: a SIGTERM held since start then shuts them down cleanly.
+    this.listenSignals(signals);
 
     this.bootReconcile();
     this.startWaiting();
@@ -262,29 +287,36 @@ export class Supervisor {
     }
   }
 
-  private installSignals(): void {
+  /** Signals come through the trap armed at start (platform/signals.ts), held until we listen. */
+  private async armSignals(): Promise<SignalSource> {
+    const source = await armSignals(FORWARDABLE);
+    const wanted = new Set<SignalName>([...SHUTDOWN_SIGNALS, ...FORWARDED]);
+    for (const sig of FORWARDABLE) if (!wanted.has(sig)) source.release(sig);
+    const lost = source.unwatched();
+    if (lost.length) this.o.log.warn(`${lost.join(", ")} cannot be received here (${source.note}); they will not be forwarded`);
+    return source;
+  }
+
+  private listenSignals(source: SignalSource): void {
+    const forwarded = new Set<SignalName>(FORWARDED);
     let firstAt = 0;
-    for (const sig of SHUTDOWN_SIGNALS) {
-      onSignal(sig, () => {
-        // One Ctrl+C often arrives twice: from the terminal to the whole foreground group, and
-        // again from a wrapper that forwards it (npm, a shell script). Only a later one is a
-        // second request.
-        if (this.shuttingDown && Date.now() - firstAt < SAME_SIGNAL_MS) return;
-        if (this.shuttingDown && (sig === "SIGINT" || sig === "SIGTERM")) {
-          this.o.log.warn(`second ${sig}: killing every daemon now`);
-          this.killAll();
-          return;
-        }
-        firstAt = Date.now();
-        void this.shutdown(sig);
-      });
-    }
-    for (const sig of FORWARDED) {
-      if (!canHandle(sig)) continue;
-      onSignal(sig, () => {
+    source.listen((sig) => {
+      if (forwarded.has(sig)) {
         for (const h of this.hosts.values()) h.runner.signal(sig);
-      });
-    }
+        return;
+      }
+      // One Ctrl+C often arrives twice: from the terminal to the whole foreground group, and
+      // again from a wrapper that forwards it (npm, a shell script). Only a later one is a
+      // second request.
+      if (this.shuttingDown && Date.now() - firstAt < SAME_SIGNAL_MS) return;
+      if (this.shuttingDown && (sig === "SIGINT" || sig === "SIGTERM")) {
+        this.o.log.warn(`second ${sig}: killing every daemon now`);
+        this.killAll();
+        return;
+      }
+      firstAt = Date.now();
+      void this.shutdown(sig);
+    });
   }
 
   private checkOwnership(only: string | null): void {

@@ -36,7 +36,7 @@ test("zsh and fish scripts name every command and flag", async () => {
     expect(zsh).toContain(`'${c}:`);
     expect(fish).toContain(`-a ${c} `);
   }
-  for (const flag of ["foreground", "watch", "stop-timeout", "grace", "log-format", "rewrite", "probe-timeout", "no-color"]) {
+  for (const flag of ["foreground", "watch", "stop-timeout", "grace", "log-format", "rewrite", "single-child", "remap-exit", "parent-death-signal", "warn-reap", "subreaper", "process-group", "probe-timeout", "no-color"]) {
     expect(zsh).toContain(`--${flag}`);
     expect(fish).toContain(`-l ${flag}`);
   }

@@ -102,6 +102,25 @@ describe("argv", () => {
     expect(p.rest).toEqual(["cmd", "--json"]);
   });
   test("--no-x negates", () => expect(parseArgv(["--no-wait"], specs, "t").flags.wait).toBe(false));
+  test("getopt clusters as tini and dumb-init take them: counted -v, attached values", () => {
+    const init = {
+      verbose: { type: "boolean", alias: "v", counted: true, description: "" },
+      subreaper: { type: "boolean", alias: "s", description: "" },
+      "remap-exit": { type: "string", alias: "e", multiple: true, description: "" },
+      pdeath: { type: "string", alias: "p", description: "" },
+      only: { type: "string", description: "" },
+    } as const;
+    expect(parseArgv(["-vvv"], init, "t").flags.verbose).toBe(3);
+    expect(parseArgv(["-v", "--verbose", "-v"], init, "t").flags.verbose).toBe(3);
+    expect(parseArgv(["-vv", "--no-verbose"], init, "t").flags.verbose).toBe(false);
+    const p = parseArgv(["-e143", "-e", "3", "-svp", "SIGTERM", "--", "x"], init, "t");
+    expect(p.flags).toEqual({ "remap-exit": ["143", "3"], subreaper: true, verbose: 1, pdeath: "SIGTERM" });
+    expect(p.rest).toEqual(["x"]);
+    expect(parseArgv(["-vpTERM"], init, "t").flags.pdeath).toBe("TERM");
+    expect(parseArgv(["-only", "a"], init, "t").flags.only).toBe("a");
+    expect(() => parseArgv(["-vx"], init, "t")).toThrow(UsageError);
+    expect(() => parseArgv(["-sp"], init, "t")).toThrow(/needs a value/);
+  });
   test("unknown flags and missing values are usage errors", () => {
     expect(() => parseArgv(["--nope"], specs, "t")).toThrow(UsageError);
     expect(() => parseArgv(["--wait"], specs, "t")).toThrow(/needs a value/);
