@@ -11,6 +11,7 @@
  */
 import { loadLibc, PR_SET_PDEATHSIG } from "../platform/ffi.ts";
 import { armSignals, FORWARDABLE, sendSignal } from "../platform/signals.ts";
+import { listPids, readProcStat } from "../platform/proc.ts";
 import { spawnManaged } from "../platform/spawn.ts";
 import { SIGNAL_NAMES, normalizeSignal, signalNumber, type SignalName } from "../schema/units.ts";
 import type { Logger } from "../daemon/host.ts";
@@ -119,12 +120,37 @@ export async function runSingleChild(o: SingleChildOptions): Promise<number> {
   const code = await exited;
   if (graceTimer) clearTimeout(graceTimer);
   o.log.info(`${file} exited with code ${code}`);
-  // Background jobs of the child's group would otherwise outlive it (and, as PID 1, be killed
-  // with SIGKILL when the namespace ends). Give them a SIGTERM first.
-  if (!o.singleChild && pid !== undefined) sendSignal(-pid, "SIGTERM");
+  // Background jobs of the child's group would otherwise outlive it, or, as PID 1, be SIGKILLed
+  // the instant we exit (the kernel ends a PID namespace with its init). So they get a SIGTERM
+  // and a moment to act on it before we leave.
+  if (!o.singleChild && pid !== undefined) await endLeftoverGroup(pid, reaper);
   reaper.sweep();
   reaper.stop();
   return remap(o, code);
+}
+
+/** Longest wait for the child's leftover group after its SIGTERM; SIGKILL follows. */
+const LEFTOVER_GRACE_MS = 2_000;
+
+async function endLeftoverGroup(pgid: number, reaper: Reaper): Promise<void> {
+  if (!sendSignal(-pgid, "SIGTERM")) return; // nobody left in the group
+  const deadline = Date.now() + LEFTOVER_GRACE_MS;
+  for (let delay = 5; groupAlive(pgid); delay = Math.min(delay * 2, 50)) {
+    if (Date.now() >= deadline) {
+      sendSignal(-pgid, "SIGKILL");
+      return;
+    }
+    reaper.sweep();
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/** A live (non-zombie) process in the group; a zombie has done all it will do. */
+function groupAlive(pgid: number): boolean {
+  return listPids().some((p) => {
+    const st = readProcStat(p);
+    return st !== null && st.pgrp === pgid && st.state !== "Z" && st.state !== "X";
+  });
 }
 
 function remap(o: SingleChildOptions, code: number): number {
