@@ -43,12 +43,13 @@ export function isSameProcess(pid: number | null | undefined, identity: string |
 }
 
 /**
- * Is `pid` the process `identity` names, and stopped (SIGSTOP/SIGTSTP: `T`, or a tracer's stop:
- * `t`)? A stopped process runs nothing, not even its signal handlers, until SIGCONT.
+ * Is `pid` the process `identity` names, and stopped by a signal (SIGSTOP/SIGTSTP: `T`)? A
+ * stopped process runs nothing, not even its signal handlers, until SIGCONT. A tracer's stop
+ * (`t`: someone is debugging it at a breakpoint) does not count: that process is not abandoned.
  */
 export function isStopped(pid: number, identity: string): boolean {
   const st = readProcStat(pid);
-  return identityFrom(st, bootId()) === identity && (st!.state === "T" || st!.state === "t");
+  return identityFrom(st, bootId()) === identity && st!.state === "T";
 }
 
 /** Sends `sig` to `pid` only after verifying its identity. Returns whether a signal was sent. */

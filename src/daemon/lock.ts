@@ -14,6 +14,7 @@
  * the waiter believes it only when /proc/locks shows that very pid holding a flock on this
  * file's inode, the pid still has the recorded start identity, and it is seen stopped twice.
  */
+import { CliError } from "../errors.ts";
 import { closeSync, ftruncateSync, openSync, fchownSync, readFileSync, statSync, writeSync } from "node:fs";
 import { LOCK_EX, LOCK_NB, LOCK_UN, loadLibc, libcError } from "../platform/ffi.ts";
 import { flockHolders } from "../platform/proc.ts";
@@ -38,7 +39,12 @@ export interface LockOptions {
 export async function tryLock(path: string, opts: LockOptions = {}): Promise<Lock | null> {
   const libc = await loadLibc();
   if (!libc) throw new Error(`file locking needs libc via FFI, which failed to load: ${libcError}`);
-  const fd = openSync(path, "a", opts.mode ?? 0o600);
+  let fd: number;
+  try {
+    fd = openSync(path, "a", opts.mode ?? 0o600);
+  } catch (e) {
+    throw lockFileError(path, e as NodeJS.ErrnoException);
+  }
   if (opts.gid !== undefined && opts.gid >= 0) {
     try {
       fchownSync(fd, -1, opts.gid);
@@ -61,6 +67,17 @@ export async function tryLock(path: string, opts: LockOptions = {}): Promise<Loc
       closeSync(fd);
     },
   };
+}
+
+/** A lock file we cannot open, said with what to do about it (not a raw stack). */
+function lockFileError(path: string, e: NodeJS.ErrnoException): CliError {
+  const fix =
+    e.code === "EACCES" || e.code === "EPERM"
+      ? "run as the user who owns it, or set socketGroup in the config so your group may use it"
+      : e.code === "EISDIR"
+        ? "it is a directory; remove it"
+        : "check the runtime directory";
+  return new CliError(`cannot open lock file ${path}: ${e.code ?? e.message}; ${fix}`, 1);
 }
 
 /** Best effort: a waiter that cannot read the record simply waits, as it always did. */

@@ -11,7 +11,7 @@
  *   environment. The host records the id *before* it spawns, so a child is findable from the
  *   moment it exists, whenever its host dies.
  */
-import { exePath, holdsSocketInode, listPids, PF_FORKNOEXEC, readEnviron, readProcStat, unixListenerInodes } from "../platform/proc.ts";
+import { exePath, holdsSocketInode, listPids, PF_FORKNOEXEC, readCmdline, readEnviron, readProcStat, unixListenerInodes } from "../platform/proc.ts";
 import { metadataSchema, type Metadata } from "../schema/metadata.ts";
 import { identityOf, isSameProcess, signalGroupVerified, signalVerified, waitForDeath } from "./identity.ts";
 import { isBindPathOf, type DaemonFiles } from "./paths.ts";
@@ -37,9 +37,21 @@ export function provenHost(meta: Pick<Metadata, "name" | "socketPath" | "pid" | 
   return holdsSocketInode(meta.pid, unixListenerInodes((path) => isBindPathOf(path, files, meta.pid)));
 }
 
-/** A standalone host (never a supervisor, which serves other daemons too) that we can prove. */
+/**
+ * A standalone host (never a supervisor, which serves other daemons too) that we can prove. The
+ * metadata's `supervised: false` is only a claim; the process's own command line is the proof:
+ * `__host NAME` (launched by `start`) or `start … NAME … --foreground`, never `supervise`.
+ */
 export function killableHost(meta: Metadata, files: DaemonFiles): boolean {
-  return meta.supervised === false && meta.pid !== process.pid && provenHost(meta, files);
+  return meta.supervised === false && meta.pid !== process.pid && provenHost(meta, files) && runsAsStandaloneHost(meta.pid, files.name);
+}
+
+function runsAsStandaloneHost(pid: number, name: string): boolean {
+  const argv = readCmdline(pid);
+  if (!argv || argv.includes("supervise")) return false;
+  const at = argv.indexOf("__host");
+  if (at >= 0) return argv[at + 1] === name;
+  return argv.includes("start") && argv.includes("--foreground") && argv.includes(name);
 }
 
 /** SIGKILL to a previous host proven ours: a frozen process cannot run its handlers. */

@@ -5,7 +5,7 @@
  * logs; persistent.
  */
 import { DAEMON_NAME_RE } from "../schema/units.ts";
-import { nodeFs, statFollow, type PathStat } from "../platform/files.ts";
+import { nodeFs, readText, statFollow, type PathStat } from "../platform/files.ts";
 import { CliError } from "../errors.ts";
 
 export interface Dirs {
@@ -19,8 +19,11 @@ export interface DirOverrides {
   /** Directories named by the config file (after flags and environment, before defaults). */
   configRuntimeDir?: string | undefined;
   configStateDir?: string | undefined;
-  /** Whether /run/daemonctl exists (made by a root daemonctl, e.g. a container's supervise). */
-  systemDirExists?: boolean | undefined;
+  /**
+   * Whether /run/daemonctl is meant for us too: it exists and we may enter it (socketGroup), or
+   * this is a container whose init is daemonctl.
+   */
+  systemDirServesUs?: boolean | undefined;
 }
 
 /** Linux `sun_path` is 108 bytes including the terminating NUL. */
@@ -59,14 +62,17 @@ export const SYSTEM_STATE_DIR = "/var/lib/daemonctl";
 
 /**
  * The system directories serve root, and a non-root user outside a login session (no
- * XDG_RUNTIME_DIR) once a root daemonctl has made /run/daemonctl: that is `docker exec -u app`
- * into a container whose init is `daemonctl supervise`. Containers run as root with HOME=/root
+ * XDG_RUNTIME_DIR) when /run/daemonctl is meant for them: a root daemonctl made it and either
+ * shares it with their group (socketGroup) or is the container's init (`docker exec -u app`
+ * into a container whose ENTRYPOINT is `daemonctl supervise`; without socketGroup they are then
+ * told "permission denied" rather than shown an empty directory of their own). A cron job on an
+ * ordinary machine where root once ran daemonctl keeps its own directories. Containers run as root with HOME=/root
  * (and sometimes XDG_* from the image), and the volume the docs tell users to mount is
  * /var/lib/daemonctl, so root never looks at HOME or XDG: every process of one container must
  * find the same directories whatever environment it brings.
  */
 function systemScope(o: DirOverrides, env: NodeJS.ProcessEnv): boolean {
-  return uid() === 0 || (!env.XDG_RUNTIME_DIR && o.systemDirExists === true);
+  return uid() === 0 || (!env.XDG_RUNTIME_DIR && o.systemDirServesUs === true);
 }
 
 export function resolveRuntimeDir(o: DirOverrides, env = process.env): string {
@@ -88,12 +94,21 @@ export function resolveStateDir(o: DirOverrides, env = process.env): string {
   return joinPath(env.TMPDIR || "/tmp", `daemonctl-state-${uid()}`);
 }
 
+async function systemDirServesUs(): Promise<boolean> {
+  const st = await statFollow(SYSTEM_RUNTIME_DIR);
+  if (!st?.isDirectory) return false;
+  if (mayEnter(st)) return true;
+  // Our init is daemonctl: this is its container, and these are its daemons.
+  const init = await readText("/proc/1/cmdline");
+  return init.ok && /(^|\/)daemonctl\0/.test(init.text);
+}
+
 /** Absolute directories, so every process names the same socket the same way. */
 export async function resolveDirs(o: DirOverrides, env = process.env): Promise<Dirs> {
   const given = (o.runtimeDir || env.DAEMONCTL_RUNTIME_DIR || o.configRuntimeDir) && (o.stateDir || env.DAEMONCTL_STATE_DIR || o.configStateDir);
   // Only a non-root user without a session pays for the stat (not root, not the status of a login user).
   const looks = !given && uid() !== 0 && !env.XDG_RUNTIME_DIR;
-  const all = { ...o, systemDirExists: looks ? (await statFollow(SYSTEM_RUNTIME_DIR))?.isDirectory === true : false };
+  const all = { ...o, systemDirServesUs: looks && (await systemDirServesUs()) };
   return { runtimeDir: absolutePath(resolveRuntimeDir(all, env)), stateDir: absolutePath(resolveStateDir(all, env)) };
 }
 

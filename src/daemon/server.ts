@@ -129,13 +129,18 @@ class Connection implements ClientConnection {
   }
 
   subscribe(id: Request["id"], register: (push: (e: DaemonEvent) => void) => () => void, backlog: DaemonEvent[] = []): void {
+    // One per connection: each would fan every event out again, and cost memory per request.
+    if (this.following) throw new ProtocolError("already-subscribed", "this connection already follows events; open another connection for another subscription");
     this.following = true; // subscribers may stay silent for as long as they like
     this.clearIdleTimer();
-    // After the subscription's own answer, so a client sees "subscribed" first.
+    // The backlog goes after the subscription's own answer (a client sees "subscribed" first),
+    // and events that happen meanwhile wait behind it, so a follower sees them in order.
+    let live: DaemonEvent[] | null = [];
     setImmediate(() => {
-      for (const event of backlog) this.send({ id, event });
+      for (const event of [...backlog, ...live!]) this.send({ id, event });
+      live = null;
     });
-    this.unsubscribers.push(register((event) => this.send({ id, event })));
+    this.unsubscribers.push(register((event) => (live ? live.push(event) : this.send({ id, event }))));
   }
 
   /** Makes room for a newcomer: told why, if it still reads. */

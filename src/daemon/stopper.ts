@@ -18,6 +18,7 @@ import { daemonFiles, type DaemonFiles, type Dirs } from "./paths.ts";
 import { busyMessage, probeOwnerPatiently } from "./probe.ts";
 import { ControlClient, requestOnce } from "./protocol.ts";
 import { inodeOf, removeQuietly } from "./store.ts";
+import { acquireLock, tryLock } from "./lock.ts";
 import type { Logger } from "./host.ts";
 
 export type StopOutcome = { kind: "stopped"; wasRunning: boolean; notes: string[] } | { kind: "failed"; message: string };
@@ -35,7 +36,11 @@ export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutc
   const files = daemonFiles(o.dirs, name);
   const timeoutMs = o.timeoutMs ?? (readState(files)?.definition?.stopTimeout ?? DEFAULTS.stopTimeout) + 2_000;
   // A busy host is alive: it gets a stop request, never a signal chosen from stale metadata.
-  const probe = await probeOwnerPatiently(files.socket, o.probeTimeoutMs, timeoutMs);
+  let probe = await probeOwnerPatiently(files.socket, o.probeTimeoutMs, timeoutMs);
+  if (probe.kind !== "live" && probe.kind !== "busy" && probe.kind !== "denied" && (await startFinished(files, timeoutMs))) {
+    // A start was in flight (it holds the spawn lock until its daemon is up): stop what it started.
+    probe = await probeOwnerPatiently(files.socket, o.probeTimeoutMs, timeoutMs);
+  }
   if (probe.kind === "denied") return { kind: "failed", message: probe.reason };
   if (probe.kind === "busy") return { kind: "failed", message: `${busyMessage(name, probe.reason)} — try again` };
   const notes: string[] = [];
@@ -57,9 +62,42 @@ export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutc
       if (r.kind === "failed") return r;
       wasRunning = r.acted;
     }
+    if (probe.kind === "hung" && !wasRunning) {
+      return {
+        kind: "failed",
+        message: `a process daemonctl cannot identify holds ${files.socket} and does not answer (${probe.reason}); nothing was signalled. ` +
+          `If it is a frozen daemonctl host, resume it (kill -CONT) or kill it, then stop again`,
+      };
+    }
   }
   return { kind: "stopped", wasRunning, notes };
 }
+
+/**
+ * Waits until no `start` holds the spawn lock (true if one did). Without this a stop racing a
+ * start mid-spawn finds no socket yet, says "not running", and the daemon comes up after it.
+ * A frozen `start` is not waited for, and a lock we may not open is no reason to fail a stop.
+ */
+async function startFinished(files: DaemonFiles, timeoutMs: number): Promise<boolean> {
+  if (inodeOf(files.spawnLock) === null) return false; // never started from here
+  let busy = false;
+  try {
+    const first = await tryLock(files.spawnLock, { role: "client" });
+    if (first) {
+      first.release();
+      return false;
+    }
+    busy = true;
+    const got = await acquireLock(files.spawnLock, Math.max(timeoutMs, START_PATIENCE_MS), { role: "client" }, () => ({ action: "proceed" }));
+    if (got.kind === "locked") got.lock.release();
+  } catch {
+    // no runtime dir, or not ours to lock: nothing to wait for that we could see
+  }
+  return busy;
+}
+
+/** How long `stop` waits for an in-flight `start` (its own wait for readiness, by default). */
+const START_PATIENCE_MS = 15_000;
 
 /**
  * Intent first, then the stop: a stop that cannot be remembered would be undone by the next
@@ -96,7 +134,9 @@ export async function stopLiveOwner(
   const r = await requestOnce(files.socket, "stop", { reason }, Math.max(o.probeTimeoutMs, 1_000));
   const answer = "kind" in r && r.kind === "ok" ? stopResultSchema().safeParse(r.result) : null;
   const meta = metadataFor(files);
-  const standalone = meta !== null && meta.pid === host.pid && meta.supervised === false;
+  // Judged from the process, not the file: only a host proven to be this daemon's standalone
+  // host may be signalled (forged metadata must never get a listener's pid SIGTERMed).
+  const standalone = meta !== null && meta.pid === host.pid && killableHost(meta, files);
 
   if (answer?.success && !answer.data.hostExits) {
     if (await waitChildStopped(files, o.timeoutMs, o.probeTimeoutMs)) return { kind: "child-stopped" };

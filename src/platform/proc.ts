@@ -142,6 +142,16 @@ export function readEnviron(pid: number): string[] | null {
   }
 }
 
+/** The argv of a process, or null when it is gone or not ours to read. */
+export function readCmdline(pid: number): string[] | null {
+  if (!isLinux) return null;
+  try {
+    return nodeFs().readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").filter(Boolean);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * PF_FORKNOEXEC: the process was forked and has not exec'd yet. A runtime's spawn is
  * vfork/fork + exec, so between the two the new process is still a copy of its parent.

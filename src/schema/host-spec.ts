@@ -23,9 +23,15 @@ export const hostSpecSchema = lazySchema(() =>
 );
 export type HostSpec = z.infer<ReturnType<typeof hostSpecSchema>>;
 
-/** The environment minus our internal variable: what a child (or a launched host) inherits. */
+/**
+ * The environment minus daemonctl's own marks: what a child (or a launched host) inherits. A
+ * `daemonctl start` run from inside daemon A carries A's name and invocation id; a host launched
+ * with them would look like A's own process to reclaim, and stopping A would kill it.
+ */
 export function withoutHostSpec(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const copy = { ...env };
   delete copy[HOST_SPEC_ENV];
+  delete copy.DAEMONCTL_NAME;
+  delete copy.DAEMONCTL_INVOCATION;
   return copy;
 }
