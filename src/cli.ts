@@ -4,25 +4,7 @@ import { renderUsage, type ArgsDef, type CommandDef } from "citty";
 import { UsageError } from "./errors.ts";
 import { COMMIT, VERSION } from "./version.ts";
 import type { Command } from "./commands/_define.ts";
-
-const commands: Record<string, () => Promise<{ default: Command }>> = {
-  start: () => import("./commands/start.ts"),
-  stop: () => import("./commands/stop.ts"),
-  restart: () => import("./commands/restart.ts"),
-  status: () => import("./commands/status.ts"),
-  list: () => import("./commands/list.ts"),
-  logs: () => import("./commands/logs.ts"),
-  events: () => import("./commands/events.ts"),
-  reconcile: () => import("./commands/reconcile.ts"),
-  supervise: () => import("./commands/supervise.ts"),
-  schema: () => import("./commands/schema.ts"),
-  completion: () => import("./commands/completion.ts"),
-};
-
-/** Every command's module, for generated artefacts (shell completion). */
-export const COMMAND_LOADERS = commands;
-
-export const COMMAND_NAMES = Object.keys(commands);
+import { COMMAND_NAMES, COMMANDS } from "./commands/index.ts";
 
 function toCitty(cmd: Command): CommandDef {
   return { meta: { name: cmd.meta.name, description: cmd.meta.description }, args: cmd.flags as ArgsDef };
@@ -30,7 +12,7 @@ function toCitty(cmd: Command): CommandDef {
 
 async function rootCommand(): Promise<CommandDef> {
   const subCommands: Record<string, () => Promise<CommandDef>> = {};
-  for (const [name, load] of Object.entries(commands)) subCommands[name] = async () => toCitty((await load()).default);
+  for (const [name, load] of Object.entries(COMMANDS)) subCommands[name] = async () => toCitty((await load()).default);
   return {
     meta: { name: "daemonctl", version: VERSION, description: "Singleton daemons, container init and run intent in one executable" },
     subCommands,
@@ -42,7 +24,7 @@ export async function usage(name?: string): Promise<string> {
   let text: string;
   if (!name) text = await renderUsage(root);
   else {
-    const cmd = (await commands[name]!()).default;
+    const cmd = (await COMMANDS[name]!()).default;
     text = await renderUsage(toCitty(cmd), root);
     if (cmd.meta.usage) text += `\n\n${cmd.meta.usage}`;
   }
@@ -54,7 +36,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     const target = first === "help" ? rest[0] : undefined;
-    if (target !== undefined && !(target in commands)) throw new UsageError(`unknown command "${target}"`);
+    if (target !== undefined && !(target in COMMANDS)) throw new UsageError(`unknown command "${target}"`);
     await writeStdout(`${await usage(target)}\n`);
     return first === undefined ? 2 : 0;
   }
@@ -62,7 +44,7 @@ export async function runCli(argv: string[]): Promise<number> {
     await writeStdout(`daemonctl ${VERSION} (${COMMIT})\n`);
     return 0;
   }
-  const load = commands[first];
+  const load = COMMANDS[first];
   if (!load) throw new UsageError(`unknown command "${first}"; commands: ${COMMAND_NAMES.join(", ")} (see \`daemonctl --help\`)`);
   const end = rest.indexOf("--");
   if ((end < 0 ? rest : rest.slice(0, end)).some((a) => a === "--help" || a === "-h")) {

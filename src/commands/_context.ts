@@ -1,8 +1,8 @@
 /** What commands that start or host daemons need: the validated config, directories, sharing. */
-import { loadConfig, type LoadedConfig } from "../daemon/config.ts";
-import { findConfigPath } from "../daemon/config-locate.ts";
-import { absolutePath, checkDirsUsable, resolveDirs, type Dirs } from "../daemon/paths.ts";
-import { sharingFor, type Sharing } from "../daemon/host.ts";
+import { loadConfig, type LoadedConfig } from "../daemon/definition/config.ts";
+import { findConfigPath } from "../daemon/definition/locate.ts";
+import { absolutePath, checkDirsUsable, resolveDirs, type Dirs } from "../daemon/state/paths.ts";
+import { sharingFor, type Sharing } from "../daemon/state/sharing.ts";
 import { resolveGroup } from "../platform/users.ts";
 import { UsageError } from "../errors.ts";
 import { str, type ParsedArgv } from "./_argv.ts";

@@ -1,7 +1,7 @@
 /** Flags that shape a definition (`start`, `restart`), and their translation to definition fields. */
 import type { DefinitionInput } from "../schema/definition.ts";
 import { UsageError } from "../errors.ts";
-import { absolutePath } from "../daemon/paths.ts";
+import { absolutePath } from "../daemon/state/paths.ts";
 import { list, str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
 
 export const definitionFlags = {

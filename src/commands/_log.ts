@@ -7,7 +7,7 @@
  */
 import { createConsola, type ConsolaInstance, type LogObject } from "consola/core";
 import { UsageError } from "../errors.ts";
-import type { Logger } from "../daemon/host.ts";
+import type { Logger } from "../logger.ts";
 import { str, bool, type ParsedArgv } from "./_argv.ts";
 import { wantsColor } from "./_shared.ts";
 

@@ -4,9 +4,9 @@
  */
 import { parseDuration } from "../schema/units.ts";
 import { UsageError } from "../errors.ts";
-import { findConfigPath, loadConfigLocations } from "../daemon/config-locate.ts";
-import { checkDirsUsable, isValidName, resolveDirs, type Dirs } from "../daemon/paths.ts";
-import { DEFAULT_PROBE_TIMEOUT_MS } from "../daemon/probe.ts";
+import { findConfigPath, loadConfigLocations } from "../daemon/definition/locate.ts";
+import { checkDirsUsable, isValidName, resolveDirs, type Dirs } from "../daemon/state/paths.ts";
+import { DEFAULT_PROBE_TIMEOUT_MS } from "../daemon/owner/probe.ts";
 import { str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
 
 export const globalFlags = {

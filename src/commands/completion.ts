@@ -2,7 +2,7 @@
  * `daemonctl completion bash|zsh|fish`: shell completion generated from the command and flag
  * tables, so it cannot drift from the CLI. Daemon names come from `completion --names`.
  */
-import { knownDaemons } from "../daemon/known.ts";
+import { knownDaemons } from "../daemon/state/known.ts";
 import { SCHEMAS } from "../schema/index.ts";
 import { writeStdout } from "../platform/files.ts";
 import { UsageError } from "../errors.ts";
@@ -27,9 +27,9 @@ interface Spec {
 }
 
 async function specs(): Promise<Spec[]> {
-  const { COMMAND_LOADERS } = await import("../cli.ts");
+  const { COMMANDS } = await import("./index.ts");
   const out: Spec[] = [];
-  for (const [name, load] of Object.entries(COMMAND_LOADERS)) {
+  for (const [name, load] of Object.entries(COMMANDS)) {
     const cmd: Command = (await load()).default;
     out.push({ name, description: cmd.meta.description, flags: flagList(cmd.flags) });
   }

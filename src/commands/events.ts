@@ -1,8 +1,8 @@
 /** `daemonctl events [NAME…]`: follow lifecycle events as JSON lines (daemonctl/event@1). */
 import { writeStdout } from "../platform/files.ts";
-import { ControlClient } from "../daemon/protocol.ts";
-import { daemonFiles, type Dirs } from "../daemon/paths.ts";
-import { knownDaemons } from "../daemon/known.ts";
+import { ControlClient } from "../daemon/wire/client.ts";
+import { daemonFiles, type Dirs } from "../daemon/state/paths.ts";
+import { knownDaemons } from "../daemon/state/known.ts";
 import { parseArgv } from "./_argv.ts";
 import { createLogger } from "./_log.ts";
 import { defineCommand } from "./_define.ts";

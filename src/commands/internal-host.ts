@@ -5,7 +5,7 @@
  */
 import { writeStderr } from "../platform/files.ts";
 import { HOST_SPEC_ENV, hostSpecSchema, withoutHostSpec } from "../schema/host-spec.ts";
-import { runStandaloneHost } from "../daemon/host-main.ts";
+import { runStandaloneHost } from "../daemon/host/standalone.ts";
 
 export async function hostMain(argv: string[]): Promise<number> {
   const raw = process.env[HOST_SPEC_ENV];

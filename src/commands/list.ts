@@ -1,7 +1,7 @@
 /** `daemonctl list [--json]`: every known daemon, as a table or a JSON array of status objects. */
 import { writeStdout } from "../platform/files.ts";
-import { collectStatus } from "../daemon/status-report.ts";
-import { knownDaemons } from "../daemon/known.ts";
+import { collectStatus } from "../daemon/client/status-report.ts";
+import { knownDaemons } from "../daemon/state/known.ts";
 import { bool, parseArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
 import { dirsFrom, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";

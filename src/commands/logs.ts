@@ -1,8 +1,8 @@
 /** `daemonctl logs NAME [-f] [-n N]`: print or follow a daemon's log file. */
 import { writeStderr, writeStdout } from "../platform/files.ts";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { daemonFiles } from "../daemon/paths.ts";
-import { tailLines } from "../daemon/logfile.ts";
+import { daemonFiles } from "../daemon/state/paths.ts";
+import { tailLines } from "../daemon/state/logfile.ts";
 import { UsageError } from "../errors.ts";
 import { bool, parseArgv, str } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";

@@ -1,6 +1,6 @@
 /** `daemonctl reconcile [--json]`: start what should run, leave down what was stopped. */
 import { writeStdout } from "../platform/files.ts";
-import { reconcileAll } from "../daemon/reconcile.ts";
+import { reconcileAll } from "../daemon/client/reconcile.ts";
 import { reconcileResultSchema } from "../schema/reconcile.ts";
 import { withoutHostSpec } from "../schema/host-spec.ts";
 import { bool, parseArgv } from "./_argv.ts";

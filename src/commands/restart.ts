@@ -1,8 +1,8 @@
 /** `daemonctl restart NAME… [-- CMD ARGS]`: planned stop, then start with the same or a new definition. */
 import { writeStdout } from "../platform/files.ts";
-import { resolveDefinition } from "../daemon/definition-source.ts";
-import { startDaemon } from "../daemon/spawner.ts";
-import { stopDaemon } from "../daemon/stopper.ts";
+import { resolveDefinition } from "../daemon/definition/source.ts";
+import { startDaemon } from "../daemon/client/spawner.ts";
+import { stopDaemon } from "../daemon/client/stopper.ts";
 import { withoutHostSpec } from "../schema/host-spec.ts";
 import { UsageError } from "../errors.ts";
 import { bool, parseArgv } from "./_argv.ts";
@@ -11,7 +11,7 @@ import { fullContext } from "./_context.ts";
 import { definitionFlags, definitionOverrides, waitFlags } from "./_definition-flags.ts";
 import { createLogger } from "./_log.ts";
 import { checkName, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
-import { reportStart } from "./start.ts";
+import { reportStart } from "./_report.ts";
 
 const flags = withGlobals({
   names: { type: "positional", description: "Daemon names", required: true },

@@ -6,9 +6,9 @@
  */
 import { STATUS_LIST_SCHEMA, statusExitCode } from "../schema/constants.ts";
 import type { Status } from "../schema/status.ts";
-import { blankStatus, collectStatus } from "../daemon/status-report.ts";
-import { DirError } from "../daemon/paths.ts";
-import { knownDaemons } from "../daemon/known.ts";
+import { blankStatus, collectStatus } from "../daemon/client/status-report.ts";
+import { DirError } from "../daemon/state/paths.ts";
+import { knownDaemons } from "../daemon/state/known.ts";
 import { bool, parseArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
 import { checkName, dirsFrom, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";

@@ -1,7 +1,7 @@
 /** `daemonctl stop NAME… | --all`: planned stop; the daemon stays down across restarts. */
 import { writeStdout } from "../platform/files.ts";
-import { stopDaemon } from "../daemon/stopper.ts";
-import { knownDaemons } from "../daemon/known.ts";
+import { stopDaemon } from "../daemon/client/stopper.ts";
+import { knownDaemons } from "../daemon/state/known.ts";
 import { UsageError } from "../errors.ts";
 import { bool, parseArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";

@@ -1,5 +1,5 @@
 /** `daemonctl supervise`: container init, for the daemons of a config file or for one command. */
-import { configDefinitions } from "../daemon/definition-source.ts";
+import { configDefinitions } from "../daemon/definition/source.ts";
 import { withoutHostSpec } from "../schema/host-spec.ts";
 import { UsageError } from "../errors.ts";
 import { bool, count, list, parseArgv, str, type ParsedArgv } from "./_argv.ts";

@@ -9,7 +9,7 @@
  */
 import { Buffer, isUtf8 } from "node:buffer";
 import type { Writable } from "node:stream";
-import type { OutputSink, StreamName } from "../daemon/runner.ts";
+import type { OutputSink, StreamName } from "../daemon/host/runner.ts";
 
 const REPLACEMENT = [0xef, 0xbf, 0xbd];
 const encoder = new TextEncoder();

@@ -14,7 +14,7 @@ import { armSignals, FORWARDABLE, sendSignal } from "../platform/signals.ts";
 import { listPids, readProcStat } from "../platform/proc.ts";
 import { spawnManaged } from "../platform/spawn.ts";
 import { SIGNAL_NAMES, normalizeSignal, signalNumber, type SignalName } from "../schema/units.ts";
-import type { Logger } from "../daemon/host.ts";
+import type { Logger } from "../logger.ts";
 import { Reaper } from "./reaper.ts";
 
 export interface SingleChildOptions {

@@ -8,15 +8,17 @@
  * exit codes, and (with reaper.ts) zombie reaping.
  */
 import type { Writable } from "node:stream";
-import type { ResolvedDefinition } from "../daemon/definition-source.ts";
-import { DaemonHost, type Logger, type Sharing } from "../daemon/host.ts";
-import { readState } from "../daemon/intent.ts";
-import { RotatingLog } from "../daemon/logfile.ts";
-import { daemonFiles, ensureDirs, type Dirs } from "../daemon/paths.ts";
-import { watchOwnership } from "../daemon/ownership-watch.ts";
+import type { ResolvedDefinition } from "../daemon/definition/source.ts";
+import { DaemonHost } from "../daemon/host/host.ts";
+import type { Logger } from "../logger.ts";
+import type { Sharing } from "../daemon/state/sharing.ts";
+import { readState } from "../daemon/state/intent.ts";
+import { RotatingLog } from "../daemon/state/logfile.ts";
+import { daemonFiles, ensureDirs, type Dirs } from "../daemon/state/paths.ts";
+import { watchOwnership } from "../daemon/host/ownership-watch.ts";
 import { shellExitCode, type ExitOutcome } from "../daemon/policy.ts";
-import { priorOf } from "../daemon/reconcile.ts";
-import { logFileSink, teeSink } from "../daemon/sinks.ts";
+import { priorOf } from "../daemon/client/reconcile.ts";
+import { logFileSink, teeSink } from "../daemon/host/sinks.ts";
 import { armSignals, FORWARDABLE, type SignalSource } from "../platform/signals.ts";
 import { loadLibc, PR_SET_PDEATHSIG } from "../platform/ffi.ts";
 import { collectGarbage } from "../platform/runtime.ts";

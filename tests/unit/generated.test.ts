@@ -5,7 +5,7 @@ import { GENERATED, generateValidators } from "../../scripts/gen-validators.ts";
 import { INVALID, parseConfigLocations, parseResponse, parseStatus } from "../../src/schema/generated/validators.ts";
 import { statusSchema } from "../../src/schema/status.ts";
 import { responseSchema } from "../../src/schema/protocol.ts";
-import { blankStatus } from "../../src/daemon/status-report.ts";
+import { blankStatus } from "../../src/daemon/client/status-report.ts";
 
 test("src/schema/generated/validators.ts is up to date (run `npm run generate`)", () => {
   expect(readFileSync(GENERATED, "utf8")).toBe(generateValidators());

@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { RotatingLog } from "../../src/daemon/logfile.ts";
+import { RotatingLog } from "../../src/daemon/state/logfile.ts";
 
 test("rotation by size, splitting at newlines, dropping the oldest", () => {
   const dir = mkdtempSync("/tmp/dct-log-");

@@ -2,15 +2,15 @@
 import { describe, expect, test } from "bun:test";
 import { backoffDelay, shellExitCode, shouldRestart, StartLimiter } from "../../src/daemon/policy.ts";
 import { parseProcStat } from "../../src/platform/proc.ts";
-import { canonicalJson } from "../../src/daemon/freshness.ts";
+import { canonicalJson } from "../../src/daemon/definition/freshness.ts";
 import { parseArgv } from "../../src/commands/_argv.ts";
-import { formatIssues } from "../../src/daemon/config.ts";
+import { formatIssues } from "../../src/daemon/definition/config.ts";
 import { configSchema } from "../../src/schema/config.ts";
-import { effectiveWaitMs } from "../../src/daemon/spawner.ts";
-import { sharingFor } from "../../src/daemon/host.ts";
+import { effectiveWaitMs } from "../../src/daemon/client/spawner.ts";
+import { sharingFor } from "../../src/daemon/state/sharing.ts";
 import { UsageError } from "../../src/errors.ts";
-import { LineReader, LineSplitter } from "../../src/daemon/lines.ts";
-import { bindPathOf, daemonFiles, isBindPathOf } from "../../src/daemon/paths.ts";
+import { LineReader, LineSplitter } from "../../src/daemon/wire/lines.ts";
+import { bindPathOf, daemonFiles, isBindPathOf } from "../../src/daemon/state/paths.ts";
 
 describe("restart policy", () => {
   test("on-failure restarts on non-zero exits and signals only", () => {
@@ -152,7 +152,7 @@ describe("sharing", () => {
 
 describe("directories", () => {
   test("as root, the system paths come before HOME and XDG (containers set HOME=/root)", async () => {
-    const { resolveRuntimeDir, resolveStateDir } = await import("../../src/daemon/paths.ts");
+    const { resolveRuntimeDir, resolveStateDir } = await import("../../src/daemon/state/paths.ts");
     const env = { HOME: "/root", XDG_STATE_HOME: "/x/state", XDG_RUNTIME_DIR: "/x/run" };
     if (process.getuid?.() !== 0) {
       console.log("skip: the root directory order needs uid 0");

@@ -8,8 +8,8 @@ import { configSchema } from "../../src/schema/config.ts";
 import { stateSchema, STATE_SCHEMA } from "../../src/schema/state.ts";
 import { statusSchema } from "../../src/schema/status.ts";
 import { statusExitCode } from "../../src/schema/status.ts";
-import { readJson, writeJsonAtomic } from "../../src/daemon/store.ts";
-import { blankStatus } from "../../src/daemon/status-report.ts";
+import { readJson, writeJsonAtomic } from "../../src/daemon/state/store.ts";
+import { blankStatus } from "../../src/daemon/client/status-report.ts";
 import { resolve } from "node:path";
 
 describe("durations and sizes", () => {

@@ -14,16 +14,15 @@
  * ever: a frozen standalone host holding the bind lock is killed (the kernel then releases the
  * lock); a frozen supervisor or client is not ours to kill, and that is reported instead.
  */
-import { METADATA_SCHEMA, metadataSchema, type Metadata } from "../schema/metadata.ts";
-import type { Status } from "../schema/status.ts";
-import { PROTOCOL_VERSION } from "../schema/protocol.ts";
-import { identityOf, signalVerified, waitForDeath } from "./identity.ts";
-import { acquireLock, type FrozenHolderPolicy, type LockOptions } from "./lock.ts";
-import { followUnsettledForks, invocationsOf, killHost, metadataFor, stopInvocations, unsettledNote } from "./ownership.ts";
-import { stopLiveOwner } from "./stopper.ts";
-import type { DaemonFiles } from "./paths.ts";
-import { busyMessage, probeOwnerPatiently } from "./probe.ts";
-import { readJson, unlinkIfSocket, writeJsonAtomic } from "./store.ts";
+import type { Status } from "../../schema/status.ts";
+import { signalVerified, waitForDeath } from "../../platform/identity.ts";
+import { acquireLock, type FrozenHolderPolicy, type LockOptions } from "../state/lock.ts";
+import { followUnsettledForks, invocationsOf, killHost, metadataFor, stopInvocations, unsettledNote } from "../owner/proof.ts";
+import { stopLiveOwner } from "../owner/takeover.ts";
+import { reconcileMetadataFromStatus } from "../owner/metadata.ts";
+import type { DaemonFiles } from "../state/paths.ts";
+import { busyMessage, probeOwnerPatiently } from "../owner/probe.ts";
+import { unlinkIfSocket } from "../state/store.ts";
 
 export type ClaimOutcome =
   | { kind: "bound" }
@@ -126,38 +125,6 @@ async function claimLocked(o: ClaimOptions): Promise<ClaimOutcome> {
   }
   await o.bind();
   return { kind: "bound" };
-}
-
-/** Step 2: a live, fresh owner stays; make sure metadata names it. Returns whether it rewrote. */
-export function metadataNamesStatus(m: Metadata, s: Status): boolean {
-  return m.pid === s.pid && m.pidIdentity === s.pidIdentity && m.socketPath === s.socketPath;
-}
-
-export function reconcileMetadataFromStatus(files: DaemonFiles, s: Status): boolean {
-  const meta = readJson(files.metadata, metadataSchema());
-  if (meta.kind === "ok" && metadataNamesStatus(meta.value, s)) return false;
-  writeJsonAtomic(files.metadata, metadataSchema(), metadataFromStatus(files.name, s));
-  return true;
-}
-
-export function metadataFromStatus(name: string, s: Status): Metadata {
-  const childPid = s.child?.pid ?? null;
-  const childIdentity = childPid ? identityOf(childPid) : null;
-  return {
-    schema: METADATA_SCHEMA,
-    name,
-    pid: s.pid!,
-    pidIdentity: s.pidIdentity!,
-    socketPath: s.socketPath!,
-    bindPath: null,
-    startedAt: s.startedAt ?? new Date().toISOString(),
-    identity: s.identity ?? "",
-    child: childPid && childIdentity ? { pid: childPid, identity: childIdentity, invocation: null } : null,
-    pendingInvocation: null,
-    supervised: null,
-    version: s.version ?? "unknown",
-    protocolVersion: s.protocolVersion ?? PROTOCOL_VERSION,
-  };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Output sinks for a child's stdout/stderr (see runner.ts `OutputSink`). */
 import type { Writable } from "node:stream";
-import type { RotatingLog } from "./logfile.ts";
+import type { RotatingLog } from "../state/logfile.ts";
 import type { OutputSink, StreamName } from "./runner.ts";
 
 const NEWLINE = new Uint8Array([10]);

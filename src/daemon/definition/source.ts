@@ -3,13 +3,13 @@
  * `-- CMD ARGS` plus flags; the NAME entry of the config file; the definition stored by the last
  * start. Flags given alongside a config or stored definition override its fields.
  */
-import { completeDefinition, definitionInputSchema, type Definition, type DefinitionInput } from "../schema/definition.ts";
-import { stateSchema } from "../schema/state.ts";
-import { UsageError } from "../errors.ts";
+import { completeDefinition, definitionInputSchema, type Definition, type DefinitionInput } from "../../schema/definition.ts";
+import { stateSchema } from "../../schema/state.ts";
+import { UsageError } from "../../errors.ts";
 import { formatIssues, loadConfig, type LoadedConfig } from "./config.ts";
 import { definitionIdentity } from "./freshness.ts";
-import { absolutePath, daemonFiles, type Dirs } from "./paths.ts";
-import { readJsonOrNull } from "./store.ts";
+import { absolutePath, daemonFiles, type Dirs } from "../state/paths.ts";
+import { readJsonOrNull } from "../state/store.ts";
 
 export type DefinitionSource = "command-line" | "config" | "state";
 

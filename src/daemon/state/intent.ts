@@ -6,9 +6,9 @@
  * tell the two apart: marker naming itself = planned (intent becomes `stopped`), no marker =
  * unplanned (intent stays `running`, so the daemon comes back after the restart).
  */
-import { PLANNED_STOP_SCHEMA, plannedStopSchema, type PlannedStop, type StopReason } from "../schema/planned-stop.ts";
-import { STATE_SCHEMA, stateSchema, type Intent, type State } from "../schema/state.ts";
-import { isSameProcess } from "./identity.ts";
+import { PLANNED_STOP_SCHEMA, plannedStopSchema, type PlannedStop, type StopReason } from "../../schema/planned-stop.ts";
+import { STATE_SCHEMA, stateSchema, type Intent, type State } from "../../schema/state.ts";
+import { isSameProcess } from "../../platform/identity.ts";
 import { dirnameOf, type DaemonFiles } from "./paths.ts";
 import { readJson, readJsonOrNull, removeQuietly, writeJsonAtomic } from "./store.ts";
 
@@ -108,4 +108,18 @@ export const INTENT_NOT_RECORDED = "intent-not-recorded";
 export function unrecordedStopMessage(files: DaemonFiles, why: string): string {
   return `${why}; nothing was stopped, because the stop would not survive a restart. ` +
     `Free space in ${dirnameOf(files.state)} (or make it writable), then run the stop again`;
+}
+
+/**
+ * Intent first, then the stop: a stop that cannot be remembered would be undone by the next
+ * `reconcile` or container restart, so when the state file cannot be written (disk full,
+ * read-only volume) nothing is stopped and the operator is told why and how to fix it.
+ * `restart` starts the daemon again at once: for it, intent stays best effort.
+ */
+export function recordStopIntent(files: DaemonFiles, reason: StopReason): { ok: true } | { ok: false; message: string } {
+  const st = readState(files);
+  if (!st || st.intent === "stopped") return { ok: true };
+  const w = setIntent(files, "stopped");
+  if (w.ok || reason !== "stop") return { ok: true };
+  return { ok: false, message: unrecordedStopMessage(files, w.message) };
 }

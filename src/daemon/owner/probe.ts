@@ -8,10 +8,10 @@
  * A host that answers with a well-formed protocol error instead (it is at its connection limit,
  * it evicted us) is alive too: `busy`, never `foreign`. Nobody replaces or reclaims a busy host.
  */
-import type { Status } from "../schema/status.ts";
-import { INVALID, parseStatus } from "../schema/generated/validators.ts";
-import { isSameProcessAsync } from "./identity.ts";
-import { requestOnce } from "./protocol.ts";
+import type { Status } from "../../schema/status.ts";
+import { INVALID, parseStatus } from "../../schema/generated/validators.ts";
+import { isSameProcessAsync } from "../../platform/identity.ts";
+import { requestOnce } from "../wire/client.ts";
 
 export type OwnerProbe =
   | { kind: "live"; status: Status }

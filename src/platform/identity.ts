@@ -6,8 +6,8 @@
  * through this module, which compares the recorded start identity with the live one and treats
  * zombies as dead.
  */
-import { bootId, bootIdAsync, readProcStat, readProcStatAsync, type ProcStat } from "../platform/proc.ts";
-import { sendSignal } from "../platform/signals.ts";
+import { bootId, bootIdAsync, readProcStat, readProcStatAsync, type ProcStat } from "./proc.ts";
+import { sendSignal } from "./signals.ts";
 import type { SignalName } from "../schema/common.ts";
 
 /** The identity a stat line gives: none for a gone process or a zombie (a zombie is dead). */

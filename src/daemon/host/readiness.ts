@@ -5,8 +5,8 @@
  * A check only ever reports "ready"; giving up is the runner's `readyTimeout`.
  */
 import { connect } from "node:net";
-import { parseDuration } from "../schema/common.ts";
-import { spawnManaged } from "../platform/spawn.ts";
+import { parseDuration } from "../../schema/common.ts";
+import { spawnManaged } from "../../platform/spawn.ts";
 
 export interface ReadinessContext {
   isAlive(): boolean;

@@ -5,7 +5,7 @@
  * then resumed learns of its successor at once. Where watching is impossible, it polls once a
  * second instead.
  */
-import { nodeFs } from "../platform/files.ts";
+import { nodeFs } from "../../platform/files.ts";
 
 /** Calls `onChange(name)` for changes to `NAME.sock` / `NAME.json` (null: unknown, check all). */
 export function watchOwnership(runtimeDir: string, onChange: (name: string | null) => void): () => void {

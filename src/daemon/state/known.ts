@@ -1,5 +1,5 @@
 /** Every daemon name known in the runtime and state directories (for `status`, `list`, `--all`). */
-import { nodeFs } from "../platform/files.ts";
+import { nodeFs } from "../../platform/files.ts";
 import type { Dirs } from "./paths.ts";
 import { isValidName } from "./paths.ts";
 

@@ -8,25 +8,27 @@
  * line of defence for starts that bypass this lock (`--foreground`).
  */
 import { openSync, closeSync, mkdirSync } from "node:fs";
-import { tailLines } from "./logfile.ts";
+import { tailLines } from "../state/logfile.ts";
 import type { ChildProcess } from "node:child_process";
-import { selfCommand } from "../platform/runtime.ts";
-import { spawnManaged } from "../platform/spawn.ts";
-import { HOST_SPEC_ENV, hostSpecSchema, type HostSpec } from "../schema/host-spec.ts";
-import { metadataSchema } from "../schema/metadata.ts";
-import { statusSchema, type Status } from "../schema/status.ts";
-import type { DaemonEvent } from "../schema/event.ts";
-import { metadataNamesStatus, reconcileMetadataFromStatus } from "./bind-guard.ts";
-import { isSameProcess } from "./identity.ts";
-import { readState } from "./intent.ts";
-import { waitHostGone } from "./stopper.ts";
-import type { ResolvedDefinition } from "./definition-source.ts";
-import type { Logger, Sharing } from "./host.ts";
-import { acquireLock, tryLock, type FrozenHolderPolicy } from "./lock.ts";
-import { daemonFiles, ensureDirs, type DaemonFiles, type Dirs } from "./paths.ts";
-import { busyMessage, probeOwnerPatiently } from "./probe.ts";
-import { ControlClient, requestOnce } from "./protocol.ts";
-import { inodeOf, readJson } from "./store.ts";
+import { selfCommand } from "../../platform/runtime.ts";
+import { spawnManaged } from "../../platform/spawn.ts";
+import { HOST_SPEC_ENV } from "../../schema/host-spec.ts";
+import { hostSpecFor } from "../definition/host-spec.ts";
+import { metadataSchema } from "../../schema/metadata.ts";
+import { statusSchema, type Status } from "../../schema/status.ts";
+import type { DaemonEvent } from "../../schema/event.ts";
+import { metadataNamesStatus, reconcileMetadataFromStatus } from "../owner/metadata.ts";
+import { isSameProcess } from "../../platform/identity.ts";
+import { readState } from "../state/intent.ts";
+import { waitHostGone } from "../owner/takeover.ts";
+import type { ResolvedDefinition } from "../definition/source.ts";
+import type { Logger } from "../../logger.ts";
+import type { Sharing } from "../state/sharing.ts";
+import { acquireLock, tryLock, type FrozenHolderPolicy } from "../state/lock.ts";
+import { daemonFiles, ensureDirs, type DaemonFiles, type Dirs } from "../state/paths.ts";
+import { busyMessage, probeOwnerPatiently } from "../owner/probe.ts";
+import { ControlClient, requestOnce } from "../wire/client.ts";
+import { inodeOf, readJson } from "../state/store.ts";
 
 export type StartOutcome =
   | { kind: "started" | "already-running" | "replaced"; status: Status }
@@ -139,17 +141,7 @@ function launchAndWait(o: StartOptions, files: DaemonFiles, waitMs: number, repl
 
 /** Starts `daemonctl __host NAME` detached, with the spec in its environment. */
 function launchHost(o: StartOptions, files: DaemonFiles): ChildProcess {
-  const spec: HostSpec = hostSpecSchema().parse({
-    schema: "daemonctl/host-spec@1",
-    name: o.resolved.name,
-    definition: o.resolved.definition,
-    identity: o.resolved.identity,
-    runtimeDir: o.dirs.runtimeDir,
-    stateDir: o.dirs.stateDir,
-    probeTimeoutMs: o.probeTimeoutMs,
-    socketMode: o.sharing.socketMode,
-    gid: o.sharing.gid ?? null,
-  });
+  const spec = hostSpecFor(o.resolved, o.dirs, o.sharing, o.probeTimeoutMs);
   mkdirSync(files.logDir, { recursive: true, mode: o.sharing.dirMode & 0o777 });
   // The host's own stdio goes to the daemon log: a host that dies before it can log leaves its
   // last words where `daemonctl logs` and this command's failure report will find them.

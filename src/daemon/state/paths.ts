@@ -4,9 +4,9 @@
  * R (runtime): sockets, metadata, locks, markers; ephemeral. S (state): run intent, definitions,
  * logs; persistent.
  */
-import { DAEMON_NAME_RE } from "../schema/units.ts";
-import { nodeFs, readText, statFollow, type PathStat } from "../platform/files.ts";
-import { CliError } from "../errors.ts";
+import { DAEMON_NAME_RE } from "../../schema/units.ts";
+import { nodeFs, readText, statFollow, type PathStat } from "../../platform/files.ts";
+import { CliError } from "../../errors.ts";
 
 export interface Dirs {
   runtimeDir: string;

@@ -9,16 +9,18 @@
  * - Another process took over our socket (we were frozen and reclaimed): stop the child, touch
  *   no files, exit.
  */
-import type { SignalName } from "../schema/common.ts";
-import type { HostSpec } from "../schema/host-spec.ts";
-import { onSignal, signalNumber } from "../platform/signals.ts";
-import { DaemonHost, sharingFor, type Logger } from "./host.ts";
-import { consumePlannedStopMarker } from "./intent.ts";
-import { RotatingLog } from "./logfile.ts";
-import { ensureDirs, daemonFiles } from "./paths.ts";
-import { shellExitCode } from "./policy.ts";
+import type { SignalName } from "../../schema/common.ts";
+import type { HostSpec } from "../../schema/host-spec.ts";
+import { onSignal, signalNumber } from "../../platform/signals.ts";
+import { DaemonHost } from "./host.ts";
+import type { Logger } from "../../logger.ts";
+import { sharingFor } from "../state/sharing.ts";
+import { consumePlannedStopMarker } from "../state/intent.ts";
+import { RotatingLog } from "../state/logfile.ts";
+import { ensureDirs, daemonFiles } from "../state/paths.ts";
+import { shellExitCode } from "../policy.ts";
 import { logFileSink, stdioSink } from "./sinks.ts";
-import { selfIdentity } from "./identity.ts";
+import { selfIdentity } from "../../platform/identity.ts";
 import { watchOwnership } from "./ownership-watch.ts";
 
 export type HostMode = "foreground" | "detached";

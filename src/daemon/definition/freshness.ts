@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { Definition } from "../schema/definition.ts";
+import type { Definition } from "../../schema/definition.ts";
 
 /** JSON with object keys sorted at every level, so equal definitions hash equally. */
 export function canonicalJson(value: unknown): string {

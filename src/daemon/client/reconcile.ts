@@ -2,14 +2,15 @@
  * Reconcile (SPEC §4): bring back every daemon whose intent is `running` and that is not live;
  * leave `stopped` ones down; do not crash-loop one that last `failed`.
  */
-import type { ReconcileLine } from "../schema/reconcile.ts";
-import type { State } from "../schema/state.ts";
-import { definitionIdentity } from "./freshness.ts";
-import type { Logger, Sharing } from "./host.ts";
-import { readState } from "./intent.ts";
-import { knownDaemons } from "./known.ts";
-import { daemonFiles, type Dirs } from "./paths.ts";
-import { probeOwner } from "./probe.ts";
+import type { ReconcileLine } from "../../schema/reconcile.ts";
+import type { State } from "../../schema/state.ts";
+import { definitionIdentity } from "../definition/freshness.ts";
+import type { Logger } from "../../logger.ts";
+import type { Sharing } from "../state/sharing.ts";
+import { readState } from "../state/intent.ts";
+import { knownDaemons } from "../state/known.ts";
+import { daemonFiles, type Dirs } from "../state/paths.ts";
+import { probeOwner } from "../owner/probe.ts";
 import { startDaemon } from "./spawner.ts";
 
 export function priorOf(st: State | null): string {

@@ -7,8 +7,8 @@
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import * as z from "zod/mini";
-import { configSchema, type Config } from "../schema/config.ts";
-import { UsageError } from "../errors.ts";
+import { configSchema, type Config } from "../../schema/config.ts";
+import { UsageError } from "../../errors.ts";
 
 export interface LoadedConfig {
   path: string;
@@ -67,4 +67,4 @@ export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[]):
   return `invalid config (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;
 }
 
-export { findConfigPath } from "./config-locate.ts";
+export { findConfigPath } from "./locate.ts";

@@ -6,11 +6,11 @@
  * This module sits on the `status --json` start-up path: the state file's schema (and with it
  * zod) is loaded only when no host answers.
  */
-import { fileExists } from "../platform/files.ts";
-import { STATUS_SCHEMA, stateAfterEnd, type DaemonState } from "../schema/constants.ts";
-import type { Status } from "../schema/status.ts";
-import { daemonFiles, type Dirs } from "./paths.ts";
-import { probeOwner, type OwnerProbe } from "./probe.ts";
+import { fileExists } from "../../platform/files.ts";
+import { STATUS_SCHEMA, stateAfterEnd, type DaemonState } from "../../schema/constants.ts";
+import type { Status } from "../../schema/status.ts";
+import { daemonFiles, type Dirs } from "../state/paths.ts";
+import { probeOwner, type OwnerProbe } from "../owner/probe.ts";
 
 export function blankStatus(name: string): Status {
   return {
@@ -43,7 +43,7 @@ export async function collectStatus(name: string, dirs: Dirs, probeTimeoutMs: nu
 
 /** The status when no verified host answers: hung, unknown, or derived from the state file. */
 export async function statusWithoutHost(name: string, dirs: Dirs, probe: Exclude<OwnerProbe, { kind: "live" }>): Promise<Status> {
-  const [{ readJson }, { stateSchema }] = await Promise.all([import("./store.ts"), import("../schema/state.ts")]);
+  const [{ readJson }, { stateSchema }] = await Promise.all([import("../state/store.ts"), import("../../schema/state.ts")]);
   const files = daemonFiles(dirs, name);
   const s = blankStatus(name);
   const st = readJson(files.state, stateSchema());

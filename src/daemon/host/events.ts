@@ -1,5 +1,5 @@
 /** Lifecycle events: built here, fanned out to socket subscribers and the `notify` command. */
-import { EVENT_SCHEMA, type DaemonEvent, type EventType } from "../schema/event.ts";
+import { EVENT_SCHEMA, type DaemonEvent, type EventType } from "../../schema/event.ts";
 
 export type EventFields = Partial<Pick<DaemonEvent, "pid" | "code" | "signal" | "restarts" | "delayMs">>;
 

@@ -1,7 +1,7 @@
 /** Finding the config file, and reading just its directory keys (cheap: `status` uses this). */
-import { INVALID, parseConfigLocations } from "../schema/generated/validators.ts";
-import { fileExists, readText } from "../platform/files.ts";
-import { absolutePath, dirnameOf } from "./paths.ts";
+import { INVALID, parseConfigLocations } from "../../schema/generated/validators.ts";
+import { fileExists, readText } from "../../platform/files.ts";
+import { absolutePath, dirnameOf } from "../state/paths.ts";
 
 /** `--config`, then `$DAEMONCTL_CONFIG`, then `./daemonctl.json` if it exists. */
 export async function findConfigPath(flag: string | undefined, env = process.env): Promise<{ path: string; explicit: boolean } | null> {

@@ -11,9 +11,9 @@
  * - idle connections close after 10 s; subscribers that stop reading are cut off at 4 MiB.
  */
 import { createServer, type Server, type Socket } from "node:net";
-import { requestSchema, METHODS, type Method, type Request } from "../schema/protocol.ts";
-import type { DaemonEvent } from "../schema/event.ts";
-import { openFilesLimit } from "../platform/proc.ts";
+import { requestSchema, METHODS, type Method, type Request } from "../../schema/protocol.ts";
+import type { DaemonEvent } from "../../schema/event.ts";
+import { openFilesLimit } from "../../platform/proc.ts";
 import { LineReader, MAX_LINE_BYTES } from "./lines.ts";
 
 /**

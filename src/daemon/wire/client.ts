@@ -3,10 +3,10 @@
  *
  * Kept free of heavy imports: `status --json` runs through here on every health check.
  */
-import { connectUnix, type ConnectError, type UnixConnection } from "../platform/unix-client.ts";
-import { PROTOCOL_VERSION, type Method } from "../schema/constants.ts";
-import { INVALID, parseEventMessage, parseResponse } from "../schema/generated/validators.ts";
-import type { DaemonEvent } from "../schema/event.ts";
+import { connectUnix, type ConnectError, type UnixConnection } from "../../platform/unix-client.ts";
+import { PROTOCOL_VERSION, type Method } from "../../schema/constants.ts";
+import { INVALID, parseEventMessage, parseResponse } from "../../schema/generated/validators.ts";
+import type { DaemonEvent } from "../../schema/event.ts";
 import { LineSplitter } from "./lines.ts";
 
 export type RequestOutcome =

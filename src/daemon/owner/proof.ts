@@ -11,11 +11,11 @@
  *   environment. The host records the id *before* it spawns, so a child is findable from the
  *   moment it exists, whenever its host dies.
  */
-import { exePath, holdsSocketInode, listPids, PF_FORKNOEXEC, readCmdline, readEnviron, readProcStat, unixListenerInodes } from "../platform/proc.ts";
-import { metadataSchema, type Metadata } from "../schema/metadata.ts";
-import { identityOf, isSameProcess, signalGroupVerified, signalVerified, waitForDeath } from "./identity.ts";
-import { isBindPathOf, type DaemonFiles } from "./paths.ts";
-import { readJson } from "./store.ts";
+import { exePath, holdsSocketInode, listPids, PF_FORKNOEXEC, readCmdline, readEnviron, readProcStat, unixListenerInodes } from "../../platform/proc.ts";
+import { metadataSchema, type Metadata } from "../../schema/metadata.ts";
+import { identityOf, isSameProcess, signalGroupVerified, signalVerified, waitForDeath } from "../../platform/identity.ts";
+import { isBindPathOf, type DaemonFiles } from "../state/paths.ts";
+import { readJson } from "../state/store.ts";
 
 export const INVOCATION_ENV = "DAEMONCTL_INVOCATION";
 export const NAME_ENV = "DAEMONCTL_NAME";

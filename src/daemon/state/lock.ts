@@ -14,14 +14,14 @@
  * the waiter believes it only when /proc/locks shows that very pid holding a flock on this
  * file's inode, the pid still has the recorded start identity, and it is seen stopped twice.
  */
-import { CliError } from "../errors.ts";
+import { CliError } from "../../errors.ts";
 import { closeSync, ftruncateSync, openSync, fchownSync, readFileSync, statSync, writeSync } from "node:fs";
-import { LOCK_EX, LOCK_NB, LOCK_UN, loadLibc, libcError } from "../platform/ffi.ts";
-import { flockHolders } from "../platform/proc.ts";
-import { LOCK_HOLDER_SCHEMA, lockHolderSchema, type LockHolder, type LockRole } from "../schema/lock-holder.ts";
-import { isStopped, selfIdentity } from "./identity.ts";
+import { LOCK_EX, LOCK_NB, LOCK_UN, loadLibc, libcError } from "../../platform/ffi.ts";
+import { flockHolders } from "../../platform/proc.ts";
+import { LOCK_HOLDER_SCHEMA, lockHolderSchema, type LockHolder, type LockRole } from "../../schema/lock-holder.ts";
+import { isStopped, selfIdentity } from "../../platform/identity.ts";
 
-export type { LockHolder, LockRole } from "../schema/lock-holder.ts";
+export type { LockHolder, LockRole } from "../../schema/lock-holder.ts";
 
 export interface Lock {
   path: string;

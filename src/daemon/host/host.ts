@@ -7,53 +7,28 @@
  * (signals, exit codes) live in host-main.ts and supervise/, not here.
  */
 import { renameSync, chownSync } from "node:fs";
-import { METADATA_SCHEMA, metadataSchema, type Metadata } from "../schema/metadata.ts";
-import { definitionSchema, type Definition } from "../schema/definition.ts";
-import { PROTOCOL_VERSION, eventsParamsSchema, signalParamsSchema, startParamsSchema, stopParamsSchema, type Method } from "../schema/protocol.ts";
-import { STATUS_SCHEMA, type DaemonState, type Status } from "../schema/status.ts";
-import { stateAfterEnd } from "../schema/constants.ts";
-import type { Intent, LastState } from "../schema/state.ts";
-import type { DaemonEvent, EventType } from "../schema/event.ts";
-import { normalizeSignal, type ExitInfo } from "../schema/common.ts";
-import { VERSION } from "../version.ts";
+import { METADATA_SCHEMA, metadataSchema, type Metadata } from "../../schema/metadata.ts";
+import { definitionSchema, type Definition } from "../../schema/definition.ts";
+import { PROTOCOL_VERSION, eventsParamsSchema, signalParamsSchema, startParamsSchema, stopParamsSchema, type Method } from "../../schema/protocol.ts";
+import { STATUS_SCHEMA, type DaemonState, type Status } from "../../schema/status.ts";
+import { stateAfterEnd } from "../../schema/constants.ts";
+import type { Intent, LastState } from "../../schema/state.ts";
+import type { DaemonEvent, EventType } from "../../schema/event.ts";
+import { normalizeSignal, type ExitInfo } from "../../schema/common.ts";
+import { VERSION } from "../../version.ts";
 import { claimSocket, type ClaimOutcome } from "./bind-guard.ts";
 import { EventBus, makeEvent, type EventFields } from "./events.ts";
-import { definitionIdentity } from "./freshness.ts";
-import { selfIdentity } from "./identity.ts";
-import { consumePlannedStopMarker, INTENT_NOT_RECORDED, readState, setIntent, unrecordedStopMessage, updateState } from "./intent.ts";
-import { bindPathOf, daemonFiles, socketPathProblem, type DaemonFiles, type Dirs } from "./paths.ts";
-import { provenHost } from "./ownership.ts";
+import { definitionIdentity } from "../definition/freshness.ts";
+import { selfIdentity } from "../../platform/identity.ts";
+import { consumePlannedStopMarker, INTENT_NOT_RECORDED, readState, setIntent, unrecordedStopMessage, updateState } from "../state/intent.ts";
+import { bindPathOf, daemonFiles, socketPathProblem, type DaemonFiles, type Dirs } from "../state/paths.ts";
+import { provenHost } from "../owner/proof.ts";
 import { ChildRunner, type OutputSink } from "./runner.ts";
-import { ControlServer, ProtocolError, type ClientConnection } from "./server.ts";
-import { inodeOf, readJson, removeQuietly, unlinkIfSocket, versionOf, writeJsonAtomic } from "./store.ts";
-import type { ExitOutcome } from "./policy.ts";
-
-export interface Logger {
-  debug(message: string): void;
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-/** File and socket permissions; wider than owner-only only when `socketMode`/`socketGroup` say so. */
-export interface Sharing {
-  socketMode: number;
-  fileMode: number;
-  dirMode: number;
-  gid?: number | undefined;
-}
-
-export function sharingFor(socketMode: number | undefined, gid: number | undefined): Sharing {
-  const mode = socketMode ?? (gid !== undefined ? 0o660 : 0o600);
-  const group = (mode & 0o060) !== 0;
-  const other = (mode & 0o006) !== 0;
-  return {
-    socketMode: mode,
-    fileMode: 0o600 | (group ? 0o060 : 0) | (other ? 0o004 : 0),
-    dirMode: 0o700 | (group ? 0o070 : 0) | (other ? 0o005 : 0) | (gid !== undefined ? 0o2000 : 0),
-    gid,
-  };
-}
+import type { Logger } from "../../logger.ts";
+import type { Sharing } from "../state/sharing.ts";
+import { ControlServer, ProtocolError, type ClientConnection } from "../wire/server.ts";
+import { inodeOf, readJson, removeQuietly, unlinkIfSocket, versionOf, writeJsonAtomic } from "../state/store.ts";
+import type { ExitOutcome } from "../policy.ts";
 
 export interface HostOptions {
   name: string;

@@ -11,16 +11,16 @@
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
-import { spawnManaged } from "../platform/spawn.ts";
-import { sendSignal } from "../platform/signals.ts";
-import { resolveGroup, resolveUser } from "../platform/users.ts";
-import type { ExitInfo, SignalName } from "../schema/common.ts";
-import type { Definition } from "../schema/definition.ts";
-import type { EventType } from "../schema/event.ts";
+import { spawnManaged } from "../../platform/spawn.ts";
+import { sendSignal } from "../../platform/signals.ts";
+import { resolveGroup, resolveUser } from "../../platform/users.ts";
+import type { ExitInfo, SignalName } from "../../schema/common.ts";
+import type { Definition } from "../../schema/definition.ts";
+import type { EventType } from "../../schema/event.ts";
 import type { EventFields } from "./events.ts";
-import { identityOf, signalOwnGroup } from "./identity.ts";
-import { INVOCATION_ENV, NAME_ENV } from "./ownership.ts";
-import { backoffDelay, shouldRestart, StartLimiter, type ExitOutcome } from "./policy.ts";
+import { identityOf, signalOwnGroup } from "../../platform/identity.ts";
+import { INVOCATION_ENV, NAME_ENV } from "../owner/proof.ts";
+import { backoffDelay, shouldRestart, StartLimiter, type ExitOutcome } from "../policy.ts";
 import { startReadiness, type ReadinessCheck } from "./readiness.ts";
 
 export type RunnerState = "idle" | "starting" | "running" | "backoff" | "stopping" | "stopped" | "failed" | "exited";

@@ -1,0 +1,21 @@
+/**
+ * The command registry: one lazy loader per command, so each command pays only for the modules
+ * it uses (`status` must start fast). The CLI and generated artefacts (shell completion) read it.
+ */
+import type { Command } from "./_define.ts";
+
+export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
+  start: () => import("./start.ts"),
+  stop: () => import("./stop.ts"),
+  restart: () => import("./restart.ts"),
+  status: () => import("./status.ts"),
+  list: () => import("./list.ts"),
+  logs: () => import("./logs.ts"),
+  events: () => import("./events.ts"),
+  reconcile: () => import("./reconcile.ts"),
+  supervise: () => import("./supervise.ts"),
+  schema: () => import("./schema.ts"),
+  completion: () => import("./completion.ts"),
+};
+
+export const COMMAND_NAMES = Object.keys(COMMANDS);

@@ -1,0 +1,22 @@
+/**
+ * The host spec: everything a host process needs to run one daemon, built in one place for both
+ * the detached host `start` launches and `start --foreground`.
+ */
+import { hostSpecSchema, type HostSpec } from "../../schema/host-spec.ts";
+import type { Dirs } from "../state/paths.ts";
+import type { Sharing } from "../state/sharing.ts";
+import type { ResolvedDefinition } from "./source.ts";
+
+export function hostSpecFor(resolved: ResolvedDefinition, dirs: Dirs, sharing: Sharing, probeTimeoutMs: number): HostSpec {
+  return hostSpecSchema().parse({
+    schema: "daemonctl/host-spec@1",
+    name: resolved.name,
+    definition: resolved.definition,
+    identity: resolved.identity,
+    runtimeDir: dirs.runtimeDir,
+    stateDir: dirs.stateDir,
+    probeTimeoutMs,
+    socketMode: sharing.socketMode,
+    gid: sharing.gid ?? null,
+  });
+}
