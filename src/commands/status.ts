@@ -4,7 +4,8 @@
  * On the fast path: no citty, consola or zod (messages are checked by the validators generated
  * from the zod schemas), no node:fs or node:path.
  */
-import { STATUS_LIST_SCHEMA, statusExitCode } from "../schema/constants.ts";
+import { STATUS_LIST_SCHEMA } from "../schema/constants.ts";
+import { statusExitCode } from "../daemon/policy.ts";
 import type { Status } from "../schema/status.ts";
 import { blankStatus, collectStatus } from "../daemon/client/status-report.ts";
 import { DirError } from "../daemon/state/paths.ts";

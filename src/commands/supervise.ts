@@ -1,5 +1,4 @@
 /** `daemonctl supervise`: container init, for the daemons of a config file or for one command. */
-import { configDefinitions } from "../daemon/definition/source.ts";
 import { withoutHostSpec } from "../schema/host-spec.ts";
 import { UsageError } from "../errors.ts";
 import { bool, count, list, parseArgv, str, type ParsedArgv } from "./_argv.ts";
@@ -7,7 +6,7 @@ import { defineCommand } from "./_define.ts";
 import { fullContext } from "./_context.ts";
 import { createLogger } from "./_log.ts";
 import { durationFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
-import { normalizeSignal, parseDuration, type SignalName } from "../schema/units.ts";
+import { normalizeSignal, type SignalName } from "../schema/units.ts";
 
 const flags = withGlobals({
   only: { type: "string", description: "Supervise only these daemons (comma-separated); env DAEMONCTL_DAEMONS", valueHint: "a,b" },
@@ -65,28 +64,18 @@ export default defineCommand({
     if (!ctx.config) {
       throw new UsageError("supervise needs a config file (--config FILE, $DAEMONCTL_CONFIG or ./daemonctl.json), or a command after --: daemonctl supervise -- CMD ARGS");
     }
-    const { dependencyLevels, selectDaemons } = await import("../supervise/order.ts");
-    const all = configDefinitions(ctx.config);
-    const { selected, unknown } = selectDaemons(all.map((d) => d.name), str(p, "only") ?? process.env.DAEMONCTL_DAEMONS);
-    for (const u of unknown) log.warn(`--only/DAEMONCTL_DAEMONS names "${u}", which ${ctx.config.path} does not define; ignoring it`);
-    if (selected.length === 0) throw new UsageError(`no daemons to supervise: ${ctx.config.path} defines ${all.length ? all.map((d) => d.name).join(", ") : "none"}`);
-    const definitions = all.filter((d) => selected.includes(d.name));
-    const order = dependencyLevels(new Map(definitions.map((d) => [d.name, d.definition.dependsOn])), new Set(all.map((d) => d.name)));
-    if ("problem" in order) throw new UsageError(`${ctx.config.path}: ${order.problem.message}`);
-
+    const { planSupervision } = await import("../supervise/plan.ts");
+    const plan = planSupervision(ctx.config, { only: str(p, "only") ?? process.env.DAEMONCTL_DAEMONS, graceFlagMs: durationFlag(p, "grace"), envGrace: process.env.DAEMONCTL_GRACE, warn: (m) => log.warn(m) });
     const format = str(p, "log-format") ?? "text";
     if (format !== "text" && format !== "json") throw new UsageError(`--log-format must be text or json (got "${format}")`);
-    const envGrace = process.env.DAEMONCTL_GRACE;
-    const graceMs = str(p, "grace") !== undefined ? durationFlag(p, "grace", 8_000) : envGrace ? parseDuration(envGrace) : (ctx.config.config.grace ?? 8_000);
-    if (graceMs === null) throw new UsageError(`DAEMONCTL_GRACE must be a duration like 8s (got "${envGrace}")`);
     const colour = p.flags.color !== false && !process.env.NO_COLOR;
     const { Supervisor } = await import("../supervise/supervisor.ts");
     return new Supervisor({
-      definitions,
-      levels: order.levels,
+      definitions: plan.definitions,
+      levels: plan.levels,
       dirs: ctx.dirs,
       sharing: ctx.sharing,
-      graceMs,
+      graceMs: plan.graceMs,
       logFormat: format,
       colour: { stdout: colour && Boolean(process.stdout.isTTY), stderr: colour && Boolean(process.stderr.isTTY) },
       probeTimeoutMs: probeTimeout(p),

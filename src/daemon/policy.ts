@@ -1,5 +1,9 @@
-/** Restart policy arithmetic (SPEC §5). Pure functions: unit-tested without processes. */
+/**
+ * The rules host and client share, as pure functions (unit-tested without processes, and free of
+ * zod for the status fast path): restart policy arithmetic, exit codes, public state after an end.
+ */
 import { normalizeSignal, signalNumber } from "../schema/units.ts";
+import type { DaemonState } from "../schema/constants.ts";
 
 export type RestartPolicy = "no" | "on-failure" | "always";
 
@@ -50,4 +54,29 @@ export function shellExitCode(exit: ExitOutcome): number {
   if (exit.code !== null) return exit.code;
   const sig = exit.signal ? normalizeSignal(exit.signal) : null;
   return sig ? 128 + signalNumber(sig) : 1;
+}
+
+/**
+ * The public state of a daemon whose child has ended for good: a clean exit (code 0, no signal)
+ * is `stopped`, anything else `failed`. `failed` from the start limit stays `failed`.
+ */
+export function stateAfterEnd(lastState: "exited" | "failed", lastExit: { code: number | null; signal: string | null } | null): DaemonState {
+  if (lastState === "failed") return "failed";
+  return lastExit && lastExit.code === 0 && lastExit.signal === null ? "stopped" : "failed";
+}
+
+/** LSB `status` exit codes (SPEC §6). */
+export function statusExitCode(s: { state: DaemonState; ready: boolean | null }): number {
+  switch (s.state) {
+    case "running":
+      return s.ready ? 0 : 4;
+    case "dead":
+    case "failed":
+    case "backoff":
+      return 1;
+    case "stopped":
+      return 3;
+    default:
+      return 4;
+  }
 }

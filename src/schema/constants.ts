@@ -27,28 +27,3 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 export const STOP_REASONS = ["stop", "restart", "replace"] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
-
-/**
- * The public state of a daemon whose child has ended for good: a clean exit (code 0, no signal)
- * is `stopped`, anything else `failed`. `failed` from the start limit stays `failed`.
- */
-export function stateAfterEnd(lastState: "exited" | "failed", lastExit: { code: number | null; signal: string | null } | null): DaemonState {
-  if (lastState === "failed") return "failed";
-  return lastExit && lastExit.code === 0 && lastExit.signal === null ? "stopped" : "failed";
-}
-
-/** LSB `status` exit codes (SPEC §6). */
-export function statusExitCode(s: { state: DaemonState; ready: boolean | null }): number {
-  switch (s.state) {
-    case "running":
-      return s.ready ? 0 : 4;
-    case "dead":
-    case "failed":
-    case "backoff":
-      return 1;
-    case "stopped":
-      return 3;
-    default:
-      return 4;
-  }
-}

@@ -4,7 +4,7 @@ import { exitInfoSchema } from "./common.ts";
 import { lazySchema } from "./lazy.ts";
 import { INTENTS, STATES, STATUS_LIST_SCHEMA, STATUS_SCHEMA } from "./constants.ts";
 
-export { STATUS_SCHEMA, STATUS_LIST_SCHEMA, STATES, statusExitCode, type DaemonState } from "./constants.ts";
+export { STATUS_SCHEMA, STATUS_LIST_SCHEMA, STATES, type DaemonState } from "./constants.ts";
 
 export const statusSchema = lazySchema(() =>
   z.object({

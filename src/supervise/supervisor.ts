@@ -12,12 +12,11 @@ import type { ResolvedDefinition } from "../daemon/definition/source.ts";
 import { DaemonHost } from "../daemon/host/host.ts";
 import type { Logger } from "../logger.ts";
 import type { Sharing } from "../daemon/state/sharing.ts";
-import { readState } from "../daemon/state/intent.ts";
+import { bootAction, priorOf, readState } from "../daemon/state/intent.ts";
 import { RotatingLog } from "../daemon/state/logfile.ts";
 import { daemonFiles, ensureDirs, type Dirs } from "../daemon/state/paths.ts";
 import { watchOwnership } from "../daemon/host/ownership-watch.ts";
 import { shellExitCode, type ExitOutcome } from "../daemon/policy.ts";
-import { priorOf } from "../daemon/client/reconcile.ts";
 import { logFileSink, teeSink } from "../daemon/host/sinks.ts";
 import { armSignals, FORWARDABLE, type SignalSource } from "../platform/signals.ts";
 import { loadLibc, PR_SET_PDEATHSIG } from "../platform/ffi.ts";
@@ -163,23 +162,14 @@ export class Supervisor {
   private bootReconcile(): void {
     for (const [name, h] of this.hosts) {
       const st = readState(h.files);
-      const prior = priorOf(st);
-      let action: string;
-      if (st?.intent === "stopped") {
-        h.restore("stopped", null);
-        action = "left-down";
-      } else if (st?.intent === "running" && st.lastState === "failed") {
-        h.restore("running", { lastExit: st.lastExit, restarts: st.restarts });
-        action = "skipped-failed";
-      } else if (!st && !h.def.autostart) {
-        h.restore("stopped", null);
-        action = "left-down";
-      } else {
+      const action = bootAction(st, h.def.autostart);
+      if (action === "left-down") h.restore("stopped", null);
+      else if (action === "skipped-failed") h.restore("running", { lastExit: st!.lastExit, restarts: st!.restarts });
+      else {
         h.begin(false);
         this.waiting.add(name);
-        action = "started";
       }
-      this.o.log.info(`${name} prior=${prior} action=${action}`);
+      this.o.log.info(`${name} prior=${priorOf(st)} action=${action === "start" ? "started" : action}`);
     }
   }
 

@@ -199,3 +199,15 @@ describe("line reader", () => {
     expect(s.push(bytes("\n"))).toEqual(["c"]);
   });
 });
+
+describe("boot decision (supervise boot and reconcile share it)", () => {
+  test("stopped stays down, failed is not restarted, running starts, no record only with autostart", async () => {
+    const { bootAction, emptyState } = await import("../../src/daemon/state/intent.ts");
+    const st = (intent: "running" | "stopped", lastState: "failed" | "running" | null) => ({ ...emptyState("x"), intent, lastState });
+    expect(bootAction(st("stopped", "running"), true)).toBe("left-down");
+    expect(bootAction(st("running", "failed"), true)).toBe("skipped-failed");
+    expect(bootAction(st("running", "running"), false)).toBe("start");
+    expect(bootAction(null, true)).toBe("start");
+    expect(bootAction(null, false)).toBe("left-down");
+  });
+});

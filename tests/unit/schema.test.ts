@@ -7,7 +7,7 @@ import { completeDefinition, definitionInputSchema, readinessProblem } from "../
 import { configSchema } from "../../src/schema/config.ts";
 import { stateSchema, STATE_SCHEMA } from "../../src/schema/state.ts";
 import { statusSchema } from "../../src/schema/status.ts";
-import { statusExitCode } from "../../src/schema/status.ts";
+import { statusExitCode } from "../../src/daemon/policy.ts";
 import { readJson, writeJsonAtomic } from "../../src/daemon/state/store.ts";
 import { blankStatus } from "../../src/daemon/client/status-report.ts";
 import { resolve } from "node:path";

@@ -3,19 +3,14 @@
  * leave `stopped` ones down; do not crash-loop one that last `failed`.
  */
 import type { ReconcileLine } from "../../schema/reconcile.ts";
-import type { State } from "../../schema/state.ts";
 import { definitionIdentity } from "../definition/freshness.ts";
 import type { Logger } from "../../logger.ts";
 import type { Sharing } from "../state/sharing.ts";
-import { readState } from "../state/intent.ts";
+import { bootAction, priorOf, readState } from "../state/intent.ts";
 import { knownDaemons } from "../state/known.ts";
 import { daemonFiles, type Dirs } from "../state/paths.ts";
 import { probeOwner } from "../owner/probe.ts";
 import { startDaemon } from "./spawner.ts";
-
-export function priorOf(st: State | null): string {
-  return st ? `${st.intent}/${st.lastState ?? "none"}` : "none";
-}
 
 export interface ReconcileOptions {
   dirs: Dirs;
@@ -37,9 +32,9 @@ async function reconcileOne(name: string, o: ReconcileOptions): Promise<Reconcil
   const prior = priorOf(st);
   const probe = await probeOwner(files.socket, o.probeTimeoutMs);
   if (probe.kind === "live" && probe.status.state !== "stopped" && probe.status.state !== "failed") return { name, prior, action: "already-running" };
-  if (!st || st.intent === "stopped") return { name, prior, action: "left-down" };
-  if (st.lastState === "failed") return { name, prior, action: "skipped-failed" };
-  if (!st.definition) return { name, prior, action: "start-failed", error: `no stored definition in ${files.state}` };
+  const action = bootAction(st, false);
+  if (action !== "start") return { name, prior, action };
+  if (!st?.definition) return { name, prior, action: "start-failed", error: `no stored definition in ${files.state}` };
   const outcome = await startDaemon({
     resolved: { name, definition: st.definition, identity: definitionIdentity(st.definition), source: "state" },
     dirs: o.dirs,

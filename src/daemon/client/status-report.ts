@@ -7,7 +7,8 @@
  * zod) is loaded only when no host answers.
  */
 import { fileExists } from "../../platform/files.ts";
-import { STATUS_SCHEMA, stateAfterEnd, type DaemonState } from "../../schema/constants.ts";
+import { STATUS_SCHEMA, type DaemonState } from "../../schema/constants.ts";
+import { stateAfterEnd } from "../policy.ts";
 import type { Status } from "../../schema/status.ts";
 import { daemonFiles, type Dirs } from "../state/paths.ts";
 import { probeOwner, type OwnerProbe } from "../owner/probe.ts";

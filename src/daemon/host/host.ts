@@ -11,7 +11,7 @@ import { METADATA_SCHEMA, metadataSchema, type Metadata } from "../../schema/met
 import { definitionSchema, type Definition } from "../../schema/definition.ts";
 import { PROTOCOL_VERSION, eventsParamsSchema, signalParamsSchema, startParamsSchema, stopParamsSchema, type Method } from "../../schema/protocol.ts";
 import { STATUS_SCHEMA, type DaemonState, type Status } from "../../schema/status.ts";
-import { stateAfterEnd } from "../../schema/constants.ts";
+import { stateAfterEnd } from "../policy.ts";
 import type { Intent, LastState } from "../../schema/state.ts";
 import type { DaemonEvent, EventType } from "../../schema/event.ts";
 import { normalizeSignal, type ExitInfo } from "../../schema/common.ts";

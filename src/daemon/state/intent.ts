@@ -123,3 +123,23 @@ export function recordStopIntent(files: DaemonFiles, reason: StopReason): { ok: 
   if (w.ok || reason !== "stop") return { ok: true };
   return { ok: false, message: unrecordedStopMessage(files, w.message) };
 }
+
+/** `intent/lastState` as reconcile reports it (`none` without a record). */
+export function priorOf(st: State | null): string {
+  return st ? `${st.intent}/${st.lastState ?? "none"}` : "none";
+}
+
+export type BootAction = "start" | "left-down" | "skipped-failed";
+
+/**
+ * What a boot (`supervise`) or `reconcile` does with a daemon that is not live, from what was
+ * recorded: `stopped` stays down (an operator said so), one that last `failed` stays down and
+ * keeps reporting `failed` (no crash loop after every container restart), `running` starts. No
+ * record at all starts only a config daemon with `autostart`.
+ */
+export function bootAction(st: State | null, autostart: boolean): BootAction {
+  if (!st) return autostart ? "start" : "left-down";
+  if (st.intent === "stopped") return "left-down";
+  if (st.lastState === "failed") return "skipped-failed";
+  return "start";
+}

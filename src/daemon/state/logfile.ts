@@ -2,9 +2,10 @@
  * `S/logs/NAME.log`, size-rotated: NAME.log → NAME.log.1 → … → NAME.log.<maxFiles>.
  *
  * Writes are synchronous appends to a regular file: fast, ordered, and never lost if the host
- * is killed right after.
+ * is killed right after. Readers take the last lines (`tailLines`) or follow the file across
+ * rotations (`followLog`).
  */
-import { closeSync, fchownSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, unlinkSync } from "node:fs";
+import { closeSync, fchownSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 
 export class RotatingLog {
@@ -117,5 +118,55 @@ export function tailLines(path: string, n: number): string[] {
     return lines.slice(-n);
   } catch {
     return [];
+  }
+}
+
+export function logExists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Follows a log file until `stopped()`: polls it 4×/s, hands appended bytes to `write`, and
+ * starts over from the beginning when rotation replaces the file (new inode) or truncates it.
+ */
+export async function followLog(path: string, write: (chunk: Uint8Array) => void, stopped: () => boolean): Promise<void> {
+  let ino = -1;
+  let pos = 0;
+  try {
+    const st = statSync(path);
+    ino = st.ino;
+    pos = st.size;
+  } catch {
+    // not yet created
+  }
+  const buf = Buffer.alloc(64 * 1024);
+  while (!stopped()) {
+    try {
+      const st = statSync(path);
+      if (st.ino !== ino || st.size < pos) {
+        ino = st.ino;
+        pos = 0;
+      }
+      if (st.size > pos) {
+        const fd = openSync(path, "r");
+        try {
+          let n: number;
+          while ((n = readSync(fd, buf, 0, buf.length, pos)) > 0) {
+            write(Buffer.from(buf.subarray(0, n)));
+            pos += n;
+          }
+        } finally {
+          closeSync(fd);
+        }
+      }
+    } catch {
+      // rotated away or not there yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -1,0 +1,54 @@
+/**
+ * What config-mode `supervise` runs: which daemons (`--only`, `DAEMONCTL_DAEMONS`), in what
+ * dependency order, with which grace period. Every problem is a usage error (exit 2) before
+ * anything starts.
+ */
+import type { LoadedConfig } from "../daemon/definition/config.ts";
+import { configDefinitions, type ResolvedDefinition } from "../daemon/definition/source.ts";
+import { UsageError } from "../errors.ts";
+import { parseDuration } from "../schema/units.ts";
+import { dependencyLevels, selectDaemons } from "./order.ts";
+
+export interface SupervisionPlan {
+  definitions: ResolvedDefinition[];
+  /** Start levels (`dependsOn`): each level starts once the one before it is ready. */
+  levels: string[][];
+  graceMs: number;
+}
+
+export interface PlanInputs {
+  /** `--only`, else `$DAEMONCTL_DAEMONS`: a comma-separated subset. */
+  only: string | undefined;
+  /** `--grace`, already parsed; it wins over `$DAEMONCTL_GRACE` and the config's `grace`. */
+  graceFlagMs: number | undefined;
+  envGrace: string | undefined;
+  warn(message: string): void;
+}
+
+export const DEFAULT_GRACE_MS = 8_000;
+
+export function planSupervision(config: LoadedConfig, o: PlanInputs): SupervisionPlan {
+  const definitions = selectedDefinitions(config, o);
+  const all = new Set(Object.keys(config.config.daemons));
+  const order = dependencyLevels(new Map(definitions.map((d) => [d.name, d.definition.dependsOn])), all);
+  if ("problem" in order) throw new UsageError(`${config.path}: ${order.problem.message}`);
+  return { definitions, levels: order.levels, graceMs: graceOf(config, o) };
+}
+
+function selectedDefinitions(config: LoadedConfig, o: PlanInputs): ResolvedDefinition[] {
+  const all = configDefinitions(config);
+  const { selected, unknown } = selectDaemons(all.map((d) => d.name), o.only);
+  for (const u of unknown) o.warn(`--only/DAEMONCTL_DAEMONS names "${u}", which ${config.path} does not define; ignoring it`);
+  if (selected.length === 0) throw new UsageError(`no daemons to supervise: ${config.path} defines ${all.length ? all.map((d) => d.name).join(", ") : "none"}`);
+  return all.filter((d) => selected.includes(d.name));
+}
+
+function graceOf(config: LoadedConfig, o: PlanInputs): number {
+  if (o.graceFlagMs !== undefined) return o.graceFlagMs;
+  if (o.envGrace) {
+    const ms = parseDuration(o.envGrace);
+    if (ms === null) throw new UsageError(`DAEMONCTL_GRACE must be a duration like 8s (got "${o.envGrace}")`);
+    return ms;
+  }
+  return config.config.grace ?? DEFAULT_GRACE_MS;
+}
