@@ -1,4 +1,7 @@
-/** Restart policy arithmetic (SPEC §5). Pure functions: unit-tested without processes. */
+/**
+ * Restart policy arithmetic (`restart`, `backoff`, `startLimit` in
+ * docs/configuration.md#daemon-definition-keys). Pure functions: unit-tested without processes.
+ */
 import { normalizeSignal, signalNumber } from "../schema/units.ts";
 
 export type RestartPolicy = "no" | "on-failure" | "always";

@@ -37,7 +37,7 @@ export function stateAfterEnd(lastState: "exited" | "failed", lastExit: { code: 
   return lastExit && lastExit.code === 0 && lastExit.signal === null ? "stopped" : "failed";
 }
 
-/** LSB `status` exit codes (SPEC §6). */
+/** LSB `status` exit codes (docs/status.md#states-and-exit-codes-lsb). */
 export function statusExitCode(s: { state: DaemonState; ready: boolean | null }): number {
   switch (s.state) {
     case "running":
