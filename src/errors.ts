@@ -8,7 +8,7 @@ export class CliError extends Error {
   }
 }
 
-/** Bad flags, names or config: exit 2 (SPEC §6). */
+/** Bad flags, names or config: exit 2 (docs/status.md#other-commands-exit-codes). */
 export class UsageError extends CliError {
   constructor(message: string) {
     super(message, 2);

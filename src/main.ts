@@ -8,9 +8,9 @@
  * - everything else goes through cli.ts.
  */
 
-// Deno as PID 1 segfaults on an unhandled TERM/INT/HUP (PLATFORM.md): no-op handlers first,
-// before any import can take time. (The one runtime check outside src/platform: it must run
-// before that module could even load.) The real handlers are added later.
+// Deno as PID 1 segfaults on an unhandled TERM/INT/HUP (docs/platform-notes.md#signals): no-op
+// handlers first, before any import can take time. (The one runtime check outside src/platform:
+// it must run before that module could even load.) The real handlers are added later.
 if ("Deno" in globalThis && process.pid === 1) {
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, () => {});
 }

@@ -1,6 +1,7 @@
 /**
  * The rules host and client share, as pure functions (unit-tested without processes, and free of
- * zod for the status fast path): restart policy arithmetic, exit codes, public state after an end.
+ * zod for the status fast path): restart policy arithmetic (`restart`, `backoff`, `startLimit` in
+ * docs/configuration.md#daemon-definition-keys), exit codes, public state after an end.
  */
 import { normalizeSignal, signalNumber } from "../schema/units.ts";
 import type { DaemonState } from "../schema/constants.ts";
@@ -65,7 +66,7 @@ export function stateAfterEnd(lastState: "exited" | "failed", lastExit: { code: 
   return lastExit && lastExit.code === 0 && lastExit.signal === null ? "stopped" : "failed";
 }
 
-/** LSB `status` exit codes (SPEC §6). */
+/** LSB `status` exit codes (docs/status.md#states-and-exit-codes-lsb). */
 export function statusExitCode(s: { state: DaemonState; ready: boolean | null }): number {
   switch (s.state) {
     case "running":

@@ -2,8 +2,9 @@
  * Every process daemonctl starts goes through `spawnManaged`, which records its pid.
  *
  * The reaper (supervise/reaper.ts) must never collect the exit status of a process the runtime
- * itself waits for: Bun and Deno lose or crash on it (PLATFORM.md). Because `spawn` returns the
- * pid synchronously on the event-loop thread, this set is exact.
+ * itself waits for: Bun and Deno lose or crash on it. Because `spawn` returns the pid
+ * synchronously on the event-loop thread, this set is exact. Both facts:
+ * docs/platform-notes.md#children-and-zombies.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 

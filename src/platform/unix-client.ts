@@ -2,7 +2,7 @@
  * A minimal Unix stream socket client: connect, write strings, receive raw chunks.
  *
  * Uses the runtime's native socket (`Bun.connect`, `Deno.connect`) because `node:net` alone adds
- * ~6 ms to every short-lived command in a compiled Bun binary (bench/startup.md), and
+ * ~6 ms to every short-lived command in a compiled Bun binary (bench/README.md), and
  * `status --json` has a budget of twice a hello world.
  */
 import { bun, deno } from "./runtime.ts";

@@ -1,4 +1,7 @@
-/** The config file `daemonctl.json` (SPEC §5). `daemonctl schema config` prints it as JSON Schema. */
+/**
+ * The config file `daemonctl.json` (docs/configuration.md). `daemonctl schema config` prints it
+ * as JSON Schema.
+ */
 import * as z from "zod/mini";
 import { daemonNameSchema, durationSchema } from "./common.ts";
 import { definitionInputSchema } from "./definition.ts";

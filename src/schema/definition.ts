@@ -1,5 +1,6 @@
 /**
- * A daemon definition (SPEC §5): what to run and how to keep it running.
+ * A daemon definition (docs/configuration.md#daemon-definition-keys): what to run and how to keep
+ * it running.
  *
  * `definitionInput` is what people write (config file, CLI flags); `Definition` is the parsed,
  * defaulted form that hosts run, stores persist and freshness hashes.

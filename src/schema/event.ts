@@ -1,4 +1,4 @@
-/** Lifecycle events (`daemonctl events`, SPEC §6), one JSON object per line. */
+/** Lifecycle events (`daemonctl events`, docs/status.md#events), one JSON object per line. */
 import * as z from "zod/mini";
 import { lazySchema } from "./lazy.ts";
 

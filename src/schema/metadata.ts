@@ -1,6 +1,6 @@
 /**
- * `R/NAME.json`: who owns the control socket (SPEC §2). Written by the host right after it binds,
- * and again before and after every spawn.
+ * `R/NAME.json`: who owns the control socket (docs/how-it-works.md#files). Written by the host
+ * right after it binds, and again before and after every spawn.
  */
 import * as z from "zod/mini";
 import { lazySchema } from "./lazy.ts";

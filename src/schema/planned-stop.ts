@@ -1,4 +1,7 @@
-/** `R/NAME.stop.json`: written by `stop`/`restart` before they signal a host (SPEC §4). */
+/**
+ * `R/NAME.stop.json`: written by `stop`/`restart` before they signal a host
+ * (docs/run-intent.md#why-a-marker).
+ */
 import * as z from "zod/mini";
 import { lazySchema } from "./lazy.ts";
 

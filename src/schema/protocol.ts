@@ -1,4 +1,7 @@
-/** Control protocol messages (SPEC §8): newline-delimited JSON over the daemon's Unix socket. */
+/**
+ * Control protocol messages (docs/protocol.md): newline-delimited JSON over the daemon's Unix
+ * socket.
+ */
 import * as z from "zod/mini";
 import { eventSchema } from "./event.ts";
 import { lazySchema } from "./lazy.ts";

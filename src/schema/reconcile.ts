@@ -1,4 +1,4 @@
-/** One `reconcile` result per daemon (SPEC §4). */
+/** One `reconcile` result per daemon (docs/run-intent.md#daemonctl-reconcile). */
 import * as z from "zod/mini";
 import { lazySchema } from "./lazy.ts";
 

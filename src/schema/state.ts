@@ -1,4 +1,7 @@
-/** `S/NAME.state.json`: run intent, definition and history; survives container restarts (SPEC §2, §4). */
+/**
+ * `S/NAME.state.json`: run intent, definition and history; survives container restarts
+ * (docs/run-intent.md, docs/how-it-works.md#files).
+ */
 import * as z from "zod/mini";
 import { exitInfoSchema } from "./common.ts";
 import { definitionSchema } from "./definition.ts";

@@ -1,4 +1,7 @@
-/** `status --json` (SPEC §6): every field always present, null when unknown. */
+/**
+ * `status --json` (docs/status.md#daemonctl-status-name---json): every field always present,
+ * null when unknown.
+ */
 import * as z from "zod/mini";
 import { exitInfoSchema } from "./common.ts";
 import { lazySchema } from "./lazy.ts";

@@ -1,11 +1,11 @@
 /**
- * Prefixed output for `supervise` (SPEC §7): each line of a daemon's output as `[name] line` on
- * the matching stream, names padded to align, coloured on a TTY, invalid UTF-8 replaced, a
- * partial last line finished at exit.
+ * Prefixed output for `supervise` (docs/containers.md#docker): each line of a daemon's output as
+ * `[name] line` on the matching stream, names padded to align, coloured on a TTY, invalid UTF-8
+ * replaced, a partial last line finished at exit.
  *
  * Byte-level on purpose: no per-line strings, one output buffer and one write per chunk (the
- * consumer's back-pressure pauses the daemon; see daemon/runner.ts). bench/prefix.ts compares it
- * with `sed 's/^/[x] /'`.
+ * consumer's back-pressure pauses the daemon; see daemon/host/runner.ts). bench/prefix.ts compares
+ * it with `sed 's/^/[x] /'`.
  */
 import { Buffer, isUtf8 } from "node:buffer";
 import type { Writable } from "node:stream";

@@ -1,10 +1,11 @@
 /**
- * Zombie reaping for PID 1 and child subreapers (SPEC §7).
+ * Zombie reaping for PID 1 and child subreapers (docs/containers.md#pid-1-duties).
  *
  * Orphans re-parent to us and, when they exit, stay zombies until someone waits for them.
  * Neither Bun nor Deno does, and `waitpid(-1)` would steal the exit status of children the
- * runtime itself waits for (PLATFORM.md). So: list our children, skip every pid we spawned
- * (platform/spawn.ts), and `waitpid(pid, WNOHANG)` only the zombies among the rest.
+ * runtime itself waits for (docs/platform-notes.md#children-and-zombies). So: list our children,
+ * skip every pid we spawned (platform/spawn.ts), and `waitpid(pid, WNOHANG)` only the zombies
+ * among the rest.
  *
  * Triggered by SIGCHLD (a full scan), plus a once-a-second check in case a signal was
  * coalesced. Idle, that check is the only wake-up, so it is a single syscall: `waitid(P_ALL,

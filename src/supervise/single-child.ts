@@ -1,5 +1,6 @@
 /**
- * `daemonctl supervise [flags] -- CMD ARGS`: a drop-in for tini and dumb-init (SPEC §7).
+ * `daemonctl supervise [flags] -- CMD ARGS`: a drop-in for tini and dumb-init
+ * (docs/containers.md#single-child-mode-replacing-tini-or-dumb-init).
  *
  * By default the child runs in its own session and process group (dumb-init's setsid mode) and
  * every catchable signal is forwarded to that group; with --single-child (dumb-init -c) it

@@ -1,5 +1,5 @@
 /**
- * `daemonctl supervise`: container init for the daemons of a config file (SPEC §7).
+ * `daemonctl supervise`: container init for the daemons of a config file (docs/containers.md).
  *
  * One process, one DaemonHost per daemon: every daemon keeps its own control socket, metadata
  * and state, so `status/stop/start/restart/logs/events NAME` work from `docker exec` exactly as
@@ -158,7 +158,10 @@ export class Supervisor {
     });
   }
 
-  /** SPEC §4 at boot: `stopped` stays down, `running` or no record starts, `failed` stays down. */
+  /**
+   * Reconcile at boot (docs/run-intent.md#daemonctl-reconcile): `stopped` stays down, `running`
+   * or no record starts, `failed` stays down.
+   */
   private bootReconcile(): void {
     for (const [name, h] of this.hosts) {
       const st = readState(h.files);

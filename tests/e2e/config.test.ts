@@ -1,4 +1,7 @@
-/** Config validation, directory safety and file permissions (SPEC §2, §5) — as root and as nobody. */
+/**
+ * Config validation, directory safety and file permissions (docs/configuration.md) — as root and
+ * as nobody.
+ */
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, statSync, symlinkSync, writeFileSync, chmodSync, chownSync } from "node:fs";
 import { NOBODY, isRoot, json, sandboxes, setprivProblem } from "../helpers/harness.ts";

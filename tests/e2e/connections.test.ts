@@ -1,5 +1,5 @@
 /**
- * Control socket under connection pressure (docs/protocol.md "Connections"): idle and following
+ * Control socket under connection pressure (docs/protocol.md#connections): idle and following
  * clients beyond the connection limit never make a live host look foreign, and clients that send
  * without reading are throttled instead of growing the host's memory and latency.
  */

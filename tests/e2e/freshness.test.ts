@@ -1,4 +1,7 @@
-/** Freshness by content (SPEC §5): touching keeps the daemon, editing or redefining replaces it. */
+/**
+ * Freshness by content (docs/configuration.md#where-a-definition-comes-from): touching keeps the
+ * daemon, editing or redefining replaces it.
+ */
 import { expect, test } from "bun:test";
 import { utimesSync, writeFileSync } from "node:fs";
 import { Sandbox, alive, sandboxes } from "../helpers/harness.ts";

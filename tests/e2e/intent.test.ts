@@ -1,4 +1,4 @@
-/** Planned stop versus unplanned signal, run intent, reconcile (SPEC §4). */
+/** Planned stop versus unplanned signal, run intent, reconcile (docs/run-intent.md). */
 import { expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { Sandbox, alive, json, waitFor, sandboxes } from "../helpers/harness.ts";

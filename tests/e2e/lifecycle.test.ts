@@ -1,4 +1,7 @@
-/** Readiness, failed starts, restart policy, start limit, stop escalation, logs (SPEC §5). */
+/**
+ * Readiness, failed starts, restart policy, start limit, stop escalation, logs
+ * (docs/configuration.md#daemon-definition-keys).
+ */
 import { expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";

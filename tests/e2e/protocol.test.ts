@@ -1,4 +1,4 @@
-/** Control protocol (SPEC §8): framing, methods, limits, abusive clients. */
+/** Control protocol (docs/protocol.md): framing, methods, limits, abusive clients. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createConnection, type Socket } from "node:net";
 import { readFileSync } from "node:fs";

@@ -1,6 +1,6 @@
 /**
  * Reclaim under faults: hosts killed mid-spawn, frozen lock holders, forged metadata
- * (docs/how-it-works.md, "Process identity" and "The host and its bind guard").
+ * (docs/how-it-works.md#process-identity, docs/how-it-works.md#the-host-and-its-bind-guard).
  *
  * DAEMONCTL_TRIALS=100 runs the mid-spawn fault loop 100 times instead of the suite's 24.
  */

@@ -1,4 +1,7 @@
-/** Singleton starts under races, and reclaiming dead, frozen and foreign owners (SPEC §3, §5). */
+/**
+ * Singleton starts under races, and reclaiming dead, frozen and foreign owners
+ * (docs/how-it-works.md#the-host-and-its-bind-guard, docs/how-it-works.md#the-client-spawner).
+ */
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { Sandbox, alive, json, waitFor, type Proc, sandboxes } from "../helpers/harness.ts";

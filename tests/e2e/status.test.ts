@@ -1,4 +1,4 @@
-/** `status --json` shape and LSB exit codes (SPEC §6). */
+/** `status --json` shape and LSB exit codes (docs/status.md). */
 import { expect, test } from "bun:test";
 import { Sandbox, alive, json, waitFor, sandboxes } from "../helpers/harness.ts";
 

@@ -1,6 +1,6 @@
 /**
- * `daemonctl supervise` as PID 1 of a PID namespace (SPEC §7). Skipped, with the reason
- * printed, where `unshare -fp` is not permitted.
+ * `daemonctl supervise` as PID 1 of a PID namespace (docs/containers.md). Skipped, with the
+ * reason printed, where `unshare -fp` is not permitted.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";

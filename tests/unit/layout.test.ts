@@ -1,5 +1,5 @@
 /**
- * The folder tree draws the architecture (docs/how-it-works.md, "Source layout"): these rules
+ * The folder tree draws the architecture (docs/how-it-works.md#source-layout): these rules
  * keep it true. Imports are read from the source, static and dynamic alike.
  */
 import { describe, expect, test } from "bun:test";

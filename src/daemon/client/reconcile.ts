@@ -1,6 +1,7 @@
 /**
- * Reconcile (SPEC §4): bring back every daemon whose intent is `running` and that is not live;
- * leave `stopped` ones down; do not crash-loop one that last `failed`.
+ * Reconcile (docs/run-intent.md#daemonctl-reconcile): bring back every daemon whose intent is
+ * `running` and that is not live; leave `stopped` ones down; do not crash-loop one that last
+ * `failed`.
  */
 import type { ReconcileLine } from "../../schema/reconcile.ts";
 import { definitionIdentity } from "../definition/freshness.ts";

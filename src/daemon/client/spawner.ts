@@ -1,5 +1,6 @@
 /**
- * The client spawner behind `start` (SPEC §5–§6): start a daemon exactly once, however many
+ * The client spawner behind `start` (docs/how-it-works.md#the-client-spawner): start a daemon
+ * exactly once, however many
  * callers race.
  *
  * Under the spawn lock `R/NAME.json.lock`: probe the owner (verified status), decide, launch a
@@ -259,7 +260,8 @@ function standaloneHost(files: DaemonFiles, s: Status): boolean {
 }
 
 /**
- * SPEC §3 step 2 from the client side: metadata missing or naming someone else while a live,
+ * Bind guard step 2 from the client side (docs/how-it-works.md#the-client-spawner): metadata
+ * missing or naming someone else while a live,
  * fresh host answers. Written under the bind lock, and only if the socket is still the one that
  * answered, so a host binding meanwhile is never misdescribed.
  */

@@ -1,5 +1,5 @@
 /**
- * Verified status of a daemon as seen from outside (SPEC §6).
+ * Verified status of a daemon as seen from outside (docs/status.md).
  *
  * A live host answers for itself (after probe.ts verified it). Otherwise the answer is derived
  * from the state file, and never includes a pid: a pid we cannot verify is not reported.

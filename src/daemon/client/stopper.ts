@@ -1,7 +1,7 @@
 /**
- * Planned stop (SPEC §4): marker, request, SIGTERM fallback, SIGKILL after the timeout, and the
- * intent `stopped` recorded however the host ended. `stop` reports success only after checking
- * that the daemon is really down.
+ * Planned stop (docs/run-intent.md#why-a-marker): marker, request, SIGTERM fallback, SIGKILL after
+ * the timeout, and the intent `stopped` recorded however the host ended. `stop` reports success
+ * only after checking that the daemon is really down.
  *
  * A supervisor hosts many daemons: it is never signalled on behalf of one of them. When it does
  * not answer, the stop fails and says so.

@@ -1,6 +1,7 @@
 /**
- * Definition identity (SPEC §5): a hash of the canonical definition plus the *contents* of each
- * watched file. Content, not mtime: touching a file changes nothing, editing it does.
+ * Definition identity (docs/configuration.md#where-a-definition-comes-from): a hash of the
+ * canonical definition plus the *contents* of each watched file. Content, not mtime: touching a
+ * file changes nothing, editing it does.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";

@@ -1,7 +1,8 @@
 /**
- * Where a daemon's definition comes from (SPEC §5), first that applies:
- * `-- CMD ARGS` plus flags; the NAME entry of the config file; the definition stored by the last
- * start. Flags given alongside a config or stored definition override its fields.
+ * Where a daemon's definition comes from (docs/configuration.md#where-a-definition-comes-from),
+ * first that applies: `-- CMD ARGS` plus flags; the NAME entry of the config file; the definition
+ * stored by the last start. Flags given alongside a config or stored definition override its
+ * fields.
  */
 import { completeDefinition, definitionInputSchema, type Definition, type DefinitionInput } from "../../schema/definition.ts";
 import { stateSchema } from "../../schema/state.ts";

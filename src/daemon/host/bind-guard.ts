@@ -1,6 +1,6 @@
 /**
- * The host bind guard (SPEC §3): decide, under the bind lock, whether this host may bind the
- * daemon's socket, and clear the way if so.
+ * The host bind guard (docs/how-it-works.md#the-host-and-its-bind-guard): decide, under the bind
+ * lock, whether this host may bind the daemon's socket, and clear the way if so.
  *
  * 1. Probe the socket with a status request (probe.ts).
  * 2. Live and fresh: do not bind; reconcile metadata if it does not name the responder. Alive

@@ -1,5 +1,6 @@
 /**
- * Readiness (SPEC §5): when is a freshly spawned child actually serving?
+ * Readiness (`ready` in docs/configuration.md#daemon-definition-keys): when is a freshly spawned
+ * child actually serving?
  *
  * none (alive after 100 ms) · tcp:HOST:PORT · unix:PATH · log:REGEX · exec:COMMAND · delay:D.
  * A check only ever reports "ready"; giving up is the runner's `readyTimeout`.

@@ -1,5 +1,6 @@
 /**
- * A standalone host process: one DaemonHost, plus the process-level rules of SPEC §4.
+ * A standalone host process: one DaemonHost, plus the process-level rules of
+ * docs/run-intent.md#why-a-marker (exit codes: docs/status.md#other-commands-exit-codes).
  *
  * - SIGINT (Ctrl+C on a foreground host), a `stop` request, or TERM/HUP/QUIT with a planned-stop
  *   marker naming this process: planned. Intent becomes `stopped`; exit 0.

@@ -1,5 +1,7 @@
 /**
- * `probeOwner`: is a live daemonctl host serving this socket? (SPEC §3 step 1)
+ * `probeOwner`: is a live daemonctl host serving this socket?
+ * (docs/protocol.md#who-is-live-the-status-probe; step 1 of
+ * docs/how-it-works.md#the-host-and-its-bind-guard)
  *
  * A bare connect proves nothing: a frozen (SIGSTOPped) host still has its socket in listen(2)
  * and the kernel completes the handshake for it. The owner is live only if it answers a valid

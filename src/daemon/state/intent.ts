@@ -1,5 +1,5 @@
 /**
- * Run intent and planned-stop markers (SPEC §4).
+ * Run intent and planned-stop markers (docs/run-intent.md).
  *
  * The problem: a container restart sends the same SIGTERM as an operator's stop. Only the
  * operator's `stop` writes a marker naming the host first, so a host that receives a signal can

@@ -1,5 +1,6 @@
 /**
- * Where daemonctl keeps its files (SPEC §2), and the safety checks on those directories.
+ * Where daemonctl keeps its files (docs/configuration.md#directories, docs/how-it-works.md#files),
+ * and the safety checks on those directories.
  *
  * R (runtime): sockets, metadata, locks, markers; ephemeral. S (state): run intent, definitions,
  * logs; persistent.

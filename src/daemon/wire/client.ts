@@ -1,5 +1,6 @@
 /**
- * Control protocol client (SPEC §8): newline-delimited JSON requests over the daemon's socket.
+ * Control protocol client (docs/protocol.md): newline-delimited JSON requests over the daemon's
+ * socket.
  *
  * Kept free of heavy imports: `status --json` runs through here on every health check.
  */

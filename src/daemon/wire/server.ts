@@ -1,8 +1,8 @@
 /**
- * Control socket server (SPEC §8): newline-delimited JSON, several requests per connection,
+ * Control socket server (docs/protocol.md): newline-delimited JSON, several requests per connection,
  * answered in order.
  *
- * No client can keep a host from answering the others (docs/protocol.md, "Connections"):
+ * No client can keep a host from answering the others (docs/protocol.md#connections):
  * - a request line is at most 1 MiB;
  * - a connection is read only as fast as it reads its answers (backpressure), and answers a few
  *   requests at a time, taking turns with every other connection;
