@@ -159,8 +159,8 @@ export class Supervisor {
   }
 
   /**
-   * Reconcile at boot (docs/run-intent.md#daemonctl-reconcile): `stopped` stays down, `running`
-   * or no record starts, `failed` stays down.
+   * Reconcile at boot (docs/run-intent.md#daemonctl-reconcile), by the same rule as `reconcile`
+   * (state/intent.ts `bootAction`): restores what was recorded and starts nothing yet.
    */
   private bootReconcile(): void {
     for (const [name, h] of this.hosts) {
