@@ -20,13 +20,12 @@ import { shellExitCode, type ExitOutcome } from "../daemon/policy.ts";
 import { priorOf } from "../daemon/client/reconcile.ts";
 import { logFileSink, teeSink } from "../daemon/host/sinks.ts";
 import { armSignals, FORWARDABLE, type SignalSource } from "../platform/signals.ts";
-import { loadLibc, PR_SET_PDEATHSIG } from "../platform/ffi.ts";
 import { collectGarbage } from "../platform/runtime.ts";
 import { spawnManaged } from "../platform/spawn.ts";
 import { signalNumber, type SignalName } from "../schema/units.ts";
 import type { DaemonEvent } from "../schema/event.ts";
 import { prefixSink } from "./output.ts";
-import { Reaper } from "./reaper.ts";
+import { Reaper, takeInitDuties } from "./reaper.ts";
 
 export interface SuperviseOptions {
   definitions: ResolvedDefinition[];
@@ -90,16 +89,7 @@ export class Supervisor {
 
   async run(): Promise<number> {
     const signals = await this.armSignals();
-    const note = await this.reaper.start();
-    if (note && this.o.requireSubreaper) {
-      this.o.log.error(note);
-      return 1;
-    }
-    if (note) this.o.log.warn(note);
-    if (this.o.parentDeathSignal && (await loadLibc())?.prctl(PR_SET_PDEATHSIG, signalNumber(this.o.parentDeathSignal)) !== 0) {
-      this.o.log.error("cannot set the parent death signal (prctl PR_SET_PDEATHSIG)");
-      return 1;
-    }
+    if (!(await takeInitDuties(this.reaper, this.o, this.o.log))) return 1;
     ensureDirs(this.o.dirs, { mode: this.o.sharing.dirMode, gid: this.o.sharing.gid });
     this.createHosts();
 
