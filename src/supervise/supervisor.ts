@@ -92,33 +92,40 @@ export class Supervisor {
     if (!(await takeInitDuties(this.reaper, this.o, this.o.log))) return 1;
     ensureDirs(this.o.dirs, { mode: this.o.sharing.dirMode, gid: this.o.sharing.gid });
     this.createHosts();
+    if (!(await this.claimSockets())) return 1;
+    if (this.shuttingDown) return this.finished;
+    // Only now, with every host bound: a SIGTERM held since start then shuts them down cleanly.
+    this.listenSignals(signals);
+    this.bootReconcile();
+    this.startWaiting();
+    this.unwatch = watchOwnership(this.o.dirs.runtimeDir, (name) => this.checkOwnership(name));
+    setTimeout(collectGarbage, 2_000).unref?.();
+    return this.finished;
+  }
 
+  /**
+   * Every daemon's bind guard, all at once. A daemon run outside this supervisor is left to its
+   * owner and dropped from ours; any error undoes every bind and fails the boot.
+   */
+  private async claimSockets(): Promise<boolean> {
     const claims = await Promise.all([...this.hosts].map(async ([name, h]) => [name, await h.claim()] as const)).catch(async (e: Error) => {
       this.o.log.error(e.message);
       await this.abort();
       return null;
     });
-    if (!claims) return 1;
+    if (!claims) return false;
     for (const [name, c] of claims) {
       if (c.kind === "bound") continue;
       this.hosts.delete(name);
       if (c.kind === "error") {
         this.o.log.error(`${name}: ${c.message}`);
         await this.abort();
-        return 1;
+        return false;
       }
       if (c.kind === "busy") this.o.log.warn(`${c.message}, outside this supervisor`);
       else this.o.log.warn(`${name} is already run by pid ${c.pid} outside this supervisor; leaving it alone`);
     }
-    if (this.shuttingDown) return this.finished;
-    // Only now, with every host bound: a SIGTERM held since start then shuts them down cleanly.
-    this.listenSignals(signals);
-
-    this.bootReconcile();
-    this.startWaiting();
-    this.unwatch = watchOwnership(this.o.dirs.runtimeDir, (name) => this.checkOwnership(name));
-    setTimeout(collectGarbage, 2_000).unref?.();
-    return this.finished;
+    return true;
   }
 
   private createHosts(): void {
