@@ -1,5 +1,7 @@
 /** `daemonctl supervise`: container init, for the daemons of a config file or for one command. */
-import { configDefinitions } from "../daemon/definition/source.ts";
+import { configDefinitions, type ResolvedDefinition } from "../daemon/definition/source.ts";
+import type { LoadedConfig } from "../daemon/definition/config.ts";
+import type { Logger } from "../logger.ts";
 import { withoutHostSpec } from "../schema/host-spec.ts";
 import { UsageError } from "../errors.ts";
 import { bool, count, list, parseArgv, str, type ParsedArgv } from "./_argv.ts";
@@ -36,66 +38,92 @@ export default defineCommand({
     const log = createLogger(p, p.rest !== null ? tiniVerbosity(p) : undefined);
     if (p.positionals.length) throw new UsageError(`unexpected argument "${p.positionals[0]}"; put the command after --, as in: daemonctl supervise -- ${p.positionals.join(" ")}`);
     const env = withoutHostSpec(process.env);
-    if (p.rest !== null) {
-      if (p.rest.length === 0) throw new UsageError("no command after --");
-      const rewrite = new Map<number, number>();
-      const { parseRewrite, runSingleChild } = await import("../supervise/single-child.ts");
-      for (const spec of list(p, "rewrite")) {
-        const r = parseRewrite(spec);
-        if (!r) throw new UsageError(`--rewrite expects SIGNAL:SIGNAL such as 15:3 or TERM:QUIT (0 drops), got "${spec}"`);
-        rewrite.set(r[0], r[1]);
-      }
-      if (bool(p, "single-child") && bool(p, "process-group")) throw new UsageError("--single-child (-c) signals the child alone, --process-group (-g) its group: choose one");
-      const graceFlag = str(p, "grace");
-      return runSingleChild({
-        command: p.rest,
-        singleChild: bool(p, "single-child") || (!bool(p, "process-group") && process.env.DUMB_INIT_SETSID === "0"),
-        rewrite,
-        graceMs: graceFlag === undefined ? null : durationFlag(p, "grace", 0),
-        remapToZero: new Set(list(p, "remap-exit").map(exitCodeFlag)),
-        ...initFlags(p),
-        env,
-        log,
-      });
-    }
-    const commandOnly = ["single-child", "rewrite", "process-group", "remap-exit"].filter((k) => p.flags[k] !== undefined && p.flags[k] !== false);
-    if (commandOnly.length) throw new UsageError(`${commandOnly.map((k) => `--${k}`).join(", ")} apply${commandOnly.length === 1 ? "s" : ""} to a command: daemonctl supervise ${commandOnly.map((k) => `--${k}`).join(" ")} … -- CMD ARGS`);
-
-    const ctx = await fullContext(p);
-    if (!ctx.config) {
-      throw new UsageError("supervise needs a config file (--config FILE, $DAEMONCTL_CONFIG or ./daemonctl.json), or a command after --: daemonctl supervise -- CMD ARGS");
-    }
-    const { dependencyLevels, selectDaemons } = await import("../supervise/order.ts");
-    const all = configDefinitions(ctx.config);
-    const { selected, unknown } = selectDaemons(all.map((d) => d.name), str(p, "only") ?? process.env.DAEMONCTL_DAEMONS);
-    for (const u of unknown) log.warn(`--only/DAEMONCTL_DAEMONS names "${u}", which ${ctx.config.path} does not define; ignoring it`);
-    if (selected.length === 0) throw new UsageError(`no daemons to supervise: ${ctx.config.path} defines ${all.length ? all.map((d) => d.name).join(", ") : "none"}`);
-    const definitions = all.filter((d) => selected.includes(d.name));
-    const order = dependencyLevels(new Map(definitions.map((d) => [d.name, d.definition.dependsOn])), new Set(all.map((d) => d.name)));
-    if ("problem" in order) throw new UsageError(`${ctx.config.path}: ${order.problem.message}`);
-
-    const format = str(p, "log-format") ?? "text";
-    if (format !== "text" && format !== "json") throw new UsageError(`--log-format must be text or json (got "${format}")`);
-    const envGrace = process.env.DAEMONCTL_GRACE;
-    const graceMs = str(p, "grace") !== undefined ? durationFlag(p, "grace", 8_000) : envGrace ? parseDuration(envGrace) : (ctx.config.config.grace ?? 8_000);
-    if (graceMs === null) throw new UsageError(`DAEMONCTL_GRACE must be a duration like 8s (got "${envGrace}")`);
-    const colour = p.flags.color !== false && !process.env.NO_COLOR;
-    const { Supervisor } = await import("../supervise/supervisor.ts");
-    return new Supervisor({
-      definitions,
-      levels: order.levels,
-      dirs: ctx.dirs,
-      sharing: ctx.sharing,
-      graceMs,
-      logFormat: format,
-      colour: { stdout: colour && Boolean(process.stdout.isTTY), stderr: colour && Boolean(process.stderr.isTTY) },
-      probeTimeoutMs: probeTimeout(p),
-      ...initFlags(p),
-      env,
-      log,
-    }).run();
+    return p.rest !== null ? superviseCommand(p, p.rest, env, log) : superviseConfig(p, env, log);
   },
 });
+
+/** `supervise -- CMD`: the tini/dumb-init drop-in. */
+async function superviseCommand(p: ParsedArgv, command: string[], env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
+  if (command.length === 0) throw new UsageError("no command after --");
+  const { parseRewrite, runSingleChild } = await import("../supervise/single-child.ts");
+  const rewrite = new Map<number, number>();
+  for (const spec of list(p, "rewrite")) {
+    const r = parseRewrite(spec);
+    if (!r) throw new UsageError(`--rewrite expects SIGNAL:SIGNAL such as 15:3 or TERM:QUIT (0 drops), got "${spec}"`);
+    rewrite.set(r[0], r[1]);
+  }
+  if (bool(p, "single-child") && bool(p, "process-group")) throw new UsageError("--single-child (-c) signals the child alone, --process-group (-g) its group: choose one");
+  const graceFlag = str(p, "grace");
+  return runSingleChild({
+    command,
+    singleChild: bool(p, "single-child") || (!bool(p, "process-group") && process.env.DUMB_INIT_SETSID === "0"),
+    rewrite,
+    graceMs: graceFlag === undefined ? null : durationFlag(p, "grace", 0),
+    remapToZero: new Set(list(p, "remap-exit").map(exitCodeFlag)),
+    ...initFlags(p),
+    env,
+    log,
+  });
+}
+
+/** `supervise`: container init for the daemons of the config file. */
+async function superviseConfig(p: ParsedArgv, env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
+  rejectCommandOnlyFlags(p);
+  const ctx = await fullContext(p);
+  if (!ctx.config) {
+    throw new UsageError("supervise needs a config file (--config FILE, $DAEMONCTL_CONFIG or ./daemonctl.json), or a command after --: daemonctl supervise -- CMD ARGS");
+  }
+  const { definitions, levels } = await chosenDaemons(p, ctx.config, log);
+  const format = logFormat(p);
+  const graceMs = graceFor(p, ctx.config.config.grace);
+  const colour = p.flags.color !== false && !process.env.NO_COLOR;
+  const { Supervisor } = await import("../supervise/supervisor.ts");
+  return new Supervisor({
+    definitions,
+    levels,
+    dirs: ctx.dirs,
+    sharing: ctx.sharing,
+    graceMs,
+    logFormat: format,
+    colour: { stdout: colour && Boolean(process.stdout.isTTY), stderr: colour && Boolean(process.stderr.isTTY) },
+    probeTimeoutMs: probeTimeout(p),
+    ...initFlags(p),
+    env,
+    log,
+  }).run();
+}
+
+function rejectCommandOnlyFlags(p: ParsedArgv): void {
+  const commandOnly = ["single-child", "rewrite", "process-group", "remap-exit"].filter((k) => p.flags[k] !== undefined && p.flags[k] !== false);
+  if (commandOnly.length) throw new UsageError(`${commandOnly.map((k) => `--${k}`).join(", ")} apply${commandOnly.length === 1 ? "s" : ""} to a command: daemonctl supervise ${commandOnly.map((k) => `--${k}`).join(" ")} … -- CMD ARGS`);
+}
+
+/** The daemons --only (or DAEMONCTL_DAEMONS) picks from the config, and their start levels. */
+async function chosenDaemons(p: ParsedArgv, config: LoadedConfig, log: Logger): Promise<{ definitions: ResolvedDefinition[]; levels: string[][] }> {
+  const { dependencyLevels, selectDaemons } = await import("../supervise/order.ts");
+  const all = configDefinitions(config);
+  const { selected, unknown } = selectDaemons(all.map((d) => d.name), str(p, "only") ?? process.env.DAEMONCTL_DAEMONS);
+  for (const u of unknown) log.warn(`--only/DAEMONCTL_DAEMONS names "${u}", which ${config.path} does not define; ignoring it`);
+  if (selected.length === 0) throw new UsageError(`no daemons to supervise: ${config.path} defines ${all.length ? all.map((d) => d.name).join(", ") : "none"}`);
+  const definitions = all.filter((d) => selected.includes(d.name));
+  const order = dependencyLevels(new Map(definitions.map((d) => [d.name, d.definition.dependsOn])), new Set(all.map((d) => d.name)));
+  if ("problem" in order) throw new UsageError(`${config.path}: ${order.problem.message}`);
+  return { definitions, levels: order.levels };
+}
+
+function logFormat(p: ParsedArgv): "text" | "json" {
+  const format = str(p, "log-format") ?? "text";
+  if (format !== "text" && format !== "json") throw new UsageError(`--log-format must be text or json (got "${format}")`);
+  return format;
+}
+
+/** --grace, else DAEMONCTL_GRACE, else the config's `grace`, else 8 s. */
+function graceFor(p: ParsedArgv, configGrace: number | undefined): number {
+  const envGrace = process.env.DAEMONCTL_GRACE;
+  const graceMs = str(p, "grace") !== undefined ? durationFlag(p, "grace", 8_000) : envGrace ? parseDuration(envGrace) : (configGrace ?? 8_000);
+  if (graceMs === null) throw new UsageError(`DAEMONCTL_GRACE must be a duration like 8s (got "${envGrace}")`);
+  return graceMs;
+}
 
 /** tini's flags that mean the same in both modes: -s, -p, -w (and TINI_SUBREAPER). */
 function initFlags(p: ParsedArgv): { requireSubreaper: boolean; parentDeathSignal: SignalName | null; warnOnReap: boolean } {
