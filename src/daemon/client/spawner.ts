@@ -26,7 +26,7 @@ import type { Logger } from "../../logger.ts";
 import type { Sharing } from "../state/sharing.ts";
 import { acquireLock, tryLock, type FrozenHolderPolicy } from "../state/lock.ts";
 import { daemonFiles, ensureDirs, type DaemonFiles, type Dirs } from "../state/paths.ts";
-import { busyMessage, probeOwnerPatiently } from "../owner/probe.ts";
+import { busyMessage, probeOwnerPatiently, type OwnerProbe } from "../owner/probe.ts";
 import { ControlClient, requestOnce } from "../wire/client.ts";
 import { inodeOf, readJson } from "../state/store.ts";
 
@@ -90,47 +90,57 @@ function frozenSpawnLockHolder(log: Logger): FrozenHolderPolicy {
 }
 
 async function startLocked(o: StartOptions, files: DaemonFiles, waitMs: number): Promise<StartOutcome> {
-  const { resolved } = o;
-  // A host too busy to give its status is alive: ask it again for as long as we would wait for
-  // readiness, and never launch a replacement for it.
-  const patience = Math.max(waitMs, o.probeTimeoutMs * 4);
-  let probe = await probeOwnerPatiently(files.socket, o.probeTimeoutMs, patience);
-  if (probe.kind === "live" && probe.status.state === "stopping" && standaloneHost(files, probe.status)) {
-    // A standalone host on its way out starts nothing: let it finish, then look again.
-    await waitHostGone(files.socket, inodeOf(files.socket), { pid: probe.status.pid!, identity: probe.status.pidIdentity! }, resolved.definition.stopTimeout + 2_000);
-    probe = await probeOwnerPatiently(files.socket, o.probeTimeoutMs, patience);
-  }
+  const probe = await currentOwner(o, files, waitMs);
   if (probe.kind === "denied") return failed(files, probe.reason, null);
-  if (probe.kind === "busy") return failed(files, `${busyMessage(resolved.name, probe.reason)} — try again`, null);
-  let replacing = false;
-  if (probe.kind === "live") {
-    const s = probe.status;
-    if (s.identity === resolved.identity) {
-      await repairMetadata(files, s, o.sharing);
-      if (s.state === "running" && s.ready) return { kind: "already-running", status: s };
-      if (s.state !== "starting") {
-        // Stopped inside a supervisor, failed, or waiting in backoff: ask the owner to start it.
-        const r = await requestOnce(files.socket, "start", {}, o.probeTimeoutMs * 4);
-        if ("kind" in r && r.kind === "error" && r.code === "exiting") {
-          await waitHostGone(files.socket, inodeOf(files.socket), { pid: s.pid!, identity: s.pidIdentity! }, resolved.definition.stopTimeout + 2_000);
-          return launchAndWait(o, files, waitMs, false);
-        }
-        if ("kind" in r && r.kind === "error") return failed(files, `${resolved.name}: ${r.message}`, s);
-      }
-      if (o.waitMs === null) return { kind: "launched", hostPid: s.pid };
-      // We asked the owner to start it (a stopped daemon inside a supervisor): that is a start.
-      return waitForReady(o, files, waitMs, null, s.state === "starting" ? "already-running" : "started");
+  if (probe.kind === "busy") return failed(files, `${busyMessage(o.resolved.name, probe.reason)} — try again`, null);
+  if (probe.kind !== "live") return launchAndWait(o, files, waitMs, false);
+  if (probe.status.identity === o.resolved.identity) return startOwned(o, files, waitMs, probe.status);
+  return offerDefinition(o, files, waitMs, probe.status);
+}
+
+/**
+ * Who owns the socket now. A host too busy to give its status is alive: ask it again for as long
+ * as we would wait for readiness, and never launch a replacement for it.
+ */
+async function currentOwner(o: StartOptions, files: DaemonFiles, waitMs: number): Promise<OwnerProbe> {
+  const patience = Math.max(waitMs, o.probeTimeoutMs * 4);
+  const probe = await probeOwnerPatiently(files.socket, o.probeTimeoutMs, patience);
+  if (probe.kind !== "live" || probe.status.state !== "stopping" || !standaloneHost(files, probe.status)) return probe;
+  // A standalone host on its way out starts nothing: let it finish, then look again.
+  await waitHostGone(files.socket, inodeOf(files.socket), { pid: probe.status.pid!, identity: probe.status.pidIdentity! }, o.resolved.definition.stopTimeout + 2_000);
+  return probeOwnerPatiently(files.socket, o.probeTimeoutMs, patience);
+}
+
+/** A live owner of our definition: running already, starting, or to be asked to start it. */
+async function startOwned(o: StartOptions, files: DaemonFiles, waitMs: number, s: Status): Promise<StartOutcome> {
+  const { resolved } = o;
+  await repairMetadata(files, s, o.sharing);
+  if (s.state === "running" && s.ready) return { kind: "already-running", status: s };
+  if (s.state !== "starting") {
+    // Stopped inside a supervisor, failed, or waiting in backoff: ask the owner to start it.
+    const r = await requestOnce(files.socket, "start", {}, o.probeTimeoutMs * 4);
+    if ("kind" in r && r.kind === "error" && r.code === "exiting") {
+      await waitHostGone(files.socket, inodeOf(files.socket), { pid: s.pid!, identity: s.pidIdentity! }, resolved.definition.stopTimeout + 2_000);
+      return launchAndWait(o, files, waitMs, false);
     }
-    // Another definition. A supervisor swaps it in place; a standalone host says "stale" and is
-    // replaced by the host we launch (its bind guard stops the old one first).
-    const r = await requestOnce(files.socket, "start", { definition: resolved.definition, identity: resolved.identity }, o.probeTimeoutMs * 4);
-    if ("kind" in r && r.kind === "ok") {
-      if (o.waitMs === null) return { kind: "launched", hostPid: s.pid };
-      return waitForReady(o, files, waitMs, null, "replaced");
-    }
-    replacing = true;
+    if ("kind" in r && r.kind === "error") return failed(files, `${resolved.name}: ${r.message}`, s);
   }
-  return launchAndWait(o, files, waitMs, replacing);
+  if (o.waitMs === null) return { kind: "launched", hostPid: s.pid };
+  // We asked the owner to start it (a stopped daemon inside a supervisor): that is a start.
+  return waitForReady(o, files, waitMs, null, s.state === "starting" ? "already-running" : "started");
+}
+
+/**
+ * A live owner of another definition. A supervisor swaps it in place; a standalone host says
+ * "stale" and is replaced by the host we launch (its bind guard stops the old one first).
+ */
+async function offerDefinition(o: StartOptions, files: DaemonFiles, waitMs: number, s: Status): Promise<StartOutcome> {
+  const r = await requestOnce(files.socket, "start", { definition: o.resolved.definition, identity: o.resolved.identity }, o.probeTimeoutMs * 4);
+  if ("kind" in r && r.kind === "ok") {
+    if (o.waitMs === null) return { kind: "launched", hostPid: s.pid };
+    return waitForReady(o, files, waitMs, null, "replaced");
+  }
+  return launchAndWait(o, files, waitMs, true);
 }
 
 function launchAndWait(o: StartOptions, files: DaemonFiles, waitMs: number, replacing: boolean): Promise<StartOutcome> | StartOutcome {
