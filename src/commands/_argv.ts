@@ -30,82 +30,118 @@ export interface ParsedArgv {
   rest: string[] | null;
 }
 
+type Flags = ParsedArgv["flags"];
+/** Every name a flag answers to (its key and its aliases) → its key and spec. */
+type FlagIndex = Map<string, [string, FlagSpec]>;
+/** One option as written: its name, and the value attached to it (`--name=value`, `-n5`). */
+interface Option {
+  name: string;
+  inline: string | undefined;
+}
+
 export function parseArgv(argv: string[], specs: FlagSpecs, command: string): ParsedArgv {
-  const byName = new Map<string, [string, FlagSpec]>();
+  const byName = flagIndex(specs);
+  const parsed: ParsedArgv = { flags: defaults(specs), positionals: [], rest: null };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      parsed.rest = argv.slice(i + 1);
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") parsed.positionals.push(arg);
+    else i = takeOption(argv, i, byName, parsed.flags, command);
+  }
+  checkRequired(specs, parsed.flags);
+  return parsed;
+}
+
+function flagIndex(specs: FlagSpecs): FlagIndex {
+  const byName: FlagIndex = new Map();
   for (const [key, spec] of Object.entries(specs)) {
     if (spec.type === "positional") continue;
     byName.set(key, [key, spec]);
     const aliases = spec.alias === undefined ? [] : Array.isArray(spec.alias) ? spec.alias : [spec.alias];
     for (const a of aliases) byName.set(a, [key, spec]);
   }
-  const flags: ParsedArgv["flags"] = {};
-  for (const [key, spec] of Object.entries(specs)) if (spec.type !== "positional" && spec.default !== undefined) flags[key] = spec.default;
-  const positionals: string[] = [];
-  let rest: string[] | null = null;
-  const unknown = (flag: string) =>
-    new UsageError(`unknown option ${flag} for \`daemonctl ${command}\` (see \`daemonctl ${command} --help\`)`);
+  return byName;
+}
 
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--") {
-      rest = argv.slice(i + 1);
-      break;
-    }
-    if (!arg.startsWith("-") || arg === "-") {
-      positionals.push(arg);
-      continue;
-    }
-    let name: string;
-    let inline: string | undefined;
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-      inline = eq < 0 ? undefined : arg.slice(eq + 1);
-    } else {
-      // -q, -v, -n 5, and getopt's clusters, as tini and dumb-init users write them: boolean
-      // short flags (-qv, -vvv), then at most one that takes a value, from the rest of the
-      // cluster or the next argument (-n5, -e143, -sp SIGTERM).
-      const letters = arg.slice(1);
-      const cut = letters.length > 1 ? clusterValueAt(letters, byName) : -1;
-      if (cut === letters.length) {
-        for (const l of letters) setBoolean(flags, ...byName.get(l)!, true);
-        continue;
-      }
-      if (cut >= 0) {
-        for (const l of letters.slice(0, cut)) setBoolean(flags, ...byName.get(l)!, true);
-        name = letters[cut]!;
-        inline = letters.length > cut + 1 ? letters.slice(cut + 1) : undefined;
-      } else name = letters;
-    }
-    let entry = byName.get(name);
-    if (!entry && name.startsWith("no-") && inline === undefined) {
-      const negated = byName.get(name.slice(3));
-      if (negated) {
-        flags[negated[0]] = false;
-        continue;
-      }
-    }
-    if (!entry) throw unknown(arg.startsWith("--") ? `--${name}` : arg);
-    const [key, spec] = entry;
-    if (spec.type === "boolean") {
-      if (inline !== undefined && !/^(true|false|1|0)$/.test(inline)) throw new UsageError(`option --${key} takes no value (got "${inline}")`);
-      setBoolean(flags, key, spec, inline === undefined ? true : inline === "true" || inline === "1");
-      continue;
-    }
-    let value = inline;
-    if (value === undefined) {
-      value = argv[++i];
-      if (value === undefined) throw new UsageError(`option --${key} needs a value${spec.valueHint ? ` (${spec.valueHint})` : ""}`);
-    }
-    if (spec.multiple) {
-      const prev = flags[key];
-      flags[key] = Array.isArray(prev) ? [...prev, value] : [value];
-    } else flags[key] = value;
+function defaults(specs: FlagSpecs): Flags {
+  const flags: Flags = {};
+  for (const [key, spec] of Object.entries(specs)) if (spec.type !== "positional" && spec.default !== undefined) flags[key] = spec.default;
+  return flags;
+}
+
+/** Reads the option at argv[i] into `flags`; returns the index of the last argument it used. */
+function takeOption(argv: string[], i: number, byName: FlagIndex, flags: Flags, command: string): number {
+  const arg = argv[i]!;
+  const opt = arg.startsWith("--") ? splitLong(arg) : splitShort(arg, byName, flags);
+  if (opt === null) return i;
+  const entry = byName.get(opt.name);
+  if (!entry) {
+    if (negates(opt, byName, flags)) return i;
+    throw unknownOption(arg.startsWith("--") ? `--${opt.name}` : arg, command);
   }
+  const [key, spec] = entry;
+  if (spec.type === "boolean") {
+    setBoolean(flags, key, spec, booleanValue(key, opt.inline));
+    return i;
+  }
+  const value = opt.inline ?? argv[i + 1];
+  if (value === undefined) throw new UsageError(`option --${key} needs a value${spec.valueHint ? ` (${spec.valueHint})` : ""}`);
+  setString(flags, key, spec, value);
+  return opt.inline === undefined ? i + 1 : i;
+}
+
+function splitLong(arg: string): Option {
+  const eq = arg.indexOf("=");
+  return eq < 0 ? { name: arg.slice(2), inline: undefined } : { name: arg.slice(2, eq), inline: arg.slice(eq + 1) };
+}
+
+/**
+ * -q, -v, -n 5, and getopt's clusters, as tini and dumb-init users write them: boolean
+ * short flags (-qv, -vvv), then at most one that takes a value, from the rest of the
+ * cluster or the next argument (-n5, -e143, -sp SIGTERM). Sets the cluster's booleans and
+ * returns the option left to read, or null when there is none.
+ */
+function splitShort(arg: string, byName: FlagIndex, flags: Flags): Option | null {
+  const letters = arg.slice(1);
+  const cut = letters.length > 1 ? clusterValueAt(letters, byName) : -1;
+  if (cut < 0) return { name: letters, inline: undefined };
+  for (const l of letters.slice(0, cut)) setBoolean(flags, ...byName.get(l)!, true);
+  if (cut === letters.length) return null;
+  return { name: letters[cut]!, inline: letters.length > cut + 1 ? letters.slice(cut + 1) : undefined };
+}
+
+/** `--no-NAME` turns NAME off when no flag of that name exists; `--no-NAME=VALUE` never does. */
+function negates(opt: Option, byName: FlagIndex, flags: Flags): boolean {
+  if (!opt.name.startsWith("no-") || opt.inline !== undefined) return false;
+  const negated = byName.get(opt.name.slice(3));
+  if (!negated) return false;
+  flags[negated[0]] = false;
+  return true;
+}
+
+function unknownOption(flag: string, command: string): UsageError {
+  return new UsageError(`unknown option ${flag} for \`daemonctl ${command}\` (see \`daemonctl ${command} --help\`)`);
+}
+
+function booleanValue(key: string, inline: string | undefined): boolean {
+  if (inline !== undefined && !/^(true|false|1|0)$/.test(inline)) throw new UsageError(`option --${key} takes no value (got "${inline}")`);
+  return inline === undefined ? true : inline === "true" || inline === "1";
+}
+
+function setString(flags: Flags, key: string, spec: FlagSpec, value: string): void {
+  if (spec.multiple) {
+    const prev = flags[key];
+    flags[key] = Array.isArray(prev) ? [...prev, value] : [value];
+  } else flags[key] = value;
+}
+
+function checkRequired(specs: FlagSpecs, flags: Flags): void {
   for (const [key, spec] of Object.entries(specs)) {
     if (spec.required && spec.type !== "positional" && flags[key] === undefined) throw new UsageError(`option --${key} is required`);
   }
-  return { flags, positionals, rest };
 }
 
 /**
@@ -113,7 +149,7 @@ export function parseArgv(argv: string[], specs: FlagSpecs, command: string): Pa
  * its length when every letter is a boolean flag, or -1 when it is no cluster at all (`-only`
  * still names --only).
  */
-function clusterValueAt(letters: string, byName: Map<string, [string, FlagSpec]>): number {
+function clusterValueAt(letters: string, byName: FlagIndex): number {
   for (let i = 0; i < letters.length; i++) {
     const spec = byName.get(letters[i]!)?.[1];
     const short = spec && [spec.alias].flat().includes(letters[i]);
@@ -123,7 +159,7 @@ function clusterValueAt(letters: string, byName: Map<string, [string, FlagSpec]>
   return letters.length;
 }
 
-function setBoolean(flags: ParsedArgv["flags"], key: string, spec: FlagSpec, on: boolean): void {
+function setBoolean(flags: Flags, key: string, spec: FlagSpec, on: boolean): void {
   if (!spec.counted) flags[key] = on;
   else flags[key] = on ? (typeof flags[key] === "number" ? flags[key] : 0) + 1 : 0;
 }

@@ -3,6 +3,8 @@ import { writeStdout } from "../platform/files.ts";
 import { ControlClient } from "../daemon/wire/client.ts";
 import { daemonFiles, type Dirs } from "../daemon/state/paths.ts";
 import { knownDaemons } from "../daemon/state/known.ts";
+import type { DaemonEvent } from "../schema/event.ts";
+import type { Logger } from "../logger.ts";
 import { parseArgv } from "./_argv.ts";
 import { createLogger } from "./_log.ts";
 import { defineCommand } from "./_define.ts";
@@ -21,51 +23,78 @@ export default defineCommand({
     const log = createLogger(p);
     const dirs = await dirsFrom(p);
     const fixed = p.positionals.map(checkName);
-    const timeout = probeTimeout(p);
-    const followed = new Map<string, ControlClient | "connecting" | null>();
-    let stopped = false;
-    let printing: Promise<void> = Promise.resolve();
-    // Reconnects replay from the command's start; the same event is printed once.
-    const since = new Date().toISOString();
-    const printed = new Set<string>();
-    const done = new Promise<void>((resolve) => {
-      for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => {
-        stopped = true;
-        resolve();
-      });
-    });
-    const connect = async (name: string) => {
-      if (followed.get(name)) return;
-      followed.set(name, "connecting");
-      const c = await ControlClient.open(daemonFiles(dirs, name).socket, timeout);
-      if (!(c instanceof ControlClient) || stopped) {
-        followed.set(name, null);
-        return;
-      }
-      followed.set(name, c);
-      // One write at a time, so lines keep their order.
-      c.onEvent = (e) => {
-        const key = `${e.name}|${e.ts}|${e.type}|${e.pid}`;
-        if (printed.has(key)) return;
-        printed.add(key);
-        if (printed.size > 1000) printed.delete(printed.values().next().value!);
-        printing = printing.then(() => writeStdout(`${JSON.stringify(e)}\n`));
-      };
-      c.onClose = () => followed.set(name, null);
-      const r = await c.request("events", { since }, timeout);
-      if (r.kind !== "ok") c.close();
-      else log.info(`following ${name}`);
-    };
+    const follower = new EventFollower(dirs, probeTimeout(p), log);
+    const done = untilSignalled(() => follower.stop());
     // Hosts come and go (restarts, replacements): reconnect and discover once a second.
     const scan = () => {
-      for (const name of fixed.length ? fixed : knownDaemons(dirs as Dirs)) void connect(name);
+      for (const name of fixed.length ? fixed : knownDaemons(dirs as Dirs)) void follower.follow(name);
     };
     scan();
     const timer = setInterval(scan, 1000);
     await done;
     clearInterval(timer);
-    for (const c of followed.values()) if (c instanceof ControlClient) c.close();
-    await printing;
+    await follower.close();
     return 0;
   },
 });
+
+function untilSignalled(onSignal: () => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => {
+      onSignal();
+      resolve();
+    });
+  });
+}
+
+/** One connection per daemon followed, all printing to stdout. */
+class EventFollower {
+  private readonly followed = new Map<string, ControlClient | "connecting" | null>();
+  private stopped = false;
+  private printing: Promise<void> = Promise.resolve();
+  // Reconnects replay from the command's start; the same event is printed once.
+  private readonly since = new Date().toISOString();
+  private readonly printed = new Set<string>();
+
+  constructor(
+    private readonly dirs: Dirs,
+    private readonly timeoutMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Connects to `name` and subscribes, unless already connected or connecting. */
+  async follow(name: string): Promise<void> {
+    if (this.followed.get(name)) return;
+    this.followed.set(name, "connecting");
+    const c = await ControlClient.open(daemonFiles(this.dirs, name).socket, this.timeoutMs);
+    if (!(c instanceof ControlClient) || this.stopped) {
+      this.followed.set(name, null);
+      return;
+    }
+    this.followed.set(name, c);
+    c.onEvent = (e) => this.print(e);
+    c.onClose = () => this.followed.set(name, null);
+    const r = await c.request("events", { since: this.since }, this.timeoutMs);
+    if (r.kind !== "ok") c.close();
+    else this.log.info(`following ${name}`);
+  }
+
+  /** One write at a time, so lines keep their order. */
+  private print(e: DaemonEvent): void {
+    const key = `${e.name}|${e.ts}|${e.type}|${e.pid}`;
+    if (this.printed.has(key)) return;
+    this.printed.add(key);
+    if (this.printed.size > 1000) this.printed.delete(this.printed.values().next().value!);
+    this.printing = this.printing.then(() => writeStdout(`${JSON.stringify(e)}\n`));
+  }
+
+  /** No new connection from now on (one still opening is dropped). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.followed.values()) if (c instanceof ControlClient) c.close();
+    await this.printing;
+  }
+}

@@ -1,4 +1,5 @@
 /** `daemonctl supervise`: container init, for the daemons of a config file or for one command. */
+import type { Logger } from "../logger.ts";
 import { withoutHostSpec } from "../schema/host-spec.ts";
 import { UsageError } from "../errors.ts";
 import { bool, count, list, parseArgv, str, type ParsedArgv } from "./_argv.ts";
@@ -35,56 +36,71 @@ export default defineCommand({
     const log = createLogger(p, p.rest !== null ? tiniVerbosity(p) : undefined);
     if (p.positionals.length) throw new UsageError(`unexpected argument "${p.positionals[0]}"; put the command after --, as in: daemonctl supervise -- ${p.positionals.join(" ")}`);
     const env = withoutHostSpec(process.env);
-    if (p.rest !== null) {
-      if (p.rest.length === 0) throw new UsageError("no command after --");
-      const rewrite = new Map<number, number>();
-      const { parseRewrite, runSingleChild } = await import("../supervise/single-child.ts");
-      for (const spec of list(p, "rewrite")) {
-        const r = parseRewrite(spec);
-        if (!r) throw new UsageError(`--rewrite expects SIGNAL:SIGNAL such as 15:3 or TERM:QUIT (0 drops), got "${spec}"`);
-        rewrite.set(r[0], r[1]);
-      }
-      if (bool(p, "single-child") && bool(p, "process-group")) throw new UsageError("--single-child (-c) signals the child alone, --process-group (-g) its group: choose one");
-      const graceFlag = str(p, "grace");
-      return runSingleChild({
-        command: p.rest,
-        singleChild: bool(p, "single-child") || (!bool(p, "process-group") && process.env.DUMB_INIT_SETSID === "0"),
-        rewrite,
-        graceMs: graceFlag === undefined ? null : durationFlag(p, "grace", 0),
-        remapToZero: new Set(list(p, "remap-exit").map(exitCodeFlag)),
-        ...initFlags(p),
-        env,
-        log,
-      });
-    }
-    const commandOnly = ["single-child", "rewrite", "process-group", "remap-exit"].filter((k) => p.flags[k] !== undefined && p.flags[k] !== false);
-    if (commandOnly.length) throw new UsageError(`${commandOnly.map((k) => `--${k}`).join(", ")} apply${commandOnly.length === 1 ? "s" : ""} to a command: daemonctl supervise ${commandOnly.map((k) => `--${k}`).join(" ")} … -- CMD ARGS`);
-
-    const ctx = await fullContext(p);
-    if (!ctx.config) {
-      throw new UsageError("supervise needs a config file (--config FILE, $DAEMONCTL_CONFIG or ./daemonctl.json), or a command after --: daemonctl supervise -- CMD ARGS");
-    }
-    const { planSupervision } = await import("../supervise/plan.ts");
-    const plan = planSupervision(ctx.config, { only: str(p, "only") ?? process.env.DAEMONCTL_DAEMONS, graceFlagMs: durationFlag(p, "grace"), envGrace: process.env.DAEMONCTL_GRACE, warn: (m) => log.warn(m) });
-    const format = str(p, "log-format") ?? "text";
-    if (format !== "text" && format !== "json") throw new UsageError(`--log-format must be text or json (got "${format}")`);
-    const colour = p.flags.color !== false && !process.env.NO_COLOR;
-    const { Supervisor } = await import("../supervise/supervisor.ts");
-    return new Supervisor({
-      definitions: plan.definitions,
-      levels: plan.levels,
-      dirs: ctx.dirs,
-      sharing: ctx.sharing,
-      graceMs: plan.graceMs,
-      logFormat: format,
-      colour: { stdout: colour && Boolean(process.stdout.isTTY), stderr: colour && Boolean(process.stderr.isTTY) },
-      probeTimeoutMs: probeTimeout(p),
-      ...initFlags(p),
-      env,
-      log,
-    }).run();
+    return p.rest !== null ? superviseCommand(p, p.rest, env, log) : superviseConfig(p, env, log);
   },
 });
+
+/** `supervise -- CMD`: the tini/dumb-init drop-in. */
+async function superviseCommand(p: ParsedArgv, command: string[], env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
+  if (command.length === 0) throw new UsageError("no command after --");
+  const { parseRewrite, runSingleChild } = await import("../supervise/single-child.ts");
+  const rewrite = new Map<number, number>();
+  for (const spec of list(p, "rewrite")) {
+    const r = parseRewrite(spec);
+    if (!r) throw new UsageError(`--rewrite expects SIGNAL:SIGNAL such as 15:3 or TERM:QUIT (0 drops), got "${spec}"`);
+    rewrite.set(r[0], r[1]);
+  }
+  if (bool(p, "single-child") && bool(p, "process-group")) throw new UsageError("--single-child (-c) signals the child alone, --process-group (-g) its group: choose one");
+  const graceFlag = str(p, "grace");
+  return runSingleChild({
+    command,
+    singleChild: bool(p, "single-child") || (!bool(p, "process-group") && process.env.DUMB_INIT_SETSID === "0"),
+    rewrite,
+    graceMs: graceFlag === undefined ? null : durationFlag(p, "grace", 0),
+    remapToZero: new Set(list(p, "remap-exit").map(exitCodeFlag)),
+    ...initFlags(p),
+    env,
+    log,
+  });
+}
+
+/** `supervise`: container init for the daemons of the config file. */
+async function superviseConfig(p: ParsedArgv, env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
+  rejectCommandOnlyFlags(p);
+  const ctx = await fullContext(p);
+  if (!ctx.config) {
+    throw new UsageError("supervise needs a config file (--config FILE, $DAEMONCTL_CONFIG or ./daemonctl.json), or a command after --: daemonctl supervise -- CMD ARGS");
+  }
+  const { planSupervision } = await import("../supervise/plan.ts");
+  const plan = planSupervision(ctx.config, { only: str(p, "only") ?? process.env.DAEMONCTL_DAEMONS, graceFlagMs: durationFlag(p, "grace"), envGrace: process.env.DAEMONCTL_GRACE, warn: (m) => log.warn(m) });
+  const format = logFormat(p);
+  const colour = p.flags.color !== false && !process.env.NO_COLOR;
+  const { Supervisor } = await import("../supervise/supervisor.ts");
+  return new Supervisor({
+    definitions: plan.definitions,
+    levels: plan.levels,
+    dirs: ctx.dirs,
+    sharing: ctx.sharing,
+    graceMs: plan.graceMs,
+    logFormat: format,
+    colour: { stdout: colour && Boolean(process.stdout.isTTY), stderr: colour && Boolean(process.stderr.isTTY) },
+    probeTimeoutMs: probeTimeout(p),
+    ...initFlags(p),
+    env,
+    log,
+  }).run();
+}
+
+function rejectCommandOnlyFlags(p: ParsedArgv): void {
+  const commandOnly = ["single-child", "rewrite", "process-group", "remap-exit"].filter((k) => p.flags[k] !== undefined && p.flags[k] !== false);
+  if (commandOnly.length) throw new UsageError(`${commandOnly.map((k) => `--${k}`).join(", ")} apply${commandOnly.length === 1 ? "s" : ""} to a command: daemonctl supervise ${commandOnly.map((k) => `--${k}`).join(" ")} … -- CMD ARGS`);
+}
+
+function logFormat(p: ParsedArgv): "text" | "json" {
+  const format = str(p, "log-format") ?? "text";
+  if (format !== "text" && format !== "json") throw new UsageError(`--log-format must be text or json (got "${format}")`);
+  return format;
+}
 
 /** tini's flags that mean the same in both modes: -s, -p, -w (and TINI_SUBREAPER). */
 function initFlags(p: ParsedArgv): { requireSubreaper: boolean; parentDeathSignal: SignalName | null; warnOnReap: boolean } {

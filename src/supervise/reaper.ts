@@ -12,9 +12,42 @@
  * WNOHANG|WNOWAIT)` peeks at whether any child is a zombie without reaping it. Only when the
  * zombie it reports is one of ours (the runtime will reap it) does the check fall back to a scan.
  */
-import { loadLibc, PR_SET_CHILD_SUBREAPER, WNOHANG } from "../platform/ffi.ts";
+import { loadLibc, PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, WNOHANG } from "../platform/ffi.ts";
 import { listOwnChildren, listPids, readProcStat } from "../platform/proc.ts";
 import { isManagedPid } from "../platform/spawn.ts";
+import { signalNumber, type SignalName } from "../schema/units.ts";
+import type { Logger } from "../logger.ts";
+
+export interface InitDuties {
+  /** tini -s / TINI_SUBREAPER: not becoming a child subreaper is an error. */
+  requireSubreaper?: boolean;
+  /** tini -p: the signal we get when our parent dies, handled as if sent. */
+  parentDeathSignal?: SignalName | null;
+}
+
+/**
+ * What both modes of `supervise` take on first, as an init: reaping (as a child subreaper when
+ * not PID 1), and with tini -p a signal when our parent dies. False, said in the log, when one
+ * cannot be had and the options make that an error.
+ */
+export async function takeInitDuties(reaper: Reaper, o: InitDuties, log: Logger): Promise<boolean> {
+  const note = await reaper.start();
+  if (note && o.requireSubreaper) {
+    log.error(note);
+    return false;
+  }
+  if (note) log.warn(note);
+  if (o.parentDeathSignal && !(await setParentDeathSignal(o.parentDeathSignal))) {
+    log.error("cannot set the parent death signal (prctl PR_SET_PDEATHSIG)");
+    return false;
+  }
+  return true;
+}
+
+async function setParentDeathSignal(sig: SignalName): Promise<boolean> {
+  const libc = await loadLibc();
+  return libc !== null && libc.prctl(PR_SET_PDEATHSIG, signalNumber(sig)) === 0;
+}
 
 export class Reaper {
   private libc: Awaited<ReturnType<typeof loadLibc>> = null;

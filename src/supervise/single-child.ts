@@ -10,13 +10,12 @@
  * exits, the rest of its group gets SIGTERM (not with --single-child) and we exit with the
  * child's code (128+N for a death by signal N).
  */
-import { loadLibc, PR_SET_PDEATHSIG } from "../platform/ffi.ts";
-import { armSignals, FORWARDABLE, sendSignal } from "../platform/signals.ts";
+import { armSignals, FORWARDABLE, sendSignal, type SignalSource } from "../platform/signals.ts";
 import { listPids, readProcStat } from "../platform/proc.ts";
 import { spawnManaged } from "../platform/spawn.ts";
 import { SIGNAL_NAMES, normalizeSignal, signalNumber, type SignalName } from "../schema/units.ts";
 import type { Logger } from "../logger.ts";
-import { Reaper } from "./reaper.ts";
+import { Reaper, takeInitDuties } from "./reaper.ts";
 
 export interface SingleChildOptions {
   command: string[];
@@ -69,23 +68,38 @@ export async function runSingleChild(o: SingleChildOptions): Promise<number> {
   const lost = signals.unwatched();
   if (lost.length) o.log.warn(`${lost.join(", ")} cannot be received here (${signals.note}); they will not be forwarded`);
   const reaper = new Reaper(o.warnOnReap ? (pid) => o.log.warn(`reaped zombie process ${pid}`) : undefined);
-  const note = await reaper.start();
-  if (note && o.requireSubreaper) {
-    o.log.error(note);
-    return 1;
-  }
-  if (note) o.log.warn(note);
-  if (o.parentDeathSignal && !(await setParentDeathSignal(o.parentDeathSignal))) {
-    o.log.error(`cannot set the parent death signal (prctl PR_SET_PDEATHSIG)`);
-    return 1;
-  }
+  if (!(await takeInitDuties(reaper, o, o.log))) return 1;
+  const child = spawnCommand(o);
+  if (typeof child === "number") return remap(o, child);
+  // Like any init, hold no directory: our cwd would keep its mount busy (umount: target is busy).
+  process.chdir("/");
+  const stopForwarding = forwardSignals(signals, child.pid, o);
+  const code = await child.exited;
+  stopForwarding();
+  o.log.info(`${o.command[0]} exited with code ${code}`);
+  // Background jobs of the child's group would otherwise outlive it, or, as PID 1, be SIGKILLed
+  // the instant we exit (the kernel ends a PID namespace with its init). So they get a SIGTERM
+  // and a moment to act on it before we leave.
+  if (!o.singleChild && child.pid !== undefined) await endLeftoverGroup(child.pid, reaper);
+  reaper.sweep();
+  reaper.stop();
+  return remap(o, code);
+}
 
+/** The command once spawned: its pid (none when its exec failed at once) and its exit code to come. */
+interface Spawned {
+  pid: number | undefined;
+  exited: Promise<number>;
+}
+
+/** Spawns the command; an exit code when it could not be spawned at all. */
+function spawnCommand(o: SingleChildOptions): Spawned | number {
   const [file, ...args] = o.command;
   let child;
   try {
     child = spawnManaged(file!, args, { stdio: "inherit", detached: !o.singleChild, env: o.env, cwd: process.cwd() });
   } catch (e) {
-    return remap(o, spawnFailure(o, file!, e as NodeJS.ErrnoException));
+    return spawnFailure(o, file!, e as NodeJS.ErrnoException);
   }
   const pid = child.pid;
   const exited = new Promise<number>((resolve) => {
@@ -95,9 +109,14 @@ export async function runSingleChild(o: SingleChildOptions): Promise<number> {
     child.once("exit", (code, signal) => resolve(code ?? 128 + signalNumber((signal ?? "SIGKILL") as SignalName)));
   });
   if (pid !== undefined) o.log.info(`spawned ${file} as pid ${pid}`);
-  // Like any init, hold no directory: our cwd would keep its mount busy (umount: target is busy).
-  process.chdir("/");
+  return { pid, exited };
+}
 
+/**
+ * Passes every signal we get on to the child (or its group), rewritten as asked; the first
+ * terminating one starts the --grace countdown to SIGKILL. Returns what cancels that countdown.
+ */
+function forwardSignals(signals: SignalSource, pid: number | undefined, o: SingleChildOptions): () => void {
   let graceTimer: ReturnType<typeof setTimeout> | null = null;
   const target = () => (o.singleChild ? pid! : -pid!);
   signals.listen((sig) => {
@@ -107,27 +126,22 @@ export async function runSingleChild(o: SingleChildOptions): Promise<number> {
       const name = SIGNAL_NAMES[to - 1]!;
       const ok = sendSignal(target(), name);
       o.log.debug(ok ? `passed ${sig}${name === sig ? "" : ` as ${name}`} to ${o.singleChild ? "pid" : "group"} ${pid}` : `${sig}: the child was gone`);
-      if (o.graceMs !== null && TERMINATING.has(name) && !graceTimer) {
-        graceTimer = setTimeout(() => {
-          o.log.warn(`${file} still running ${o.graceMs} ms after ${name}; sending SIGKILL`);
-          sendSignal(target(), "SIGKILL");
-        }, o.graceMs);
-        graceTimer.unref?.();
-      }
+      if (o.graceMs !== null && TERMINATING.has(name) && !graceTimer) graceTimer = killAfterGrace(o.graceMs, name, target, o);
     }
     if (JOB_CONTROL.has(sig)) sendSignal(process.pid, "SIGSTOP"); // dumb-init: SIGCONT resumes us
   });
+  return () => {
+    if (graceTimer) clearTimeout(graceTimer);
+  };
+}
 
-  const code = await exited;
-  if (graceTimer) clearTimeout(graceTimer);
-  o.log.info(`${file} exited with code ${code}`);
-  // Background jobs of the child's group would otherwise outlive it, or, as PID 1, be SIGKILLed
-  // the instant we exit (the kernel ends a PID namespace with its init). So they get a SIGTERM
-  // and a moment to act on it before we leave.
-  if (!o.singleChild && pid !== undefined) await endLeftoverGroup(pid, reaper);
-  reaper.sweep();
-  reaper.stop();
-  return remap(o, code);
+function killAfterGrace(graceMs: number, after: SignalName, target: () => number, o: SingleChildOptions): ReturnType<typeof setTimeout> {
+  const timer = setTimeout(() => {
+    o.log.warn(`${o.command[0]} still running ${graceMs} ms after ${after}; sending SIGKILL`);
+    sendSignal(target(), "SIGKILL");
+  }, graceMs);
+  timer.unref?.();
+  return timer;
 }
 
 /** Longest wait for the child's leftover group after its SIGTERM; SIGKILL follows. */
@@ -156,11 +170,6 @@ function groupAlive(pgid: number): boolean {
 
 function remap(o: SingleChildOptions, code: number): number {
   return o.remapToZero.has(code) ? 0 : code;
-}
-
-async function setParentDeathSignal(sig: SignalName): Promise<boolean> {
-  const libc = await loadLibc();
-  return libc !== null && libc.prctl(PR_SET_PDEATHSIG, signalNumber(sig)) === 0;
 }
 
 function spawnFailure(o: SingleChildOptions, file: string, e: NodeJS.ErrnoException): number {

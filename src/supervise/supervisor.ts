@@ -19,13 +19,12 @@ import { watchOwnership } from "../daemon/host/ownership-watch.ts";
 import { shellExitCode, type ExitOutcome } from "../daemon/policy.ts";
 import { logFileSink, teeSink } from "../daemon/host/sinks.ts";
 import { armSignals, FORWARDABLE, type SignalSource } from "../platform/signals.ts";
-import { loadLibc, PR_SET_PDEATHSIG } from "../platform/ffi.ts";
 import { collectGarbage } from "../platform/runtime.ts";
 import { spawnManaged } from "../platform/spawn.ts";
 import { signalNumber, type SignalName } from "../schema/units.ts";
 import type { DaemonEvent } from "../schema/event.ts";
 import { prefixSink } from "./output.ts";
-import { Reaper } from "./reaper.ts";
+import { Reaper, takeInitDuties } from "./reaper.ts";
 
 export interface SuperviseOptions {
   definitions: ResolvedDefinition[];
@@ -89,45 +88,43 @@ export class Supervisor {
 
   async run(): Promise<number> {
     const signals = await this.armSignals();
-    const note = await this.reaper.start();
-    if (note && this.o.requireSubreaper) {
-      this.o.log.error(note);
-      return 1;
-    }
-    if (note) this.o.log.warn(note);
-    if (this.o.parentDeathSignal && (await loadLibc())?.prctl(PR_SET_PDEATHSIG, signalNumber(this.o.parentDeathSignal)) !== 0) {
-      this.o.log.error("cannot set the parent death signal (prctl PR_SET_PDEATHSIG)");
-      return 1;
-    }
+    if (!(await takeInitDuties(this.reaper, this.o, this.o.log))) return 1;
     ensureDirs(this.o.dirs, { mode: this.o.sharing.dirMode, gid: this.o.sharing.gid });
     this.createHosts();
+    if (!(await this.claimSockets())) return 1;
+    if (this.shuttingDown) return this.finished;
+    // Only now, with every host bound: a SIGTERM held since start then shuts them down cleanly.
+    this.listenSignals(signals);
+    this.bootReconcile();
+    this.startWaiting();
+    this.unwatch = watchOwnership(this.o.dirs.runtimeDir, (name) => this.checkOwnership(name));
+    setTimeout(collectGarbage, 2_000).unref?.();
+    return this.finished;
+  }
 
+  /**
+   * Every daemon's bind guard, all at once. A daemon run outside this supervisor is left to its
+   * owner and dropped from ours; any error undoes every bind and fails the boot.
+   */
+  private async claimSockets(): Promise<boolean> {
     const claims = await Promise.all([...this.hosts].map(async ([name, h]) => [name, await h.claim()] as const)).catch(async (e: Error) => {
       this.o.log.error(e.message);
       await this.abort();
       return null;
     });
-    if (!claims) return 1;
+    if (!claims) return false;
     for (const [name, c] of claims) {
       if (c.kind === "bound") continue;
       this.hosts.delete(name);
       if (c.kind === "error") {
         this.o.log.error(`${name}: ${c.message}`);
         await this.abort();
-        return 1;
+        return false;
       }
       if (c.kind === "busy") this.o.log.warn(`${c.message}, outside this supervisor`);
       else this.o.log.warn(`${name} is already run by pid ${c.pid} outside this supervisor; leaving it alone`);
     }
-    if (this.shuttingDown) return this.finished;
-    // Only now, with every host bound: a SIGTERM held since start then shuts them down cleanly.
-    this.listenSignals(signals);
-
-    this.bootReconcile();
-    this.startWaiting();
-    this.unwatch = watchOwnership(this.o.dirs.runtimeDir, (name) => this.checkOwnership(name));
-    setTimeout(collectGarbage, 2_000).unref?.();
-    return this.finished;
+    return true;
   }
 
   private createHosts(): void {

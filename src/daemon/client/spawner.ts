@@ -27,7 +27,7 @@ import type { Logger } from "../../logger.ts";
 import type { Sharing } from "../state/sharing.ts";
 import { acquireLock, tryLock, type FrozenHolderPolicy } from "../state/lock.ts";
 import { daemonFiles, ensureDirs, type DaemonFiles, type Dirs } from "../state/paths.ts";
-import { busyMessage, probeOwnerPatiently } from "../owner/probe.ts";
+import { busyMessage, probeOwnerPatiently, type OwnerProbe } from "../owner/probe.ts";
 import { ControlClient, requestOnce } from "../wire/client.ts";
 import { inodeOf, readJson } from "../state/store.ts";
 
@@ -91,47 +91,57 @@ function frozenSpawnLockHolder(log: Logger): FrozenHolderPolicy {
 }
 
 async function startLocked(o: StartOptions, files: DaemonFiles, waitMs: number): Promise<StartOutcome> {
-  const { resolved } = o;
-  // A host too busy to give its status is alive: ask it again for as long as we would wait for
-  // readiness, and never launch a replacement for it.
-  const patience = Math.max(waitMs, o.probeTimeoutMs * 4);
-  let probe = await probeOwnerPatiently(files.socket, o.probeTimeoutMs, patience);
-  if (probe.kind === "live" && probe.status.state === "stopping" && standaloneHost(files, probe.status)) {
-    // A standalone host on its way out starts nothing: let it finish, then look again.
-    await waitHostGone(files.socket, inodeOf(files.socket), { pid: probe.status.pid!, identity: probe.status.pidIdentity! }, resolved.definition.stopTimeout + 2_000);
-    probe = await probeOwnerPatiently(files.socket, o.probeTimeoutMs, patience);
-  }
+  const probe = await currentOwner(o, files, waitMs);
   if (probe.kind === "denied") return failed(files, probe.reason, null);
-  if (probe.kind === "busy") return failed(files, `${busyMessage(resolved.name, probe.reason)} — try again`, null);
-  let replacing = false;
-  if (probe.kind === "live") {
-    const s = probe.status;
-    if (s.identity === resolved.identity) {
-      await repairMetadata(files, s, o.sharing);
-      if (s.state === "running" && s.ready) return { kind: "already-running", status: s };
-      if (s.state !== "starting") {
-        // Stopped inside a supervisor, failed, or waiting in backoff: ask the owner to start it.
-        const r = await requestOnce(files.socket, "start", {}, o.probeTimeoutMs * 4);
-        if ("kind" in r && r.kind === "error" && r.code === "exiting") {
-          await waitHostGone(files.socket, inodeOf(files.socket), { pid: s.pid!, identity: s.pidIdentity! }, resolved.definition.stopTimeout + 2_000);
-          return launchAndWait(o, files, waitMs, false);
-        }
-        if ("kind" in r && r.kind === "error") return failed(files, `${resolved.name}: ${r.message}`, s);
-      }
-      if (o.waitMs === null) return { kind: "launched", hostPid: s.pid };
-      // We asked the owner to start it (a stopped daemon inside a supervisor): that is a start.
-      return waitForReady(o, files, waitMs, null, s.state === "starting" ? "already-running" : "started");
+  if (probe.kind === "busy") return failed(files, `${busyMessage(o.resolved.name, probe.reason)} — try again`, null);
+  if (probe.kind !== "live") return launchAndWait(o, files, waitMs, false);
+  if (probe.status.identity === o.resolved.identity) return startOwned(o, files, waitMs, probe.status);
+  return offerDefinition(o, files, waitMs, probe.status);
+}
+
+/**
+ * Who owns the socket now. A host too busy to give its status is alive: ask it again for as long
+ * as we would wait for readiness, and never launch a replacement for it.
+ */
+async function currentOwner(o: StartOptions, files: DaemonFiles, waitMs: number): Promise<OwnerProbe> {
+  const patience = Math.max(waitMs, o.probeTimeoutMs * 4);
+  const probe = await probeOwnerPatiently(files.socket, o.probeTimeoutMs, patience);
+  if (probe.kind !== "live" || probe.status.state !== "stopping" || !standaloneHost(files, probe.status)) return probe;
+  // A standalone host on its way out starts nothing: let it finish, then look again.
+  await waitHostGone(files.socket, inodeOf(files.socket), { pid: probe.status.pid!, identity: probe.status.pidIdentity! }, o.resolved.definition.stopTimeout + 2_000);
+  return probeOwnerPatiently(files.socket, o.probeTimeoutMs, patience);
+}
+
+/** A live owner of our definition: running already, starting, or to be asked to start it. */
+async function startOwned(o: StartOptions, files: DaemonFiles, waitMs: number, s: Status): Promise<StartOutcome> {
+  const { resolved } = o;
+  await repairMetadata(files, s, o.sharing);
+  if (s.state === "running" && s.ready) return { kind: "already-running", status: s };
+  if (s.state !== "starting") {
+    // Stopped inside a supervisor, failed, or waiting in backoff: ask the owner to start it.
+    const r = await requestOnce(files.socket, "start", {}, o.probeTimeoutMs * 4);
+    if ("kind" in r && r.kind === "error" && r.code === "exiting") {
+      await waitHostGone(files.socket, inodeOf(files.socket), { pid: s.pid!, identity: s.pidIdentity! }, resolved.definition.stopTimeout + 2_000);
+      return launchAndWait(o, files, waitMs, false);
     }
-    // Another definition. A supervisor swaps it in place; a standalone host says "stale" and is
-    // replaced by the host we launch (its bind guard stops the old one first).
-    const r = await requestOnce(files.socket, "start", { definition: resolved.definition, identity: resolved.identity }, o.probeTimeoutMs * 4);
-    if ("kind" in r && r.kind === "ok") {
-      if (o.waitMs === null) return { kind: "launched", hostPid: s.pid };
-      return waitForReady(o, files, waitMs, null, "replaced");
-    }
-    replacing = true;
+    if ("kind" in r && r.kind === "error") return failed(files, `${resolved.name}: ${r.message}`, s);
   }
-  return launchAndWait(o, files, waitMs, replacing);
+  if (o.waitMs === null) return { kind: "launched", hostPid: s.pid };
+  // We asked the owner to start it (a stopped daemon inside a supervisor): that is a start.
+  return waitForReady(o, files, waitMs, null, s.state === "starting" ? "already-running" : "started");
+}
+
+/**
+ * A live owner of another definition. A supervisor swaps it in place; a standalone host says
+ * "stale" and is replaced by the host we launch (its bind guard stops the old one first).
+ */
+async function offerDefinition(o: StartOptions, files: DaemonFiles, waitMs: number, s: Status): Promise<StartOutcome> {
+  const r = await requestOnce(files.socket, "start", { definition: o.resolved.definition, identity: o.resolved.identity }, o.probeTimeoutMs * 4);
+  if ("kind" in r && r.kind === "ok") {
+    if (o.waitMs === null) return { kind: "launched", hostPid: s.pid };
+    return waitForReady(o, files, waitMs, null, "replaced");
+  }
+  return launchAndWait(o, files, waitMs, true);
 }
 
 function launchAndWait(o: StartOptions, files: DaemonFiles, waitMs: number, replacing: boolean): Promise<StartOutcome> | StartOutcome {
@@ -175,77 +185,139 @@ async function waitForReady(
   success: "started" | "already-running" | "replaced",
 ): Promise<StartOutcome> {
   const deadline = Date.now() + waitMs;
-  let hostExit: number | null = null;
-  host?.once("exit", (code, signal) => (hostExit = code ?? (signal ? 128 : 1)));
+  const hostExit = exitWatch(host);
+  const owner = new OwnerLink(files.socket, o.probeTimeoutMs);
   let last: Status | null = null;
-  let client: ControlClient | null = null;
-  let wake: (() => void) | null = null;
-  let crashed: DaemonEvent | null = null;
-  const stopping = new Set<number>();
-  const hostGone = () => failed(files, describeHostExit(files, hostExit!), last);
-  const dropClient = () => {
-    (client as ControlClient | null)?.close();
-    client = null;
-  };
-  const onEvent = (e: DaemonEvent) => {
-    if (e.type === "stop" && e.pid !== null) stopping.add(e.pid);
-    else if (e.type === "backoff" || e.type === "failed" || (e.type === "exit" && !(e.pid !== null && stopping.has(e.pid)))) crashed ??= e;
-    wake?.();
-  };
   try {
     while (Date.now() < deadline) {
-      if (!client) {
-        const c = await ControlClient.open(files.socket, Math.min(o.probeTimeoutMs, Math.max(1, deadline - Date.now())));
-        if (!(c instanceof ControlClient)) {
-          if (hostExit !== null) return hostGone();
-          await sleep(5);
-          continue;
-        }
-        client = c;
-        crashed = null;
-        client.onEvent = onEvent;
-        client.onClose = () => {
-          client = null;
-          wake?.();
-        };
-        const sub = await client.request("events", undefined, o.probeTimeoutMs);
-        if (sub.kind !== "ok") {
-          // Evicted or refused by a busy host: reconnect, but not in a tight loop.
-          dropClient();
-          if (hostExit !== null) return hostGone();
-          await sleep(20);
-          continue;
-        }
-      }
-      const r = await client.request("status", undefined, o.probeTimeoutMs);
-      if (r.kind !== "ok") {
-        // A frozen previous owner still accepts connections; its successor's socket is new. But
-        // if our host has exited, no successor is coming.
-        dropClient();
-        if (hostExit !== null) return hostGone();
+      const got = await owner.status(deadline);
+      if (got.kind === "unreachable") {
+        // If our host has exited, no successor is coming.
+        if (hostExit.code !== null) return failed(files, describeHostExit(files, hostExit.code), last);
+        if (got.pause > 0) await sleep(got.pause);
         continue;
       }
-      const parsed = statusSchema().safeParse(r.result);
-      if (parsed.success) {
-        const s = parsed.data;
-        last = s;
-        if (s.identity !== o.resolved.identity) {
-          // The old owner still answers while our host replaces it: look again shortly.
-          if (!host || hostExit !== null) return failed(files, `${o.resolved.name} is now running another definition (a concurrent start replaced it)`, s);
-          dropClient();
+      if (got.status) {
+        last = got.status;
+        const verdict = judgeStatus(o, files, got.status, owner.crashed, host !== null && hostExit.code === null, success);
+        if (verdict === "look-again") {
+          owner.drop();
           await sleep(20);
           continue;
         }
-        if (s.ready && s.state === "running" && metadataNames(files, s)) return { kind: success, status: s };
-        if (crashed || s.state === "backoff" || s.state === "failed" || (s.state === "stopped" && s.intent === "running")) {
-          return failed(files, describeEnd(o.resolved.name, s), s);
-        }
+        if (verdict !== "wait") return verdict;
       }
-      await sleepOrWake(100, (w) => (wake = w));
+      await owner.idle(100);
     }
     return failed(files, `${o.resolved.name} was not ready within ${waitMs} ms (ready: ${o.resolved.definition.ready})`, last);
   } finally {
-    (client as ControlClient | null)?.close();
+    owner.close();
+  }
+}
+
+/** Our host's exit code once it has exited (128 for a death by a signal); null before. */
+function exitWatch(host: ChildProcess | null): { code: number | null } {
+  const exit: { code: number | null } = { code: null };
+  host?.once("exit", (code, signal) => (exit.code = code ?? (signal ? 128 : 1)));
+  return exit;
+}
+
+/**
+ * One status answer judged: ready, ended, or worth waiting for. `replacing`: our own host is
+ * alive and may still be replacing whoever answered.
+ */
+function judgeStatus(
+  o: StartOptions,
+  files: DaemonFiles,
+  s: Status,
+  crashed: DaemonEvent | null,
+  replacing: boolean,
+  success: "started" | "already-running" | "replaced",
+): StartOutcome | "look-again" | "wait" {
+  if (s.identity !== o.resolved.identity) {
+    // The old owner still answers while our host replaces it: look again shortly.
+    if (!replacing) return failed(files, `${o.resolved.name} is now running another definition (a concurrent start replaced it)`, s);
+    return "look-again";
+  }
+  if (s.ready && s.state === "running" && metadataNames(files, s)) return { kind: success, status: s };
+  if (crashed || s.state === "backoff" || s.state === "failed" || (s.state === "stopped" && s.intent === "running")) {
+    return failed(files, describeEnd(o.resolved.name, s), s);
+  }
+  return "wait";
+}
+
+/**
+ * A connection to whoever answers on the socket, following its events: a crash can come and go
+ * between two status requests (a restart makes it look healthy again), and only the events show it.
+ */
+class OwnerLink {
+  /** The first crash since we connected: an exit nobody asked for, a backoff, or `failed`. */
+  crashed: DaemonEvent | null = null;
+  private client: ControlClient | null = null;
+  private wake: (() => void) | null = null;
+  /** Pids we saw a `stop` event for: their exit was asked for. */
+  private readonly stopping = new Set<number>();
+
+  constructor(
+    private readonly socket: string,
+    private readonly probeTimeoutMs: number,
+  ) {}
+
+  /** The status it answers (null if it does not parse), or how long to pause before asking again. */
+  async status(deadline: number): Promise<{ kind: "answered"; status: Status | null } | { kind: "unreachable"; pause: number }> {
+    if (!this.client) {
+      const pause = await this.connect(deadline);
+      if (pause !== null) return { kind: "unreachable", pause };
+    }
+    const r = await this.client!.request("status", undefined, this.probeTimeoutMs);
+    if (r.kind !== "ok") {
+      // A frozen previous owner still accepts connections; its successor's socket is new.
+      this.drop();
+      return { kind: "unreachable", pause: 0 };
+    }
+    const parsed = statusSchema().safeParse(r.result);
+    return { kind: "answered", status: parsed.success ? parsed.data : null };
+  }
+
+  /** Connects and subscribes to events; null once following, else the pause before a retry. */
+  private async connect(deadline: number): Promise<number | null> {
+    const c = await ControlClient.open(this.socket, Math.min(this.probeTimeoutMs, Math.max(1, deadline - Date.now())));
+    if (!(c instanceof ControlClient)) return 5;
+    this.client = c;
+    this.crashed = null;
+    c.onEvent = (e) => this.noteEvent(e);
+    c.onClose = () => {
+      this.client = null;
+      this.wake?.();
+    };
+    const sub = await c.request("events", undefined, this.probeTimeoutMs);
+    if (sub.kind !== "ok") {
+      // Evicted or refused by a busy host: reconnect, but not in a tight loop.
+      this.drop();
+      return 20;
+    }
+    return null;
+  }
+
+  private noteEvent(e: DaemonEvent): void {
+    if (e.type === "stop" && e.pid !== null) this.stopping.add(e.pid);
+    else if (e.type === "backoff" || e.type === "failed" || (e.type === "exit" && !(e.pid !== null && this.stopping.has(e.pid)))) this.crashed ??= e;
+    this.wake?.();
+  }
+
+  /** Waits `ms`, or less when an event or the connection's end comes first. */
+  idle(ms: number): Promise<void> {
+    return sleepOrWake(ms, (w) => (this.wake = w));
+  }
+
+  /** Forgets this connection; the next status request opens a new one. */
+  drop(): void {
+    this.client?.close();
+    this.client = null;
+  }
+
+  close(): void {
+    this.client?.close();
   }
 }
 

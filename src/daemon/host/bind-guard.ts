@@ -101,30 +101,38 @@ async function claimLocked(o: ClaimOptions): Promise<ClaimOutcome> {
     o.log("warn", `${files.name}: previous owner of ${files.socket} is not answering (${probe.reason}); reclaiming`);
   }
 
-  const meta = metadataFor(files);
-  if (meta && meta.pid !== process.pid) {
-    // A hung standalone host dies with its child; a hung supervisor keeps running (it serves
-    // other daemons) but loses this daemon's child, which we are about to run ourselves. The
-    // host goes first: a dead host spawns nothing more.
-    const host = await killHost(meta, files);
-    const orphans = await stopInvocations(files, meta, o.stopTimeoutMs);
-    if (host || orphans.pids.length > 0) {
-      const what = [host && `host ${meta.pid}`, orphans.pids.length > 0 && `child ${orphans.pids.join(", ")}`].filter(Boolean).join(" and ");
-      o.log("warn", `${files.name}: killed previous ${what}`);
-      o.event("reclaim", meta.pid);
-    }
-    if (!orphans.gone) o.log("warn", `${files.name}: a previous child (pid ${orphans.pids.join(", ")}) survived SIGKILL`);
-    if (orphans.unsettled.length > 0) {
-      // Our metadata will no longer name the old invocation: watch those forks ourselves.
-      o.log("warn", `${files.name}: ${unsettledNote(orphans.unsettled)}; watching it`);
-      void followUnsettledForks(files.name, invocationsOf(meta), orphans.unsettled, 60_000, (pid) => o.log("warn", `${files.name}: killed previous child ${pid} (it exec'd late)`));
-    }
-  }
+  await reclaimFromPrevious(o);
   if (unlinkIfSocket(files.socket) === "not-a-socket") {
     return { kind: "error", message: `${files.socket} exists and is not a socket; refusing to remove it (move it away and retry)` };
   }
   await o.bind();
   return { kind: "bound" };
+}
+
+/**
+ * Step 4 (also after a replace): kill the previous host if proven ours, and every process of its
+ * recorded invocations, so nothing of the old owner outlives our bind.
+ */
+async function reclaimFromPrevious(o: ClaimOptions): Promise<void> {
+  const { files } = o;
+  const meta = metadataFor(files);
+  if (!meta || meta.pid === process.pid) return;
+  // A hung standalone host dies with its child; a hung supervisor keeps running (it serves
+  // other daemons) but loses this daemon's child, which we are about to run ourselves. The
+  // host goes first: a dead host spawns nothing more.
+  const host = await killHost(meta, files);
+  const orphans = await stopInvocations(files, meta, o.stopTimeoutMs);
+  if (host || orphans.pids.length > 0) {
+    const what = [host && `host ${meta.pid}`, orphans.pids.length > 0 && `child ${orphans.pids.join(", ")}`].filter(Boolean).join(" and ");
+    o.log("warn", `${files.name}: killed previous ${what}`);
+    o.event("reclaim", meta.pid);
+  }
+  if (!orphans.gone) o.log("warn", `${files.name}: a previous child (pid ${orphans.pids.join(", ")}) survived SIGKILL`);
+  if (orphans.unsettled.length > 0) {
+    // Our metadata will no longer name the old invocation: watch those forks ourselves.
+    o.log("warn", `${files.name}: ${unsettledNote(orphans.unsettled)}; watching it`);
+    void followUnsettledForks(files.name, invocationsOf(meta), orphans.unsettled, 60_000, (pid) => o.log("warn", `${files.name}: killed previous child ${pid} (it exec'd late)`));
+  }
 }
 
 /**

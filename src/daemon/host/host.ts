@@ -206,49 +206,61 @@ export class DaemonHost {
     switch (method) {
       case "status":
         return this.status();
-      case "events": {
-        const p = eventsParamsSchema().safeParse(params);
-        const since = p.success ? p.data.since : undefined;
-        conn.subscribe(id, (push) => this.bus.subscribe(push), since ? this.bus.since(since) : []);
-        return { subscribed: true };
-      }
-      case "signal": {
-        const p = signalParamsSchema().safeParse(params);
-        const sig = p.success ? normalizeSignal(p.data.signal) : null;
-        if (!sig) throw new ProtocolError("bad-params", 'expected {"signal": "SIGHUP"} (a name or number)');
-        if (!this.runner.signal(sig)) throw new ProtocolError("no-child", `${this.name} has no running child to signal`);
-        return { signalled: this.runner.pid, signal: sig };
-      }
-      case "stop": {
-        const p = stopParamsSchema().safeParse(params);
-        const reason = (p.success && p.data.reason) || "stop";
-        // Intent first (docs/run-intent.md): a stop the next boot would undo is refused whole.
-        const recorded = this.recordIntent("stopped");
-        if (!recorded.ok && reason === "stop") throw new ProtocolError(INTENT_NOT_RECORDED, unrecordedStopMessage(this.files, recorded.message));
-        consumePlannedStopMarker(this.files, this.self);
-        if (!this.o.supervised) {
-          // Answer first; the host process then stops its child and exits.
-          this.exiting = true;
-          setImmediate(() => this.o.onStopRequest?.(reason));
-          return { stopping: true, hostExits: true };
-        }
-        void this.runner.stop();
-        return { stopping: true, hostExits: false };
-      }
+      case "events":
+        return this.follow(params, conn, id);
+      case "signal":
+        return this.forwardSignal(params);
+      case "stop":
+        return this.stopRequested(params);
       case "start":
-      case "restart": {
-        if (this.exiting) throw new ProtocolError("exiting", `${this.name}'s host is shutting down; start it again once it has stopped`);
-        const p = startParamsSchema().safeParse(params);
-        if (p.success && p.data.definition !== undefined) this.adoptDefinition(p.data.definition);
-        this.setIntent("running");
-        if (method === "restart") {
-          void this.runner.stop().then(() => this.runner.start());
-          return { restarting: true };
-        }
-        if (!this.runner.isActive()) this.runner.start();
-        return this.status();
-      }
+      case "restart":
+        return this.startRequested(method, params);
     }
+  }
+
+  private follow(params: Record<string, unknown>, conn: ClientConnection, id: string | number): unknown {
+    const p = eventsParamsSchema().safeParse(params);
+    const since = p.success ? p.data.since : undefined;
+    conn.subscribe(id, (push) => this.bus.subscribe(push), since ? this.bus.since(since) : []);
+    return { subscribed: true };
+  }
+
+  private forwardSignal(params: Record<string, unknown>): unknown {
+    const p = signalParamsSchema().safeParse(params);
+    const sig = p.success ? normalizeSignal(p.data.signal) : null;
+    if (!sig) throw new ProtocolError("bad-params", 'expected {"signal": "SIGHUP"} (a name or number)');
+    if (!this.runner.signal(sig)) throw new ProtocolError("no-child", `${this.name} has no running child to signal`);
+    return { signalled: this.runner.pid, signal: sig };
+  }
+
+  private stopRequested(params: Record<string, unknown>): unknown {
+    const p = stopParamsSchema().safeParse(params);
+    const reason = (p.success && p.data.reason) || "stop";
+    // Intent first (docs/run-intent.md): a stop the next boot would undo is refused whole.
+    const recorded = this.recordIntent("stopped");
+    if (!recorded.ok && reason === "stop") throw new ProtocolError(INTENT_NOT_RECORDED, unrecordedStopMessage(this.files, recorded.message));
+    consumePlannedStopMarker(this.files, this.self);
+    if (!this.o.supervised) {
+      // Answer first; the host process then stops its child and exits.
+      this.exiting = true;
+      setImmediate(() => this.o.onStopRequest?.(reason));
+      return { stopping: true, hostExits: true };
+    }
+    void this.runner.stop();
+    return { stopping: true, hostExits: false };
+  }
+
+  private startRequested(method: "start" | "restart", params: Record<string, unknown>): unknown {
+    if (this.exiting) throw new ProtocolError("exiting", `${this.name}'s host is shutting down; start it again once it has stopped`);
+    const p = startParamsSchema().safeParse(params);
+    if (p.success && p.data.definition !== undefined) this.adoptDefinition(p.data.definition);
+    this.setIntent("running");
+    if (method === "restart") {
+      void this.runner.stop().then(() => this.runner.start());
+      return { restarting: true };
+    }
+    if (!this.runner.isActive()) this.runner.start();
+    return this.status();
   }
 
   /** A supervised daemon may take a new definition in place; a standalone host is replaced instead. */

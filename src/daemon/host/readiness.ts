@@ -5,7 +5,7 @@
  * none (alive after 100 ms) · tcp:HOST:PORT · unix:PATH · log:REGEX · exec:COMMAND · delay:D.
  * A check only ever reports "ready"; giving up is the runner's `readyTimeout`.
  */
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { parseDuration } from "../../schema/common.ts";
 import { spawnManaged } from "../../platform/spawn.ts";
 
@@ -25,97 +25,123 @@ export interface ReadinessCheck {
 export const NONE_SETTLE_MS = 100;
 
 export function startReadiness(spec: string, ctx: ReadinessContext): ReadinessCheck {
-  let done = false;
-  const timers = new Set<ReturnType<typeof setTimeout>>();
-  const cleanups = new Set<() => void>();
-  const check: ReadinessCheck = {
-    onLine: null,
-    cancel() {
-      done = true;
-      for (const t of timers) clearTimeout(t);
-      for (const c of cleanups) c();
-      timers.clear();
-      cleanups.clear();
-    },
-  };
-  const ready = () => {
-    if (done) return;
-    if (!ctx.isAlive()) return;
-    check.cancel();
-    ctx.onReady();
-  };
-  const later = (ms: number, fn: () => void) => {
-    const t = setTimeout(() => {
-      timers.delete(t);
-      if (!done) fn();
-    }, ms);
-    timers.add(t);
-  };
-
-  const colon = spec.indexOf(":");
-  const kind = colon < 0 ? spec : spec.slice(0, colon);
-  const arg = colon < 0 ? "" : spec.slice(colon + 1);
-
+  const run = new ReadinessRun(ctx);
+  const [kind, arg] = splitSpec(spec);
   switch (kind) {
-    case "tcp": {
-      const sep = arg.lastIndexOf(":");
-      const host = arg.slice(0, sep).replace(/^\[|\]$/g, "");
-      const port = Number(arg.slice(sep + 1));
-      pollConnect(() => connect({ host, port }));
+    case "tcp":
+      pollConnect(run, tcpConnector(arg));
       break;
-    }
     case "unix":
-      pollConnect(() => connect(arg));
+      pollConnect(run, () => connect(arg));
       break;
-    case "log": {
-      const re = new RegExp(arg);
-      check.onLine = (line) => {
-        if (re.test(line)) ready();
-      };
+    case "log":
+      run.onLine = lineMatcher(run, new RegExp(arg));
       break;
-    }
     case "exec":
-      pollExec(arg);
+      pollExec(run, arg);
       break;
     case "delay":
-      later(parseDuration(arg) ?? 0, ready);
+      run.later(parseDuration(arg) ?? 0, () => run.ready());
       break;
     default:
-      later(NONE_SETTLE_MS, ready);
+      run.later(NONE_SETTLE_MS, () => run.ready());
   }
-  return check;
+  return run;
+}
 
-  function pollConnect(open: () => import("node:net").Socket, delay = 20): void {
-    const sock = open();
-    const cleanup = () => sock.destroy();
-    cleanups.add(cleanup);
-    sock.setTimeout(1000);
-    sock.once("connect", () => {
-      cleanups.delete(cleanup);
-      sock.destroy();
-      ready();
-    });
-    const retry = () => {
-      cleanups.delete(cleanup);
-      sock.destroy();
-      later(delay, () => pollConnect(open, Math.min(delay * 2, 250)));
-    };
-    sock.once("error", retry);
-    sock.once("timeout", retry);
+/** `KIND:ARG` → [KIND, ARG]; a bare `none` has no argument. */
+function splitSpec(spec: string): [kind: string, arg: string] {
+  const colon = spec.indexOf(":");
+  return colon < 0 ? [spec, ""] : [spec.slice(0, colon), spec.slice(colon + 1)];
+}
+
+/** One check in progress: the timers and probes it has pending, all dropped once it is over. */
+class ReadinessRun implements ReadinessCheck {
+  onLine: ((line: string) => void) | null = null;
+  private done = false;
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly cleanups = new Set<() => void>();
+
+  constructor(readonly ctx: ReadinessContext) {}
+
+  cancel(): void {
+    this.done = true;
+    for (const t of this.timers) clearTimeout(t);
+    for (const c of this.cleanups) c();
+    this.timers.clear();
+    this.cleanups.clear();
   }
 
-  function pollExec(command: string): void {
-    const child = spawnManaged("/bin/sh", ["-c", command], { cwd: ctx.cwd, env: ctx.env, stdio: "ignore" });
-    const kill = () => child.kill("SIGKILL");
-    cleanups.add(kill);
-    child.once("error", () => {
-      cleanups.delete(kill);
-      later(250, () => pollExec(command));
-    });
-    child.once("exit", (code) => {
-      cleanups.delete(kill);
-      if (code === 0) ready();
-      else later(250, () => pollExec(command));
-    });
+  /** Once, and only while the child is still the one starting: a probe may answer after it died. */
+  ready(): void {
+    if (this.done) return;
+    if (!this.ctx.isAlive()) return;
+    this.cancel();
+    this.ctx.onReady();
   }
+
+  /** Runs `fn` after `ms`, unless the check is over by then. */
+  later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.done) fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  /** Keeps `cleanup` to run if the check ends while a probe is out; returns what forgets it. */
+  hold(cleanup: () => void): () => void {
+    this.cleanups.add(cleanup);
+    return () => this.cleanups.delete(cleanup);
+  }
+}
+
+/** `HOST:PORT`; the host may be a bracketed IPv6 address (`[::1]:8080`). */
+function tcpConnector(arg: string): () => Socket {
+  const sep = arg.lastIndexOf(":");
+  const host = arg.slice(0, sep).replace(/^\[|\]$/g, "");
+  const port = Number(arg.slice(sep + 1));
+  return () => connect({ host, port });
+}
+
+function lineMatcher(run: ReadinessRun, re: RegExp): (line: string) => void {
+  return (line) => {
+    if (re.test(line)) run.ready();
+  };
+}
+
+/** Connects until one connection succeeds, backing off from 20 ms to 250 ms between attempts. */
+function pollConnect(run: ReadinessRun, open: () => Socket, delay = 20): void {
+  const sock = open();
+  const forget = run.hold(() => sock.destroy());
+  // An unanswered SYN (a firewall that drops it) would otherwise wait out the kernel's connect
+  // timeout, minutes; a fresh attempt is cheap.
+  sock.setTimeout(1000);
+  sock.once("connect", () => {
+    forget();
+    sock.destroy();
+    run.ready();
+  });
+  const retry = () => {
+    forget();
+    sock.destroy();
+    run.later(delay, () => pollConnect(run, open, Math.min(delay * 2, 250)));
+  };
+  sock.once("error", retry);
+  sock.once("timeout", retry);
+}
+
+/** Runs the command every 250 ms until it exits 0. */
+function pollExec(run: ReadinessRun, command: string): void {
+  const child = spawnManaged("/bin/sh", ["-c", command], { cwd: run.ctx.cwd, env: run.ctx.env, stdio: "ignore" });
+  const forget = run.hold(() => child.kill("SIGKILL"));
+  child.once("error", () => {
+    forget();
+    run.later(250, () => pollExec(run, command));
+  });
+  child.once("exit", (code) => {
+    forget();
+    if (code === 0) run.ready();
+    else run.later(250, () => pollExec(run, command));
+  });
 }

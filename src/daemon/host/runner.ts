@@ -182,16 +182,33 @@ export class ChildRunner {
   }
 
   private spawnChild(): void {
-    const def = this.definition;
+    this.prepareSpawn();
+    const child = this.launch();
+    if (!child) return;
+    this.adopt(child);
+    this.watchExit(child);
+    this.pipe(child.stdout, "stdout");
+    this.pipe(child.stderr, "stderr");
+    if (this.pid !== null) this.hooks.event("spawn", { pid: this.pid, restarts: this.restarts });
+    this.hooks.changed();
+    this.watchReadiness(child);
+  }
+
+  /** The invocation id is recorded before the fork: see RunnerHooks.spawning for why. */
+  private prepareSpawn(): void {
     this.limiter.record(Date.now());
     this.state = "starting";
     this.ready = false;
     this.invocation = randomUUID();
     this.hooks.spawning();
+  }
+
+  /** Spawns the command; null, its exit already reported as 127, when it could not be started. */
+  private launch(): ChildProcess | null {
+    const def = this.definition;
     const [file, ...args] = def.command;
-    let child: ChildProcess;
     try {
-      child = spawnManaged(file!, args, {
+      return spawnManaged(file!, args, {
         cwd: def.cwd,
         env: this.childEnv(),
         stdio: ["ignore", "pipe", "pipe"],
@@ -203,13 +220,24 @@ export class ChildRunner {
     } catch (e) {
       this.hooks.log("error", `${this.name}: cannot start ${file}: ${(e as Error).message}`);
       this.finishExit({ code: 127, signal: null });
-      return;
+      return null;
     }
+  }
+
+  private adopt(child: ChildProcess): void {
     this.child = child;
     this.pid = child.pid ?? null;
     this.identity = this.pid ? identityOf(this.pid) : null;
     this.spawnedAtMs = Date.now();
     this.startedAt = new Date(this.spawnedAtMs).toISOString();
+  }
+
+  /**
+   * Handles the child's end once. After an 'error', Node may or may not also emit 'exit'; and
+   * only a failed exec is an end: any other error (a failed kill) leaves the child running.
+   */
+  private watchExit(child: ChildProcess): void {
+    const file = this.definition.command[0];
     let exited = false;
     const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
       if (exited) return;
@@ -223,23 +251,16 @@ export class ChildRunner {
       onExit(code, null);
     });
     child.once("exit", onExit);
-    this.pipe(child.stdout, "stdout");
-    this.pipe(child.stderr, "stderr");
-    if (this.pid !== null) this.hooks.event("spawn", { pid: this.pid, restarts: this.restarts });
-    this.hooks.changed();
+  }
+
+  /** Starts the readiness check; a child not ready within readyTimeout is killed. */
+  private watchReadiness(child: ChildProcess): void {
+    const def = this.definition;
     this.readiness = startReadiness(def.ready, {
       cwd: def.cwd,
       env: this.childEnv(),
       isAlive: () => this.child === child && this.state === "starting",
-      onReady: () => {
-        if (this.readyTimer) clearTimeout(this.readyTimer);
-        this.readyTimer = null;
-        this.readiness = null;
-        this.state = "running";
-        this.ready = true;
-        this.hooks.event("ready", { pid: this.pid });
-        this.hooks.changed();
-      },
+      onReady: () => this.becomeReady(),
     });
     this.readyTimer = setTimeout(() => {
       if (this.child !== child || this.ready) return;
@@ -247,6 +268,16 @@ export class ChildRunner {
       this.cancelReadiness();
       if (this.pid) signalOwnGroup(this.pid, "SIGKILL");
     }, def.readyTimeout);
+  }
+
+  private becomeReady(): void {
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    this.readyTimer = null;
+    this.readiness = null;
+    this.state = "running";
+    this.ready = true;
+    this.hooks.event("ready", { pid: this.pid });
+    this.hooks.changed();
   }
 
   private credentials(): { uid?: number; gid?: number } {
@@ -311,37 +342,48 @@ export class ChildRunner {
   }
 
   private finishExit(exit: ExitOutcome, pid: number | null = null): void {
-    this.pid = null;
-    this.identity = null;
-    this.invocation = null;
-    this.ready = false;
-    this.lastExit = { code: exit.code, signal: exit.signal, at: new Date().toISOString() };
-    this.hooks.event("exit", { pid, code: exit.code, signal: exit.signal, restarts: this.restarts });
-
-    if (this.state === "stopping") {
-      this.state = "stopped";
-      this.hooks.changed();
-      for (const w of this.stopWaiters.splice(0)) w();
-      if (this.startAfterStop) {
-        this.startAfterStop = false;
-        this.start();
-      }
-      return;
-    }
+    this.recordExit(exit, pid);
+    if (this.state === "stopping") return this.settleStop();
     if (this.hooks.unexpectedExit?.(exit) === "hold" || !shouldRestart(this.definition.restart, exit)) {
       this.state = "exited";
       this.hooks.changed();
       return;
     }
     const now = Date.now();
-    if (this.limiter.exhausted(now)) {
-      this.state = "failed";
-      const { burst, interval } = this.definition.startLimit;
-      this.hooks.log("error", `${this.name}: started ${burst} times within ${interval} ms; giving up (state failed) until start or restart`);
-      this.hooks.event("failed", { code: exit.code, signal: exit.signal, restarts: this.restarts });
-      this.hooks.changed();
-      return;
+    if (this.limiter.exhausted(now)) return this.giveUp(exit);
+    this.scheduleRestart(exit, now);
+  }
+
+  private recordExit(exit: ExitOutcome, pid: number | null): void {
+    this.pid = null;
+    this.identity = null;
+    this.invocation = null;
+    this.ready = false;
+    this.lastExit = { code: exit.code, signal: exit.signal, at: new Date().toISOString() };
+    this.hooks.event("exit", { pid, code: exit.code, signal: exit.signal, restarts: this.restarts });
+  }
+
+  /** The exit we asked for: wake the stop() callers, then honour a start() that came meanwhile. */
+  private settleStop(): void {
+    this.state = "stopped";
+    this.hooks.changed();
+    for (const w of this.stopWaiters.splice(0)) w();
+    if (this.startAfterStop) {
+      this.startAfterStop = false;
+      this.start();
     }
+  }
+
+  private giveUp(exit: ExitOutcome): void {
+    this.state = "failed";
+    const { burst, interval } = this.definition.startLimit;
+    this.hooks.log("error", `${this.name}: started ${burst} times within ${interval} ms; giving up (state failed) until start or restart`);
+    this.hooks.event("failed", { code: exit.code, signal: exit.signal, restarts: this.restarts });
+    this.hooks.changed();
+  }
+
+  /** Backoff grows with consecutive failures; a run that lasted `resetAfter` starts it over. */
+  private scheduleRestart(exit: ExitOutcome, now: number): void {
     if (now - this.spawnedAtMs >= this.definition.backoff.resetAfter) this.failures = 0;
     this.failures++;
     const delayMs = backoffDelay(this.failures, this.definition.backoff.initial, this.definition.backoff.max);

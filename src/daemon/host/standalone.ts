@@ -14,11 +14,12 @@ import type { SignalName } from "../../schema/common.ts";
 import type { HostSpec } from "../../schema/host-spec.ts";
 import { onSignal, signalNumber } from "../../platform/signals.ts";
 import { DaemonHost } from "./host.ts";
+import type { ClaimOutcome } from "./bind-guard.ts";
 import type { Logger } from "../../logger.ts";
-import { sharingFor } from "../state/sharing.ts";
+import { sharingFor, type Sharing } from "../state/sharing.ts";
 import { consumePlannedStopMarker } from "../state/intent.ts";
 import { RotatingLog } from "../state/logfile.ts";
-import { ensureDirs, daemonFiles } from "../state/paths.ts";
+import { ensureDirs, daemonFiles, type DaemonFiles, type Dirs } from "../state/paths.ts";
 import { shellExitCode } from "../policy.ts";
 import { logFileSink, stdioSink } from "./sinks.ts";
 import { selfIdentity } from "../../platform/identity.ts";
@@ -35,92 +36,157 @@ export function fileLogger(log: RotatingLog, name: string): Logger {
 }
 
 export async function runStandaloneHost(spec: HostSpec, mode: HostMode, consoleLog: Logger | null, env: NodeJS.ProcessEnv): Promise<number> {
+  const setup = hostSetup(spec, mode, consoleLog);
+  const ending = new EndingLatch();
+  trapSignals(mode, setup.files, ending);
+  if (!prepareDirs(setup)) return 1;
+  const host = ending.attach(createHost(spec, mode, env, setup, ending));
+  const refused = await claimOrLeave(host, spec.name, setup.log, ending);
+  if (refused !== null) return refused;
+  setup.log.debug(`${spec.name}: bound ${setup.files.socket}`);
+  host.begin();
+  return finish(host, await serveUntilEnd(host, spec.name, setup.dirs.runtimeDir, ending));
+}
+
+/** The host's files, and where its diagnostics go. */
+interface HostSetup {
+  dirs: Dirs;
+  sharing: Sharing;
+  files: DaemonFiles;
+  logFile: RotatingLog;
+  log: Logger;
+}
+
+function hostSetup(spec: HostSpec, mode: HostMode, consoleLog: Logger | null): HostSetup {
   const dirs = { runtimeDir: spec.runtimeDir, stateDir: spec.stateDir };
   const sharing = sharingFor(spec.socketMode ?? undefined, spec.gid ?? undefined);
   const files = daemonFiles(dirs, spec.name);
   const logFile = new RotatingLog(files.log, spec.definition.log.maxSize, spec.definition.log.maxFiles, sharing);
   const log = mode === "foreground" && consoleLog ? consoleLog : fileLogger(logFile, spec.name);
+  return { dirs, sharing, files, logFile, log };
+}
 
-  let resolveEnding!: (e: Ending) => void;
-  const ending = new Promise<Ending>((r) => (resolveEnding = r));
-  let ended = false;
-  let host: DaemonHost | null = null;
-  const end = (e: Ending) => {
-    if (ended) {
+/** The first reason to end wins; later ones can only hurry the child along. */
+class EndingLatch {
+  readonly settled: Promise<Ending>;
+  private resolve!: (e: Ending) => void;
+  private ended = false;
+  private host: DaemonHost | null = null;
+
+  constructor() {
+    this.settled = new Promise<Ending>((r) => (this.resolve = r));
+  }
+
+  /** From now on an ending also stops the host taking requests that would outlive it. */
+  attach(host: DaemonHost): DaemonHost {
+    this.host = host;
+    if (this.ended) host.exiting = true;
+    return host;
+  }
+
+  end(e: Ending): void {
+    if (this.ended) {
       // A second signal while stopping: no more patience.
-      if (e.kind === "planned" || e.kind === "unplanned") host?.runner.kill();
+      if (e.kind === "planned" || e.kind === "unplanned") this.host?.runner.kill();
       return;
     }
-    ended = true;
-    if (host) host.exiting = true;
-    resolveEnding(e);
-  };
+    this.ended = true;
+    if (this.host) this.host.exiting = true;
+    this.resolve(e);
+  }
+}
+
+/**
+ * Installed before anything else: a signal during the bind guard must not kill us half-way.
+ * Ctrl+C on a foreground host is an operator's stop; a detached host has no terminal, so a
+ * SIGINT there is just another signal.
+ */
+function trapSignals(mode: HostMode, files: DaemonFiles, ending: EndingLatch): void {
   const self = { pid: process.pid, identity: selfIdentity() };
-  // Installed before anything else: a signal during the bind guard must not kill us half-way.
-  // Ctrl+C on a foreground host is an operator's stop; a detached host has no terminal, so a
-  // SIGINT there is just another signal.
   const planned = mode === "foreground" ? (["SIGINT"] as const) : ([] as const);
   const checked = mode === "foreground" ? (["SIGTERM", "SIGHUP", "SIGQUIT"] as const) : (["SIGTERM", "SIGHUP", "SIGQUIT", "SIGINT"] as const);
-  for (const sig of planned) onSignal(sig, () => end({ kind: "planned" }));
+  for (const sig of planned) onSignal(sig, () => ending.end({ kind: "planned" }));
   for (const sig of checked) {
-    onSignal(sig, () => end(consumePlannedStopMarker(files, self) ? { kind: "planned" } : { kind: "unplanned", signal: sig }));
+    onSignal(sig, () => ending.end(consumePlannedStopMarker(files, self) ? { kind: "planned" } : { kind: "unplanned", signal: sig }));
   }
+}
 
+function prepareDirs(setup: HostSetup): boolean {
   try {
-    ensureDirs(dirs, { mode: sharing.dirMode, gid: sharing.gid });
+    ensureDirs(setup.dirs, { mode: setup.sharing.dirMode, gid: setup.sharing.gid });
+    return true;
   } catch (e) {
-    log.error((e as Error).message);
-    return 1;
+    setup.log.error((e as Error).message);
+    return false;
   }
-  host = new DaemonHost({
+}
+
+function createHost(spec: HostSpec, mode: HostMode, env: NodeJS.ProcessEnv, setup: HostSetup, ending: EndingLatch): DaemonHost {
+  return new DaemonHost({
     name: spec.name,
     definition: spec.definition,
     identity: spec.identity,
-    dirs,
+    dirs: setup.dirs,
     supervised: false,
-    sharing,
+    sharing: setup.sharing,
     probeTimeoutMs: spec.probeTimeoutMs,
-    sink: mode === "foreground" ? stdioSink() : logFileSink(logFile),
+    sink: mode === "foreground" ? stdioSink() : logFileSink(setup.logFile),
     baseEnv: env,
-    log,
-    onStopRequest: () => end({ kind: "planned" }),
+    log: setup.log,
+    onStopRequest: () => ending.end({ kind: "planned" }),
     onEvent: (h, { type }) => {
+      // The runner settles its next state right after the event; look once it has.
       if (type === "exit" || type === "failed") setImmediate(() => {
-        if (h.runner.state === "exited" || h.runner.state === "failed") end({ kind: "ended" });
+        if (h.runner.state === "exited" || h.runner.state === "failed") ending.end({ kind: "ended" });
       });
     },
   });
+}
 
-  if (ended) host.exiting = true;
+/** Runs the bind guard. Null once the socket is ours; otherwise the exit code to leave with. */
+async function claimOrLeave(host: DaemonHost, name: string, log: Logger, ending: EndingLatch): Promise<number | null> {
   const claiming = host.claim();
-  const claim = await Promise.race([claiming, ending.then((e) => ({ kind: "interrupted" as const, e }))]);
-  if (claim.kind === "interrupted") {
-    // Signalled during the bind guard: if the bind completes promptly, undo it before leaving.
-    const late = await Promise.race([claiming, new Promise<null>((r) => setTimeout(() => r(null), 2_000))]);
-    if (late?.kind === "bound") await host.release();
-    return claim.e.kind === "unplanned" ? 128 + signalNumber(claim.e.signal) : 0;
-  }
-  if (claim.kind === "already-running") {
-    log.info(`${spec.name} is already running (pid ${claim.pid})${claim.reconciled ? "; repaired its metadata" : ""}`);
-    return 0;
-  }
-  if (claim.kind === "supervised-elsewhere") {
-    log.error(`${spec.name} is managed by a supervisor (pid ${claim.pid}); change it with \`daemonctl start ${spec.name}\` or \`restart\`, not --foreground`);
-    return 1;
-  }
-  if (claim.kind === "error" || claim.kind === "busy") {
-    log.error(claim.message);
-    return 1;
-  }
-  log.debug(`${spec.name}: bound ${files.socket}`);
-  host.begin();
+  const claim = await Promise.race([claiming, ending.settled.then((e) => ({ kind: "interrupted" as const, e }))]);
+  if (claim.kind === "interrupted") return leaveMidClaim(host, claiming, claim.e);
+  return claimRefusal(name, claim, log);
+}
 
-  const unwatch = watchOwnership(dirs.runtimeDir, (name) => {
-    if ((name === null || name === spec.name) && host!.checkOwnership() === "lost") end({ kind: "lost" });
+/** Signalled during the bind guard: if the bind completes promptly, undo it before leaving. */
+async function leaveMidClaim(host: DaemonHost, claiming: Promise<ClaimOutcome>, e: Ending): Promise<number> {
+  const late = await Promise.race([claiming, new Promise<null>((r) => setTimeout(() => r(null), 2_000))]);
+  if (late?.kind === "bound") await host.release();
+  return e.kind === "unplanned" ? 128 + signalNumber(e.signal) : 0;
+}
+
+/** Why we may not host this daemon, said and turned into an exit code; null when bound. */
+function claimRefusal(name: string, claim: ClaimOutcome, log: Logger): number | null {
+  switch (claim.kind) {
+    case "bound":
+      return null;
+    case "already-running":
+      log.info(`${name} is already running (pid ${claim.pid})${claim.reconciled ? "; repaired its metadata" : ""}`);
+      return 0;
+    case "supervised-elsewhere":
+      log.error(`${name} is managed by a supervisor (pid ${claim.pid}); change it with \`daemonctl start ${name}\` or \`restart\`, not --foreground`);
+      return 1;
+    case "error":
+    case "busy":
+      log.error(claim.message);
+      return 1;
+  }
+}
+
+/**
+ * Serves until the first reason to end. Meanwhile, a process that reclaimed our socket while we
+ * were frozen is our successor: we must notice it and leave its files alone.
+ */
+async function serveUntilEnd(host: DaemonHost, name: string, runtimeDir: string, ending: EndingLatch): Promise<Ending> {
+  const unwatch = watchOwnership(runtimeDir, (changed) => {
+    if ((changed === null || changed === name) && host.checkOwnership() === "lost") ending.end({ kind: "lost" });
   });
-  const e = await ending;
+  const e = await ending.settled;
   unwatch();
-  return finish(host, e);
+  return e;
 }
 
 async function finish(host: DaemonHost, e: Ending): Promise<number> {
