@@ -3,6 +3,7 @@ import type { DefinitionInput } from "../schema/definition.ts";
 import { UsageError } from "../errors.ts";
 import { absolutePath } from "../daemon/state/paths.ts";
 import { list, str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
+import { durationFlag } from "./_shared.ts";
 
 export const definitionFlags = {
   watch: { type: "string", multiple: true, description: "Config file whose content decides freshness (repeatable)", valueHint: "FILE" },
@@ -11,11 +12,12 @@ export const definitionFlags = {
   ready: { type: "string", description: "Readiness: none, tcp:HOST:PORT, unix:PATH, log:REGEX, exec:COMMAND, delay:DURATION", valueHint: "SPEC" },
   restart: { type: "string", description: "Restart policy: no, on-failure (default) or always", valueHint: "POLICY" },
   "stop-signal": { type: "string", description: "Signal that asks the daemon to stop (default SIGTERM)", valueHint: "SIGNAL" },
-  "stop-timeout": { type: "string", description: "Time to stop before SIGKILL (default 8s)", valueHint: "DURATION" },
+  "stop-timeout": { type: "string", description: "Time to stop before SIGKILL, seconds or 500ms/8s/2m (default 8s)", valueHint: "DURATION" },
+  "ready-timeout": { type: "string", description: "Time to become ready before the child is killed (default 10s)", valueHint: "DURATION" },
 } as const satisfies FlagSpecs;
 
 export const waitFlags = {
-  wait: { type: "string", description: "How long to wait for readiness (default 10s; never less than the readiness timeout)", valueHint: "DURATION" },
+  wait: { type: "string", description: "How long to wait for readiness, seconds or 500ms/8s/2m (default 10s; raised, with a note, to the readiness timeout)", valueHint: "DURATION" },
   "no-wait": { type: "boolean", description: "Return as soon as the host is launched" },
 } as const satisfies FlagSpecs;
 
@@ -42,7 +44,10 @@ export function definitionOverrides(p: ParsedArgv): Partial<DefinitionInput> {
   if (restart !== undefined) out.restart = restart as DefinitionInput["restart"];
   const stopSignal = str(p, "stop-signal");
   if (stopSignal !== undefined) out.stopSignal = stopSignal;
-  const stopTimeout = str(p, "stop-timeout");
-  if (stopTimeout !== undefined) out.stopTimeout = /^\d+$/.test(stopTimeout) ? Number(stopTimeout) : stopTimeout;
+  // Parsed here so a bad value names its flag; passed on as "Nms", which the schema reads back exactly.
+  const stopTimeout = durationFlag(p, "stop-timeout");
+  if (stopTimeout !== undefined) out.stopTimeout = `${stopTimeout}ms`;
+  const readyTimeout = durationFlag(p, "ready-timeout");
+  if (readyTimeout !== undefined) out.readyTimeout = `${readyTimeout}ms`;
   return out;
 }

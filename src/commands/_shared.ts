@@ -2,7 +2,7 @@
  * Flags every command accepts, and the context they resolve to (directories, config, output).
  * Lean on purpose: `status` loads this on its fast path.
  */
-import { parseDuration } from "../schema/units.ts";
+import { DURATION_HINT, parseDuration } from "../schema/units.ts";
 import { UsageError } from "../errors.ts";
 import { findConfigPath, loadConfigLocations } from "../daemon/definition/locate.ts";
 import { checkDirsUsable, isValidName, resolveDirs, type Dirs } from "../daemon/state/paths.ts";
@@ -37,7 +37,7 @@ export function durationFlag(p: ParsedArgv, key: string, fallback?: number): num
   const v = str(p, key);
   if (v === undefined) return fallback;
   const ms = parseDuration(v);
-  if (ms === null) throw new UsageError(`--${key} expects a duration like 500ms, 8s or 2m (got "${v}")`);
+  if (ms === null) throw new UsageError(`--${key}: "${v}" is not a duration; ${DURATION_HINT}`);
   return ms;
 }
 

@@ -15,7 +15,7 @@ import { reportStart } from "./_report.ts";
 
 const flags = withGlobals({
   names: { type: "positional", description: "Daemon names", required: true },
-  timeout: { type: "string", description: "How long the stop may take before SIGKILL", valueHint: "DURATION" },
+  timeout: { type: "string", description: "How long the stop may take before SIGKILL, seconds or 500ms/8s/2m", valueHint: "DURATION" },
   ...definitionFlags,
   ...waitFlags,
   ...jsonFlag,

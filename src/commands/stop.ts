@@ -11,7 +11,7 @@ import { checkName, dirsFrom, durationFlag, jsonFlag, probeTimeout, probeTimeout
 const flags = withGlobals({
   names: { type: "positional", description: "Daemon names", required: false },
   all: { type: "boolean", description: "Stop every known daemon" },
-  timeout: { type: "string", description: "How long to wait before SIGKILL (default: the daemon's stopTimeout + 2s)", valueHint: "DURATION" },
+  timeout: { type: "string", description: "How long to wait before SIGKILL, seconds or 500ms/8s/2m (default: the daemon's stopTimeout + 2s)", valueHint: "DURATION" },
   ...jsonFlag,
   ...probeTimeoutFlag,
 });

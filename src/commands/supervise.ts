@@ -11,7 +11,7 @@ import { normalizeSignal, type SignalName } from "../schema/units.ts";
 
 const flags = withGlobals({
   only: { type: "string", description: "Supervise only these daemons (comma-separated); env DAEMONCTL_DAEMONS", valueHint: "a,b" },
-  grace: { type: "string", description: "Time between the stop signals and SIGKILL at shutdown (default 8s); env DAEMONCTL_GRACE", valueHint: "DURATION" },
+  grace: { type: "string", description: "Time between the stop signals and SIGKILL at shutdown, seconds or 500ms/8s/2m (default 8s); env DAEMONCTL_GRACE", valueHint: "DURATION" },
   "log-format": { type: "string", description: "text (prefixed lines, default) or json ({ts,name,stream,line} per line)", valueHint: "FORMAT" },
   "single-child": { type: "boolean", alias: "c", description: "With -- CMD: keep the child in our session and group and signal it alone (dumb-init -c; env DUMB_INIT_SETSID=0)" },
   rewrite: { type: "string", alias: "r", multiple: true, description: "With -- CMD: rewrite a forwarded signal, e.g. 15:3 or TERM:QUIT (0 drops it; dumb-init -r)", valueHint: "S:D" },

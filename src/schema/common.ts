@@ -9,17 +9,21 @@ import * as z from "zod/mini";
 import { DAEMON_NAME_RE, DURATION_RE, SIZE_RE, normalizeSignal, parseDuration, parseSize } from "./units.ts";
 import { lazySchema } from "./lazy.ts";
 
-export { DAEMON_NAME_RE, parseDuration, parseSize, normalizeSignal, signalNumber, SIGNAL_NAMES, type SignalName } from "./units.ts";
+export { DAEMON_NAME_RE, parseDuration, formatDuration, DURATION_HINT, parseSize, normalizeSignal, signalNumber, SIGNAL_NAMES, type SignalName } from "./units.ts";
 export const daemonNameSchema = lazySchema(() =>
   z.string().check(z.regex(DAEMON_NAME_RE, "a daemon name: letters, digits, '.', '_' or '-', at most 64, not starting with a symbol")),
 );
 
-/** A duration in a JSON file: integer milliseconds or a string like "8s"; parses to milliseconds. */
+/**
+ * A duration a person wrote in a JSON file: a number of seconds (`8`, `1.5`) or a string like
+ * "500ms", "8s", "2m" (a bare "8" is seconds too); parses to integer milliseconds. Stored
+ * definitions hold those milliseconds as plain integers and use `z.int()`, never this.
+ */
 export const durationSchema = lazySchema(() =>
   z.pipe(
     z.union([
-      z.int().check(z.minimum(0)),
-      z.string().check(z.regex(DURATION_RE, 'a duration like "500ms", "8s", "2m" or integer milliseconds')),
+      z.number().check(z.minimum(0)),
+      z.string().check(z.regex(DURATION_RE, 'a duration: a number of seconds or a string like "500ms", "8s", "2m"')),
     ]),
     z.transform((v) => parseDuration(v)!),
   ),

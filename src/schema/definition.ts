@@ -60,7 +60,7 @@ export const definitionInputSchema = lazySchema(() => {
   cwd: z.optional(z.string()),
   env: z.optional(z.record(z.string(), z.string())),
   watch: z.optional(z.array(z.string())),
-  ready: z.optional(readinessSpecSchema()),
+  ready: z.optional(z.pipe(readinessSpecSchema(), z.transform(withDelayUnit("s")))),
   readyTimeout: z.optional(duration),
   restart: z.optional(z.enum(RESTART_POLICIES)),
   backoff: z.optional(
@@ -118,6 +118,31 @@ export const DEFAULTS = {
   stopTimeout: 8_000,
   log: { maxSize: 10 * 1024 * 1024, maxFiles: 5 },
 } as const;
+
+/**
+ * `delay:N` read from a person means N seconds; stored definitions say the unit, so a bare
+ * number there (written by versions before 0.2, where it meant milliseconds) keeps its meaning.
+ */
+function withDelayUnit(unit: "s" | "ms"): (spec: string) => string {
+  return (spec) => (/^delay:\d+(\.\d+)?$/.test(spec.trim()) ? `${spec.trim()}${unit}` : spec);
+}
+
+/**
+ * Durations already in milliseconds (a stored definition, a parsed config entry) in the input
+ * form, where a bare number means seconds: `"1500ms"`, so re-validating them is lossless.
+ */
+export function millisecondsAsInput(parsed: object): DefinitionInput {
+  const ms = (v: unknown) => (typeof v === "number" ? `${v}ms` : v);
+  const out: Record<string, unknown> = { ...parsed };
+  for (const k of ["readyTimeout", "stopTimeout"]) if (out[k] !== undefined) out[k] = ms(out[k]);
+  for (const [group, keys] of [["backoff", ["initial", "max", "resetAfter"]], ["startLimit", ["interval"]]] as const) {
+    const inner = out[group] as Record<string, unknown> | undefined;
+    if (!inner) continue;
+    out[group] = Object.fromEntries(Object.entries(inner).map(([k, v]) => [k, (keys as readonly string[]).includes(k) ? ms(v) : v]));
+  }
+  if (typeof out.ready === "string") out.ready = withDelayUnit("ms")(out.ready);
+  return out as DefinitionInput;
+}
 
 type ParsedInput = z.output<ReturnType<typeof definitionInputSchema>>;
 

@@ -6,7 +6,7 @@
 import type { LoadedConfig } from "../daemon/definition/config.ts";
 import { configDefinitions, type ResolvedDefinition } from "../daemon/definition/source.ts";
 import { UsageError } from "../errors.ts";
-import { parseDuration } from "../schema/units.ts";
+import { DURATION_HINT, parseDuration } from "../schema/units.ts";
 import { dependencyLevels, selectDaemons } from "./order.ts";
 
 export interface SupervisionPlan {
@@ -47,7 +47,7 @@ function graceOf(config: LoadedConfig, o: PlanInputs): number {
   if (o.graceFlagMs !== undefined) return o.graceFlagMs;
   if (o.envGrace) {
     const ms = parseDuration(o.envGrace);
-    if (ms === null) throw new UsageError(`DAEMONCTL_GRACE must be a duration like 8s (got "${o.envGrace}")`);
+    if (ms === null) throw new UsageError(`DAEMONCTL_GRACE: "${o.envGrace}" is not a duration; ${DURATION_HINT}`);
     return ms;
   }
   return config.config.grace ?? DEFAULT_GRACE_MS;

@@ -2,8 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { normalizeSignal, parseDuration, parseSize, signalNumber } from "../../src/schema/common.ts";
-import { completeDefinition, definitionInputSchema, readinessProblem } from "../../src/schema/definition.ts";
+import { formatDuration, normalizeSignal, parseDuration, parseSize, signalNumber } from "../../src/schema/common.ts";
+import { completeDefinition, definitionInputSchema, millisecondsAsInput, readinessProblem } from "../../src/schema/definition.ts";
 import { configSchema } from "../../src/schema/config.ts";
 import { stateSchema, STATE_SCHEMA } from "../../src/schema/state.ts";
 import { statusSchema } from "../../src/schema/status.ts";
@@ -19,15 +19,31 @@ describe("durations and sizes", () => {
     ["2m", 120000],
     ["1h", 3600000],
     ["1.5s", 1500],
-    ["250", 250],
+    ["250", 250_000],
+    ["5", 5000],
+    [" 8 ", 8000],
+    ["1.5", 1500],
     [0, 0],
-    [42, 42],
-  ] as const)("%p → %p ms", (input, ms) => expect(parseDuration(input)).toBe(ms));
-  test.each(["", "8 seconds", "-1s", "1d", "s", "1.s"])("%p is rejected", (bad) => expect(parseDuration(bad)).toBeNull());
-  test("negative or fractional numbers are rejected", () => {
+    [5, 5000],
+    [1.5, 1500],
+  ] as const)("%p → %p ms (a bare number is seconds)", (input, ms) => expect(parseDuration(input)).toBe(ms));
+  test.each(["", "8 seconds", "-1s", "1d", "s", "1.s", "5x", "-1"])("%p is rejected", (bad) => expect(parseDuration(bad)).toBeNull());
+  test("negative or non-finite numbers are rejected", () => {
     expect(parseDuration(-1)).toBeNull();
-    expect(parseDuration(1.5)).toBeNull();
+    expect(parseDuration(Infinity)).toBeNull();
   });
+  test.each([
+    [0, "0 ms"],
+    [250, "250 ms"],
+    [1000, "1 s"],
+    [1500, "1.5 s"],
+    [3000, "3 s"],
+    [10_000, "10 s"],
+    [60_000, "1 m"],
+    [150_000, "2 m 30 s"],
+    [3_900_000, "1 h 5 m"],
+    [50 * 3_600_000, "2 d 2 h"],
+  ] as const)("formatDuration(%p) is %p", (ms, text) => expect(formatDuration(ms)).toBe(text));
   test("sizes", () => {
     expect(parseSize("10MB")).toBe(10 * 1024 * 1024);
     expect(parseSize("512K")).toBe(512 * 1024);
@@ -62,19 +78,32 @@ describe("definitions", () => {
   test.each(["tcp:nohost", "tcp:h:99999", "http:x", "log:(", "delay:soon", "exec: "])("readiness %p is rejected", (spec) => expect(readinessProblem(spec)).not.toBeNull());
 
   test("defaults are applied and relative paths resolve against the base directory", () => {
-    const parsed = definitionInputSchema().parse({ command: ["x"], cwd: "sub", watch: ["a.conf"], stopTimeout: "3s", backoff: { initial: 50 } });
+    const parsed = definitionInputSchema().parse({ command: ["x"], cwd: "sub", watch: ["a.conf"], stopTimeout: "3s", backoff: { initial: "50ms", max: 40 } });
     const def = completeDefinition(parsed, "/base", (b, p) => resolve(b, p));
     expect(def).toMatchObject({
       cwd: "/base/sub",
       watch: ["/base/a.conf"],
       stopTimeout: 3000,
       restart: "on-failure",
-      backoff: { initial: 50, max: 30000, resetAfter: 60000 },
+      backoff: { initial: 50, max: 40_000, resetAfter: 60000 },
       startLimit: { burst: 5, interval: 60000 },
       stopSignal: "SIGTERM",
       ready: "none",
       autostart: true,
     });
+  });
+
+  test("input: a bare number is seconds, in a number or a string, and `delay:N` says its unit", () => {
+    const parsed = definitionInputSchema().parse({ command: ["x"], stopTimeout: 5, readyTimeout: "2", startLimit: { interval: 1.5 }, ready: "delay:2" });
+    expect(parsed).toMatchObject({ stopTimeout: 5000, readyTimeout: 2000, startLimit: { interval: 1500 }, ready: "delay:2s" });
+    expect(configSchema().parse({ grace: 8, daemons: {} }).grace).toBe(8000);
+  });
+
+  test("stored milliseconds stay milliseconds when re-read as input (old stored `delay:N` too)", () => {
+    const stored = completeDefinition(definitionInputSchema().parse({ command: ["x"], stopTimeout: "1500ms", backoff: { max: "2m" } }), "/", (b, p) => resolve(b, p));
+    const again = completeDefinition(definitionInputSchema().parse(millisecondsAsInput(Object.fromEntries(Object.entries(stored).filter(([, v]) => v !== null)))), "/", (b, p) => resolve(b, p));
+    expect(again).toEqual(stored);
+    expect(definitionInputSchema().parse(millisecondsAsInput({ command: ["x"], ready: "delay:500" })).ready).toBe("delay:500ms");
   });
 
   test("unknown keys are errors, not silently ignored", () => {

@@ -4,7 +4,7 @@
  * stored by the last start. Flags given alongside a config or stored definition override its
  * fields.
  */
-import { completeDefinition, definitionInputSchema, type Definition, type DefinitionInput } from "../../schema/definition.ts";
+import { completeDefinition, definitionInputSchema, millisecondsAsInput, type Definition, type DefinitionInput } from "../../schema/definition.ts";
 import { stateSchema } from "../../schema/state.ts";
 import { UsageError } from "../../errors.ts";
 import { formatIssues, loadConfig, type LoadedConfig } from "./config.ts";
@@ -33,11 +33,14 @@ export interface DefinitionRequest {
 
 const resolvePath = (base: string, p: string) => absolutePath(p, base);
 
-/** Turns a stored (complete) definition back into input form so flags can overlay it. */
+/**
+ * Turns a stored (complete) definition back into input form so flags can overlay it. Its
+ * durations are milliseconds, and stay so: in input form a bare number would mean seconds.
+ */
 function definitionToInput(def: Definition): DefinitionInput {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(def)) if (v !== null) out[k] = v;
-  return out as DefinitionInput;
+  return millisecondsAsInput(out);
 }
 
 function validate(name: string, input: unknown, origin: string, baseDir: string): Definition {
@@ -75,11 +78,11 @@ export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {
 }
 
 /**
- * The raw (input-form) config entry. The loaded config holds parsed values; durations parse to
- * milliseconds, which are valid input again, so re-validating is lossless.
+ * The config entry in input form. The loaded config holds parsed values, durations in
+ * milliseconds; written as "Nms" they re-validate to the same values.
  */
 function readConfigEntry(loaded: LoadedConfig, name: string): DefinitionInput {
-  return loaded.config.daemons[name] as DefinitionInput;
+  return millisecondsAsInput(loaded.config.daemons[name]!);
 }
 
 /** Every daemon of a config file as a complete definition (for `supervise`). */
