@@ -1,15 +1,8 @@
 /** Human renderings of status, shared by `status`, `list` and `start`. Dependency-free. */
 import type { Status } from "../schema/status.ts";
+import { formatDuration } from "../schema/units.ts";
 
-export function formatDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${s % 60 ? `${s % 60}s` : ""}`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h${m % 60 ? `${m % 60}m` : ""}`;
-  return `${Math.floor(h / 24)}d${h % 24 ? `${h % 24}h` : ""}`;
-}
+export { formatDuration };
 
 export function describeExit(e: { code: number | null; signal: string | null } | null | undefined): string {
   if (!e) return "";

@@ -6,6 +6,7 @@
  * `status --json` has a budget of twice a hello world.
  */
 import { bun, deno } from "./runtime.ts";
+import { formatDuration } from "../schema/units.ts";
 
 export type ConnectError = { code: "ENOENT" | "ECONNREFUSED" | "EACCES" | "ETIMEDOUT" | "EOTHER"; message: string };
 
@@ -20,7 +21,7 @@ export interface UnixConnection {
 export async function connectUnix(path: string, timeoutMs: number): Promise<UnixConnection | ConnectError> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<ConnectError>((resolve) => {
-    timer = setTimeout(() => resolve({ code: "ETIMEDOUT", message: `connect timed out after ${timeoutMs} ms` }), timeoutMs);
+    timer = setTimeout(() => resolve({ code: "ETIMEDOUT", message: `connect timed out after ${formatDuration(timeoutMs)}` }), timeoutMs);
   });
   try {
     const attempt = deno ? connectDeno(path) : bun ? connectBun(path) : connectNode(path);

@@ -13,7 +13,7 @@
 import { armSignals, FORWARDABLE, sendSignal, type SignalSource } from "../platform/signals.ts";
 import { listPids, readProcStat } from "../platform/proc.ts";
 import { spawnManaged } from "../platform/spawn.ts";
-import { SIGNAL_NAMES, normalizeSignal, signalNumber, type SignalName } from "../schema/units.ts";
+import { formatDuration, SIGNAL_NAMES, normalizeSignal, signalNumber, type SignalName } from "../schema/units.ts";
 import type { Logger } from "../logger.ts";
 import { Reaper, takeInitDuties } from "./reaper.ts";
 
@@ -137,7 +137,7 @@ function forwardSignals(signals: SignalSource, pid: number | undefined, o: Singl
 
 function killAfterGrace(graceMs: number, after: SignalName, target: () => number, o: SingleChildOptions): ReturnType<typeof setTimeout> {
   const timer = setTimeout(() => {
-    o.log.warn(`${o.command[0]} still running ${graceMs} ms after ${after}; sending SIGKILL`);
+    o.log.warn(`${o.command[0]} still running ${formatDuration(graceMs)} after ${after}; sending SIGKILL`);
     sendSignal(target(), "SIGKILL");
   }, graceMs);
   timer.unref?.();

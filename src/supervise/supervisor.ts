@@ -21,7 +21,7 @@ import { logFileSink, teeSink } from "../daemon/host/sinks.ts";
 import { armSignals, FORWARDABLE, type SignalSource } from "../platform/signals.ts";
 import { collectGarbage } from "../platform/runtime.ts";
 import { spawnManaged } from "../platform/spawn.ts";
-import { signalNumber, type SignalName } from "../schema/units.ts";
+import { formatDuration, signalNumber, type SignalName } from "../schema/units.ts";
 import type { DaemonEvent } from "../schema/event.ts";
 import { prefixSink } from "./output.ts";
 import { Reaper, takeInitDuties } from "./reaper.ts";
@@ -203,7 +203,7 @@ export class Supervisor {
       this.lastCodes.delete(name);
     }
     if (type === "ready") this.startWaiting();
-    if (type === "backoff") this.o.log.info(`${name} restarts in ${event.delayMs} ms`);
+    if (type === "backoff") this.o.log.info(`${name} restarts in ${formatDuration(event.delayMs ?? 0)}`);
     if (type === "exit") {
       const planned = h.runner.state === "stopping";
       const exit: ExitOutcome = { code: event.code, signal: event.signal };
@@ -337,7 +337,7 @@ export class Supervisor {
     for (const h of this.hosts.values()) h.exiting = true; // a start now would outlive us
     this.unwatch?.();
     const active = [...this.hosts.values()].filter((h) => h.runner.hasChild());
-    if (reason.startsWith("SIG")) this.o.log.info(`${reason}: stopping ${active.length} daemon${active.length === 1 ? "" : "s"} (grace ${this.o.graceMs} ms)`);
+    if (reason.startsWith("SIG")) this.o.log.info(`${reason}: stopping ${active.length} daemon${active.length === 1 ? "" : "s"} (grace ${formatDuration(this.o.graceMs)})`);
     const grace = setTimeout(() => {
       const left = [...this.hosts.values()].filter((h) => h.runner.hasChild()).map((h) => h.name);
       if (left.length) this.o.log.warn(`grace period over; SIGKILL to ${left.join(", ")}`);

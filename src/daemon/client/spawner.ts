@@ -30,6 +30,7 @@ import { daemonFiles, ensureDirs, type DaemonFiles, type Dirs } from "../state/p
 import { busyMessage, probeOwnerPatiently, type OwnerProbe } from "../owner/probe.ts";
 import { ControlClient, requestOnce } from "../wire/client.ts";
 import { inodeOf, readJson } from "../state/store.ts";
+import { formatDuration } from "../../schema/units.ts";
 
 export type StartOutcome =
   | { kind: "started" | "already-running" | "replaced"; status: Status }
@@ -67,7 +68,7 @@ export async function startDaemon(o: StartOptions): Promise<StartOutcome> {
   // and then waits for readiness: our own patience must cover both.
   const lockTimeout = waitMs + definition.stopTimeout + definition.readyTimeout + 10_000;
   const got = await acquireLock(files.spawnLock, lockTimeout, { mode: o.sharing.fileMode, gid: o.sharing.gid, role: "client" }, frozenSpawnLockHolder(o.log));
-  if (got.kind === "timeout") return failed(files, `another \`daemonctl start ${name}\` held ${files.spawnLock} for over ${lockTimeout} ms`, null);
+  if (got.kind === "timeout") return failed(files, `another \`daemonctl start ${name}\` held ${files.spawnLock} for over ${formatDuration(lockTimeout)}`, null);
   if (got.kind === "refused") return failed(files, got.message, null);
   try {
     return await startLocked(o, files, waitMs);
@@ -209,7 +210,7 @@ async function waitForReady(
       }
       await owner.idle(100);
     }
-    return failed(files, `${o.resolved.name} was not ready within ${waitMs} ms (ready: ${o.resolved.definition.ready})`, last);
+    return failed(files, `${o.resolved.name} was not ready within ${formatDuration(waitMs)} (ready: ${o.resolved.definition.ready})`, last);
   } finally {
     owner.close();
   }

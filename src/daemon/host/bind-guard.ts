@@ -23,6 +23,7 @@ import { reconcileMetadataFromStatus } from "../owner/metadata.ts";
 import type { DaemonFiles } from "../state/paths.ts";
 import { busyMessage, probeOwnerPatiently } from "../owner/probe.ts";
 import { unlinkIfSocket } from "../state/store.ts";
+import { formatDuration } from "../../schema/units.ts";
 
 export type ClaimOutcome =
   | { kind: "bound" }
@@ -50,7 +51,7 @@ const BUSY_PATIENCE_PROBES = 4;
 
 export async function claimSocket(o: ClaimOptions): Promise<ClaimOutcome> {
   const got = await acquireLock(o.files.bindLock, BIND_LOCK_TIMEOUT_MS, o.lock, frozenBindLockHolder(o));
-  if (got.kind === "timeout") return { kind: "error", message: `timed out after ${BIND_LOCK_TIMEOUT_MS} ms waiting for the bind lock ${o.files.bindLock}` };
+  if (got.kind === "timeout") return { kind: "error", message: `timed out after ${formatDuration(BIND_LOCK_TIMEOUT_MS)} waiting for the bind lock ${o.files.bindLock}` };
   if (got.kind === "refused") return { kind: "error", message: got.message };
   // "proceed" is never chosen below: without the bind lock nothing would serialise hosts.
   if (got.kind !== "locked") return { kind: "error", message: `cannot take the bind lock ${o.files.bindLock}` };

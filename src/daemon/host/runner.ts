@@ -22,6 +22,7 @@ import { identityOf, signalOwnGroup } from "../../platform/identity.ts";
 import { INVOCATION_ENV, NAME_ENV } from "../owner/proof.ts";
 import { backoffDelay, shouldRestart, StartLimiter, type ExitOutcome } from "../policy.ts";
 import { startReadiness, type ReadinessCheck } from "./readiness.ts";
+import { formatDuration } from "../../schema/units.ts";
 
 export type RunnerState = "idle" | "starting" | "running" | "backoff" | "stopping" | "stopped" | "failed" | "exited";
 export type StreamName = "stdout" | "stderr";
@@ -148,7 +149,7 @@ export class ChildRunner {
       this.hooks.changed();
       signalOwnGroup(pid, this.definition.stopSignal as SignalName);
       this.killTimer = setTimeout(() => {
-        this.hooks.log("warn", `${this.name}: still running ${this.definition.stopTimeout} ms after ${this.definition.stopSignal}; sending SIGKILL to its process group`);
+        this.hooks.log("warn", `${this.name}: still running ${formatDuration(this.definition.stopTimeout)} after ${this.definition.stopSignal}; sending SIGKILL to its process group`);
         signalOwnGroup(pid, "SIGKILL");
       }, this.definition.stopTimeout);
     }
@@ -264,7 +265,7 @@ export class ChildRunner {
     });
     this.readyTimer = setTimeout(() => {
       if (this.child !== child || this.ready) return;
-      this.hooks.log("error", `${this.name}: not ready within ${def.readyTimeout} ms (${def.ready}); killing it`);
+      this.hooks.log("error", `${this.name}: not ready within ${formatDuration(def.readyTimeout)} (${def.ready}); killing it`);
       this.cancelReadiness();
       if (this.pid) signalOwnGroup(this.pid, "SIGKILL");
     }, def.readyTimeout);
@@ -377,7 +378,7 @@ export class ChildRunner {
   private giveUp(exit: ExitOutcome): void {
     this.state = "failed";
     const { burst, interval } = this.definition.startLimit;
-    this.hooks.log("error", `${this.name}: started ${burst} times within ${interval} ms; giving up (state failed) until start or restart`);
+    this.hooks.log("error", `${this.name}: started ${burst} times within ${formatDuration(interval)}; giving up (state failed) until start or restart`);
     this.hooks.event("failed", { code: exit.code, signal: exit.signal, restarts: this.restarts });
     this.hooks.changed();
   }

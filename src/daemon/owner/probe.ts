@@ -14,6 +14,7 @@ import type { Status } from "../../schema/status.ts";
 import { INVALID, parseStatus } from "../../schema/generated/validators.ts";
 import { isSameProcessAsync } from "../../platform/identity.ts";
 import { requestOnce } from "../wire/client.ts";
+import { formatDuration } from "../../schema/units.ts";
 
 export type OwnerProbe =
   | { kind: "live"; status: Status }
@@ -73,14 +74,14 @@ async function probeOnce(socketPath: string, timeoutMs: number): Promise<OwnerPr
       case "EACCES":
         return { kind: "denied", reason: `cannot connect to ${socketPath}: permission denied` };
       case "ETIMEDOUT":
-        return { kind: "hung", reason: `connect to ${socketPath} timed out after ${timeoutMs} ms` };
+        return { kind: "hung", reason: `connect to ${socketPath} timed out after ${formatDuration(timeoutMs)}` };
       default:
         return { kind: "foreign", reason: `cannot talk to ${socketPath}: ${r.message}`, retry: true };
     }
   }
   switch (r.kind) {
     case "timeout":
-      return { kind: "hung", reason: `no status answer within ${timeoutMs} ms` };
+      return { kind: "hung", reason: `no status answer within ${formatDuration(timeoutMs)}` };
     case "closed":
       return { kind: "foreign", reason: "the listener closed the connection without answering", retry: true };
     case "error":

@@ -16,6 +16,7 @@ import { metadataSchema, type Metadata } from "../../schema/metadata.ts";
 import { identityOf, isSameProcess, signalGroupVerified, signalVerified, waitForDeath } from "../../platform/identity.ts";
 import { isBindPathOf, type DaemonFiles } from "../state/paths.ts";
 import { readJson } from "../state/store.ts";
+import { formatDuration } from "../../schema/units.ts";
 
 export const INVOCATION_ENV = "DAEMONCTL_INVOCATION";
 export const NAME_ENV = "DAEMONCTL_NAME";
@@ -172,7 +173,7 @@ export async function stopInvocations(files: DaemonFiles, meta: Metadata, timeou
 }
 
 export function unsettledNote(pids: number[]): string {
-  return `pid ${pids.join(", ")}, forked by a daemonctl process, had not exec'd after ${IN_FLIGHT_FORK_MS} ms`;
+  return `pid ${pids.join(", ")}, forked by a daemonctl process, had not exec'd after ${formatDuration(IN_FLIGHT_FORK_MS)}`;
 }
 
 /**

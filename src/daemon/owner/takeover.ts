@@ -12,6 +12,7 @@ import type { DaemonFiles } from "../state/paths.ts";
 import { inodeOf, removeQuietly } from "../state/store.ts";
 import { ControlClient, requestOnce } from "../wire/client.ts";
 import { killableHost, killHost, metadataFor, stopInvocations } from "./proof.ts";
+import { formatDuration } from "../../schema/units.ts";
 
 export type LiveStop = { kind: "host-exited" } | { kind: "child-stopped" } | { kind: "failed"; message: string };
 
@@ -61,8 +62,8 @@ export async function stopLiveOwner(
     signalVerified(host.pid, host.identity, "SIGTERM");
   }
   if (await waitHostGone(files.socket, socketIno, host, o.timeoutMs)) return { kind: "host-exited" };
-  if (!standalone || !meta) return { kind: "failed", message: `pid ${host.pid} did not stop within ${o.timeoutMs} ms` };
-  notes.push(`pid ${host.pid} still running after ${o.timeoutMs} ms; sent SIGKILL`);
+  if (!standalone || !meta) return { kind: "failed", message: `pid ${host.pid} did not stop within ${formatDuration(o.timeoutMs)}` };
+  notes.push(`pid ${host.pid} still running after ${formatDuration(o.timeoutMs)}; sent SIGKILL`);
   await killHost(meta, files);
   const childGone = (await stopInvocations(files, meta, 1_000)).gone;
   if (!isSameProcess(host.pid, host.identity) && childGone) return { kind: "host-exited" };
