@@ -1,8 +1,14 @@
 /** Human renderings of status, shared by `status`, `list` and `start`. Dependency-free. */
 import type { Status } from "../schema/status.ts";
 import { formatDuration } from "../schema/units.ts";
+import type { Escalation } from "../daemon/client/stopper.ts";
 
 export { formatDuration };
+
+/** ` (SIGKILL after 5 s: it did not exit on SIGTERM)`, or nothing for a clean stop. */
+export function describeEscalation(e: Escalation | null): string {
+  return e ? ` (SIGKILL after ${formatDuration(e.afterMs)}: it did not exit on ${e.stopSignal})` : "";
+}
 
 export function describeExit(e: { code: number | null; signal: string | null } | null | undefined): string {
   if (!e) return "";

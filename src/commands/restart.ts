@@ -12,6 +12,7 @@ import { definitionFlags, definitionOverrides, waitFlags } from "./_definition-f
 import { createLogger } from "./_log.ts";
 import { checkName, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 import { reportStart } from "./_report.ts";
+import { describeEscalation } from "./_format.ts";
 
 const flags = withGlobals({
   names: { type: "positional", description: "Daemon names", required: true },
@@ -43,6 +44,7 @@ export default defineCommand({
         code = 1;
         continue;
       }
+      if (stopped.escalated) log.warn(`${r.name}: stopped${describeEscalation(stopped.escalated)}`);
       const outcome = await startDaemon({
         resolved: r,
         dirs: ctx.dirs,

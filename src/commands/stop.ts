@@ -6,6 +6,7 @@ import { UsageError } from "../errors.ts";
 import { bool, parseArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
 import { createLogger } from "./_log.ts";
+import { describeEscalation } from "./_format.ts";
 import { checkName, dirsFrom, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 
 const flags = withGlobals({
@@ -41,14 +42,15 @@ export default defineCommand({
         continue;
       }
       for (const note of outcome.notes) log.warn(`${name}: ${note}`);
-      log.info(outcome.wasRunning ? `${name} stopped` : `${name} was not running`);
+      log.info(outcome.wasRunning ? `${name} stopped${describeEscalation(outcome.escalated)}` : `${name} was not running`);
     }
     if (bool(p, "json")) {
       const doc = results.map(({ name, outcome }) =>
-        outcome.kind === "failed" ? { name, stopped: false, error: outcome.message } : { name, stopped: true, wasRunning: outcome.wasRunning, notes: outcome.notes },
+        outcome.kind === "failed" ? { name, stopped: false, error: outcome.message } : { name, stopped: true, wasRunning: outcome.wasRunning, notes: outcome.notes, killed: outcome.escalated !== null },
       );
       await writeStdout(`${JSON.stringify(doc, null, 2)}\n`);
     }
     return code;
   },
 });
+

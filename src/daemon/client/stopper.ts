@@ -19,7 +19,13 @@ import { inodeOf } from "../state/store.ts";
 import { acquireLock, tryLock } from "../state/lock.ts";
 import type { Logger } from "../../logger.ts";
 
-export type StopOutcome = { kind: "stopped"; wasRunning: boolean; notes: string[] } | { kind: "failed"; message: string };
+/** The host SIGKILLed the daemon because it outlived its stopTimeout after the stop signal. */
+export interface Escalation {
+  stopSignal: string;
+  afterMs: number;
+}
+
+export type StopOutcome = { kind: "stopped"; wasRunning: boolean; notes: string[]; escalated: Escalation | null } | { kind: "failed"; message: string };
 
 export interface StopOptions {
   dirs: Dirs;
@@ -32,6 +38,7 @@ export interface StopOptions {
 
 export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutcome> {
   const files = daemonFiles(o.dirs, name);
+  const began = Date.now();
   const timeoutMs = o.timeoutMs ?? (readState(files)?.definition?.stopTimeout ?? DEFAULTS.stopTimeout) + 2_000;
   // A busy host is alive: it gets a stop request, never a signal chosen from stale metadata.
   let probe = await probeOwnerPatiently(files.socket, o.probeTimeoutMs, timeoutMs);
@@ -68,7 +75,21 @@ export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutc
       };
     }
   }
-  return { kind: "stopped", wasRunning, notes };
+  return { kind: "stopped", wasRunning, notes, escalated: wasRunning ? escalationSince(files, began) : null };
+}
+
+/**
+ * Whether the host had to SIGKILL the daemon, read from the exit it recorded: the stop request is
+ * answered before the child ends, so only the state file knows how it ended.
+ */
+function escalationSince(files: DaemonFiles, began: number): Escalation | null {
+  const state = readState(files);
+  const exit = state?.lastExit;
+  const def = state?.definition;
+  if (!exit || !def || exit.signal !== "SIGKILL" || def.stopSignal === "SIGKILL") return null;
+  // ISO times have millisecond precision; the exit cannot come before the stop began.
+  if (Date.parse(exit.at) < began - 1) return null;
+  return { stopSignal: def.stopSignal, afterMs: def.stopTimeout };
 }
 
 /**
