@@ -51,6 +51,7 @@ export default defineCommand({
         sharing: ctx.sharing,
         probeTimeoutMs: probeTimeout(p),
         waitMs: bool(p, "no-wait") ? null : durationFlag(p, "wait", 10_000),
+        waitGiven: p.flags.wait !== undefined,
         env: withoutHostSpec(process.env),
         log,
       });

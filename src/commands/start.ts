@@ -3,12 +3,13 @@ import { withoutHostSpec } from "../schema/host-spec.ts";
 import { resolveDefinition } from "../daemon/definition/source.ts";
 import { hostSpecFor } from "../daemon/definition/host-spec.ts";
 import { startDaemon } from "../daemon/client/spawner.ts";
-import { bool, parseArgv } from "./_argv.ts";
+import { bool, parseArgv, str } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
 import { fullContext } from "./_context.ts";
 import { definitionFlags, definitionOverrides, waitFlags } from "./_definition-flags.ts";
 import { createLogger } from "./_log.ts";
 import { reportStart } from "./_report.ts";
+import { terminalProgress } from "./_progress.ts";
 import { requireOneName, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 
 const flags = withGlobals({
@@ -48,6 +49,8 @@ export default defineCommand({
       sharing: ctx.sharing,
       probeTimeoutMs: probeTimeout(p),
       waitMs: bool(p, "no-wait") ? null : durationFlag(p, "wait", 10_000),
+      waitGiven: str(p, "wait") !== undefined,
+      progress: bool(p, "quiet") ? undefined : terminalProgress(),
       env: withoutHostSpec(process.env),
       log,
     });

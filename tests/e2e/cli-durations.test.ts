@@ -3,9 +3,9 @@
  * stored definitions keep their integer milliseconds; `stop` says when it escalated to SIGKILL
  * (docs/configuration.md, docs/run-intent.md).
  */
-import { expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
-import { alive, json, waitFor, sandboxes, type Sandbox } from "../helpers/harness.ts";
+import { describe, expect, test } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
+import { BIN, alive, json, runProcess, waitFor, sandboxes, type Sandbox } from "../helpers/harness.ts";
 
 const sandbox = sandboxes();
 /** Ignores SIGTERM: only SIGKILL ends it. */
@@ -78,4 +78,36 @@ test("a stored definition's integer milliseconds stay milliseconds (identity unc
   expect(stop.ms).toBeGreaterThanOrEqual(1_400);
   expect(stop.ms).toBeLessThan(6_000);
   expect(stop.stderr).toContain("SIGKILL after 1.5 s");
+});
+
+describe("slow starts", () => {
+  test("piped: no progress line; an explicit --wait below the readiness timeout is raised, and said", async () => {
+    const box = sandbox();
+    const r = await box.run(["start", "slow", "--wait", "1", "--ready", "delay:1.5s", "--", "sleep", "1000"]);
+    expect(r.code).toBe(0); // the wait was raised: ready after 1.5 s, past the 1 s asked for
+    expect(r.stderr).not.toContain("waiting for");
+    expect(r.stderr).not.toContain("\r");
+    expect(r.stderr).toContain("slow: --wait 1 s is shorter than its readiness timeout (10 s); waiting up to 12 s");
+  });
+
+  test("--ready-timeout sets readyTimeout; a --wait that covers it gets no note", async () => {
+    const box = sandbox();
+    const r = await box.run(["start", "never", "--ready-timeout", "1", "--wait", "1", "--restart", "no", "--ready", "exec:false", "--", "sleep", "1000"]);
+    expect(r.code).toBe(1);
+    expect(box.state("never").definition.readyTimeout).toBe(1000);
+    expect(r.stderr).not.toContain("--wait");
+    expect(r.ms).toBeLessThan(6_000);
+  });
+
+  // `script` (util-linux) gives daemonctl a terminal for stderr.
+  const script = ["/usr/bin/script", "/bin/script"].find((p) => existsSync(p));
+  if (!script) console.log("cli-durations.test.ts: skipping the terminal progress test: util-linux `script` is not installed");
+  test.skipIf(!script)("on a terminal: `waiting for delay:1.5s (1 s of 10 s)`, rewritten in place and erased", async () => {
+    const box = sandbox();
+    const cmd = `${BIN} start tty --ready delay:1.5s -- sleep 1000`;
+    const r = await runProcess(script!, ["-qc", cmd, "/dev/null"], { env: box.env(), cwd: box.dir, timeoutMs: 20_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("\r\x1b[Kwaiting for delay:1.5s (1 s of 10 s)");
+    expect(r.stdout).toContain("\r\x1b[K[info] tty started"); // erased before the next line (NO_COLOR)
+  });
 });

@@ -46,6 +46,18 @@ export interface StartOptions {
   waitMs: number | null;
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** `--wait` was given (not the default): raising it to the readiness timeout is said aloud. */
+  waitGiven?: boolean;
+  /** Told what the wait is for, about every 100 ms, and null once it is over (a terminal's progress line). */
+  progress?: (p: WaitProgress | null) => void;
+}
+
+export interface WaitProgress {
+  /** The readiness spec (`tcp:127.0.0.1:8000`), or `NAME to start` when there is none. */
+  waitingFor: string;
+  elapsedMs: number;
+  /** The definition's readiness timeout: what the host waits for at most. */
+  readyTimeoutMs: number;
 }
 
 /** Extra time for a host to start and bind, on top of the child's own readiness timeout. */
@@ -59,11 +71,25 @@ export function effectiveWaitMs(waitMs: number, readyTimeoutMs: number): number 
   return Math.max(waitMs, readyTimeoutMs + HOST_STARTUP_MARGIN_MS);
 }
 
+/**
+ * What to say when an explicit `--wait` is raised to cover the readiness timeout (null when it
+ * is not): giving up on a daemon the host still waits for would report a start as failed that
+ * then succeeds.
+ */
+export function raisedWaitNote(name: string, waitMs: number, readyTimeoutMs: number): string | null {
+  const effective = effectiveWaitMs(waitMs, readyTimeoutMs);
+  if (effective === waitMs || waitMs >= readyTimeoutMs) return null;
+  return `${name}: --wait ${formatDuration(waitMs)} is shorter than its readiness timeout (${formatDuration(readyTimeoutMs)}); ` +
+    `waiting up to ${formatDuration(effective)} (give --ready-timeout to shorten both)`;
+}
+
 export async function startDaemon(o: StartOptions): Promise<StartOutcome> {
   const { name, definition } = o.resolved;
   const files = daemonFiles(o.dirs, name);
   ensureDirs(o.dirs, { mode: o.sharing.dirMode, gid: o.sharing.gid });
   const waitMs = o.waitMs === null ? 0 : effectiveWaitMs(o.waitMs, definition.readyTimeout);
+  const note = o.waitGiven && o.waitMs !== null ? raisedWaitNote(name, o.waitMs, definition.readyTimeout) : null;
+  if (note) o.log.warn(note);
   // A racing caller may hold the lock while it replaces a stale daemon (up to its stopTimeout)
   // and then waits for readiness: our own patience must cover both.
   const lockTimeout = waitMs + definition.stopTimeout + definition.readyTimeout + 10_000;
@@ -185,12 +211,16 @@ async function waitForReady(
   host: ChildProcess | null,
   success: "started" | "already-running" | "replaced",
 ): Promise<StartOutcome> {
-  const deadline = Date.now() + waitMs;
+  const began = Date.now();
+  const deadline = began + waitMs;
   const hostExit = exitWatch(host);
   const owner = new OwnerLink(files.socket, o.probeTimeoutMs);
+  const { ready, readyTimeout } = o.resolved.definition;
+  const waitingFor = ready === "none" ? `${o.resolved.name} to start` : ready;
   let last: Status | null = null;
   try {
     while (Date.now() < deadline) {
+      o.progress?.({ waitingFor, elapsedMs: Date.now() - began, readyTimeoutMs: readyTimeout });
       const got = await owner.status(deadline);
       if (got.kind === "unreachable") {
         // If our host has exited, no successor is coming.
@@ -212,6 +242,7 @@ async function waitForReady(
     }
     return failed(files, `${o.resolved.name} was not ready within ${formatDuration(waitMs)} (ready: ${o.resolved.definition.ready})`, last);
   } finally {
+    o.progress?.(null);
     owner.close();
   }
 }
