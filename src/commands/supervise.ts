@@ -26,6 +26,7 @@ const flags = withGlobals({
 export default defineCommand({
   meta: {
     name: "supervise",
+    commandArgs: "[-- CMD [ARGS…]]",
     description: "Container init: run the config's daemons (or `-- CMD` like tini), forward signals, reap zombies",
     usage:
       'Examples:\n  ENTRYPOINT ["daemonctl", "supervise"]                 daemons of ./daemonctl.json (or $DAEMONCTL_CONFIG)\n  ENTRYPOINT ["daemonctl", "supervise", "--"]           then CMD ["my-server"]: a tini/dumb-init drop-in',
