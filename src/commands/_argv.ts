@@ -226,3 +226,12 @@ export function list(p: ParsedArgv, key: string): string[] {
   const v = p.flags[key];
   return Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
 }
+
+/**
+ * A flag's value that cannot be used: names the flag and the value, says what was expected and
+ * shows good ones (`--lines: "ten" is not a whole number; use 0, 50 or 200`); suggests the
+ * closest of `choices` when there are some.
+ */
+export function badValue(flag: string, value: string, what: string, examples: string, choices: readonly string[] = []): UsageError {
+  return new UsageError(`--${flag}: "${value}" is not ${what}; use ${examples}${didYouMean(value, choices)}`);
+}
