@@ -9,6 +9,7 @@ import { knownDaemons, leftTraces, unknownDaemonMessage } from "../daemon/state/
 import { checkDirsUsable, isValidName, resolveDirs, type Dirs } from "../daemon/state/paths.ts";
 import { DEFAULT_PROBE_TIMEOUT_MS } from "../daemon/owner/probe.ts";
 import { str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
+import { isTerminal } from "../platform/files.ts";
 
 export const globalFlags = {
   "runtime-dir": { type: "string", description: "Runtime directory (sockets, metadata, locks); env DAEMONCTL_RUNTIME_DIR", valueHint: "DIR" },
@@ -71,6 +72,12 @@ export async function dirsFrom(p: ParsedArgv, env = process.env): Promise<Dirs> 
   // any pid, and stop would signal it. One we may not enter is said plainly, not as an EACCES.
   await checkDirsUsable(dirs);
   return dirs;
+}
+
+/** Colour for results on stdout: a terminal, unless --no-color or NO_COLOR; never when piped. */
+export async function wantsStdoutColor(p: ParsedArgv): Promise<boolean> {
+  if (p.flags.color === false || process.env.NO_COLOR) return false;
+  return isTerminal(1);
 }
 
 export function wantsColor(p: ParsedArgv, stream: { isTTY?: boolean } = process.stderr): boolean {

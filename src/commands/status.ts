@@ -13,7 +13,7 @@ import { knownDaemons, unknownDaemonMessage } from "../daemon/state/known.ts";
 import type { Dirs } from "../daemon/state/paths.ts";
 import { bool, parseArgv, type ParsedArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
-import { checkName, undefinedNames, dirsFrom, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
+import { checkName, undefinedNames, wantsStdoutColor, dirsFrom, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 import { describeStatus } from "./_format.ts";
 import { writeStderr, writeStdout } from "../platform/files.ts";
 
@@ -55,7 +55,8 @@ export default defineCommand({
       await writeStdout(`${JSON.stringify(doc, null, 2)}\n`);
     } else {
       if (listAll && statuses.length === 0) await writeStderr(`no daemons known in ${dirs.runtimeDir} or ${dirs.stateDir}\n`);
-      await writeStdout(statuses.map((s) => `${describeStatus(s)}\n`).join(""));
+      const colour = await wantsStdoutColor(p);
+      await writeStdout(statuses.map((s) => `${describeStatus(s, colour)}\n`).join(""));
     }
     return combinedExitCode(statuses);
   },
