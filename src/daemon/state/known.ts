@@ -32,11 +32,13 @@ export function knownDaemons(dirs: Dirs): string[] {
 
 /**
  * Whether anything on disk speaks of this daemon: its state file (a definition or an intent),
- * its socket, or its metadata. (A name only in the config file is checked by the caller.)
+ * its socket, its metadata, or its spawn lock: a `start` holds that before it writes anything
+ * else, and a `stop` racing it must wait for it, not call the name unknown. (A name only in the
+ * config file is checked by the caller.)
  */
 export function leftTraces(dirs: Dirs, name: string): boolean {
   const f = daemonFiles(dirs, name);
-  return [f.state, f.socket, f.metadata].some(entryExists);
+  return [f.state, f.socket, f.metadata, f.spawnLock].some(entryExists);
 }
 
 /** lstat: a dangling symlink or an entry we may not read still names the daemon. */
