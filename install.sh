@@ -58,11 +58,24 @@ detect_libc() {
   return 0
 }
 
-download() { # url file
+# A progress bar only for a person watching (stderr a terminal); silent in pipes, CI and logs.
+download() { # url file [progress]
+  progress=
+  if [ "${3:-}" = progress ] && [ -t 2 ]; then progress=1; fi
   if command -v curl >/dev/null 2>&1; then
-    curl -fsSL --connect-timeout 10 --max-time 600 -o "$2" "$1" || return 1
+    if [ -n "$progress" ]; then
+      curl -fSL --progress-bar --connect-timeout 10 --max-time 600 -o "$2" "$1" || return 1
+    else
+      curl -fsSL --connect-timeout 10 --max-time 600 -o "$2" "$1" || return 1
+    fi
   elif command -v wget >/dev/null 2>&1; then
-    wget -q -T 10 -O "$2" "$1" || return 1
+    if [ -z "$progress" ]; then
+      wget -q -T 10 -O "$2" "$1" || return 1
+    elif wget --help 2>&1 | grep -q -- --show-progress; then
+      wget -q --show-progress -T 10 -O "$2" "$1" || return 1
+    else
+      wget -T 10 -O "$2" "$1" || return 1 # busybox: its progress bar comes without -q
+    fi
   else
     die "neither curl nor wget is installed; install one of them and retry"
   fi
@@ -106,7 +119,7 @@ main() {
 
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/daemonctl-install.XXXXXX") || die "cannot create a temporary directory"
   say "downloading $asset from $base"
-  download "$base/$asset" "$tmp/$asset" || die "could not download $base/$asset (check your network, DAEMONCTL_DOWNLOAD_URL and DAEMONCTL_VERSION)"
+  download "$base/$asset" "$tmp/$asset" progress || die "could not download $base/$asset (check your network, DAEMONCTL_DOWNLOAD_URL and DAEMONCTL_VERSION)"
   download "$base/SHA256SUMS" "$tmp/SHA256SUMS" || die "could not download $base/SHA256SUMS"
 
   expected=$(grep " $asset\$" "$tmp/SHA256SUMS" | cut -d' ' -f1 | head -n 1)

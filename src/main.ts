@@ -46,7 +46,7 @@ main().then(exit, async (e: unknown) => {
   const [{ CliError }, { writeStderr, writeStdout }] = await Promise.all([import("./errors.ts"), import("./platform/files.ts")]);
   const err = e as Error;
   const code = e instanceof CliError ? e.exitCode : 1;
-  if (argv.includes("--json")) await writeStdout(`${JSON.stringify({ error: { code: code === 2 ? "usage" : "error", message: err.message } })}\n`);
+  if (argv.includes("--json")) await writeStdout(`${JSON.stringify({ error: { code: (e instanceof CliError && e.jsonCode) || (code === 2 ? "usage" : "error"), message: err.message } })}\n`);
   await writeStderr(`daemonctl: ${e instanceof CliError ? err.message : (err.stack ?? String(e))}\n`);
   exit(code);
 });

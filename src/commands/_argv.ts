@@ -7,7 +7,7 @@
  * renders help from them, this parser enforces them. It has no dependencies, so `status` can use
  * it on its fast path.
  */
-import { UsageError } from "../errors.ts";
+import { UsageError, didYouMean } from "../errors.ts";
 
 export interface FlagSpec {
   type: "string" | "boolean" | "positional";
@@ -26,6 +26,8 @@ export type FlagSpecs = Record<string, FlagSpec>;
 export interface ParsedArgv {
   flags: Record<string, string | boolean | number | string[] | undefined>;
   positionals: string[];
+  /** Where each positional stood in argv (to show a corrected command line). */
+  positionalAt: number[];
   /** Everything after `--`, or null when there was no `--`. */
   rest: string[] | null;
 }
@@ -39,20 +41,58 @@ interface Option {
   inline: string | undefined;
 }
 
-export function parseArgv(argv: string[], specs: FlagSpecs, command: string): ParsedArgv {
+/** For commands that take a daemon's command after `--` (`start`, `restart`). */
+export interface CommandAfterNames {
+  /** How many daemon names come first (start: 1). */
+  names: number;
+  /** More positionals than `names` can only be a command missing its `--` (start), not more names. */
+  noMoreNames?: boolean;
+}
+
+/**
+ * `commandAfter`: a command word or an unknown flag (`-m` of `python3 -m http.server`) after the
+ * names is taken for a daemon command missing its `--`, and the error shows the line with it.
+ */
+export function parseArgv(argv: string[], specs: FlagSpecs, command: string, commandAfter?: CommandAfterNames): ParsedArgv {
   const byName = flagIndex(specs);
-  const parsed: ParsedArgv = { flags: defaults(specs), positionals: [], rest: null };
+  const parsed: ParsedArgv = { flags: defaults(specs), positionals: [], positionalAt: [], rest: null };
+  const at = parsed.positionalAt;
+  const onUnknown = (flag: string) => (commandAfter && missingDashDash(command, argv, at, commandAfter.names)) || unknownOption(flag, command, byName);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") {
       parsed.rest = argv.slice(i + 1);
       break;
     }
-    if (!arg.startsWith("-") || arg === "-") parsed.positionals.push(arg);
-    else i = takeOption(argv, i, byName, parsed.flags, command);
+    if (!arg.startsWith("-") || arg === "-") {
+      parsed.positionals.push(arg);
+      at.push(i);
+    } else i = takeOption(argv, i, byName, parsed.flags, onUnknown);
+  }
+  if (commandAfter?.noMoreNames && parsed.rest === null) {
+    const e = missingDashDash(command, argv, at, commandAfter.names);
+    if (e) throw e;
   }
   checkRequired(specs, parsed.flags);
   return parsed;
+}
+
+/** When positionals go beyond the names: the error that shows the command line with its `--`. */
+export function missingDashDash(command: string, argv: string[], positionalAt: number[], names: number): UsageError | null {
+  const fixed = withDashDash(command, argv, positionalAt, names);
+  if (fixed === null) return null;
+  return new UsageError(`"${argv[positionalAt[names]!]}" looks like the daemon's command; it goes after "--", as in:\n  ${fixed}`);
+}
+
+/** The command line with `--` before the first positional past the names; null if there is none. */
+export function withDashDash(command: string, argv: string[], positionalAt: number[], names: number): string | null {
+  if (positionalAt.length <= names || names < 1) return null;
+  const k = positionalAt[names]!;
+  return ["daemonctl", command, ...argv.slice(0, k), "--", ...argv.slice(k)].map(shellQuote).join(" ");
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
 function flagIndex(specs: FlagSpecs): FlagIndex {
@@ -73,14 +113,14 @@ function defaults(specs: FlagSpecs): Flags {
 }
 
 /** Reads the option at argv[i] into `flags`; returns the index of the last argument it used. */
-function takeOption(argv: string[], i: number, byName: FlagIndex, flags: Flags, command: string): number {
+function takeOption(argv: string[], i: number, byName: FlagIndex, flags: Flags, onUnknown: (flag: string) => UsageError): number {
   const arg = argv[i]!;
   const opt = arg.startsWith("--") ? splitLong(arg) : splitShort(arg, byName, flags);
   if (opt === null) return i;
   const entry = byName.get(opt.name);
   if (!entry) {
     if (negates(opt, byName, flags)) return i;
-    throw unknownOption(arg.startsWith("--") ? `--${opt.name}` : arg, command);
+    throw onUnknown(arg.startsWith("--") ? `--${opt.name}` : arg);
   }
   const [key, spec] = entry;
   if (spec.type === "boolean") {
@@ -122,8 +162,10 @@ function negates(opt: Option, byName: FlagIndex, flags: Flags): boolean {
   return true;
 }
 
-function unknownOption(flag: string, command: string): UsageError {
-  return new UsageError(`unknown option ${flag} for \`daemonctl ${command}\` (see \`daemonctl ${command} --help\`)`);
+function unknownOption(flag: string, command: string, byName: FlagIndex): UsageError {
+  const longNames = [...byName.keys()].filter((n) => n.length > 1);
+  const hint = flag.startsWith("--") ? didYouMean(flag.slice(2), longNames, (n) => `--${n}`) : "";
+  return new UsageError(`unknown option ${flag} for \`daemonctl ${command}\`${hint} (see \`daemonctl ${command} --help\`)`);
 }
 
 function booleanValue(key: string, inline: string | undefined): boolean {
@@ -183,4 +225,13 @@ export function count(p: ParsedArgv, key: string): number {
 export function list(p: ParsedArgv, key: string): string[] {
   const v = p.flags[key];
   return Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
+}
+
+/**
+ * A flag's value that cannot be used: names the flag and the value, says what was expected and
+ * shows good ones (`--lines: "ten" is not a whole number; use 0, 50 or 200`); suggests the
+ * closest of `choices` when there are some.
+ */
+export function badValue(flag: string, value: string, what: string, examples: string, choices: readonly string[] = []): UsageError {
+  return new UsageError(`--${flag}: "${value}" is not ${what}; use ${examples}${didYouMean(value, choices)}`);
 }

@@ -6,7 +6,8 @@
 import type { FlagSpecs } from "./_argv.ts";
 
 export interface Command {
-  meta: { name: string; description: string; hidden?: boolean; usage?: string };
+  /** `commandArgs`: what the USAGE line shows after the flags (`[-- CMD [ARGS…]]`). */
+  meta: { name: string; description: string; hidden?: boolean; usage?: string; commandArgs?: string };
   flags: FlagSpecs;
   run(argv: string[]): Promise<number>;
 }

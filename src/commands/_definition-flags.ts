@@ -1,8 +1,7 @@
 /** Flags that shape a definition (`start`, `restart`), and their translation to definition fields. */
 import type { DefinitionInput } from "../schema/definition.ts";
-import { UsageError } from "../errors.ts";
 import { absolutePath } from "../daemon/state/paths.ts";
-import { list, str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
+import { badValue, list, str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
 import { durationFlag } from "./_shared.ts";
 
 export const definitionFlags = {
@@ -34,7 +33,7 @@ export function definitionOverrides(p: ParsedArgv): Partial<DefinitionInput> {
     out.env = {};
     for (const kv of env) {
       const eq = kv.indexOf("=");
-      if (eq <= 0) throw new UsageError(`--env expects K=V (got "${kv}")`);
+      if (eq <= 0) throw badValue("env", kv, "an environment variable", "NAME=VALUE, such as PORT=8000");
       out.env[kv.slice(0, eq)] = kv.slice(eq + 1);
     }
   }

@@ -15,8 +15,17 @@ export function describeExit(e: { code: number | null; signal: string | null } |
   return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
 }
 
+/** SGR colour of each state on a terminal: green up, red down by failure, yellow in between, dim stopped. */
+const STATE_COLOURS: Record<string, string> = { running: "32", failed: "31", dead: "31", hung: "31", starting: "33", backoff: "33", stopping: "33", unknown: "33", stopped: "2" };
+
+/** `text` (a state name, maybe padded) in its state's colour when `on`. */
+export function colourState(state: string, on: boolean, text = state): string {
+  const c = STATE_COLOURS[state];
+  return on && c ? `\x1b[${c}m${text}\x1b[0m` : text;
+}
+
 /** One line: `web: running (pid 12, child 13, up 3m, 0 restarts)`. */
-export function describeStatus(s: Status): string {
+export function describeStatus(s: Status, colour = false): string {
   const parts: string[] = [];
   if (s.pid !== null) parts.push(`pid ${s.pid}`);
   if (s.child?.pid) parts.push(`child ${s.child.pid}`);
@@ -25,7 +34,7 @@ export function describeStatus(s: Status): string {
   if (s.child?.lastExit && s.state !== "running") parts.push(`last ${describeExit(s.child.lastExit)}`);
   if (s.intent && s.intent !== (s.state === "stopped" ? "stopped" : "running")) parts.push(`intent ${s.intent}`);
   if (s.fresh === false) parts.push("stale: watched files changed");
-  let line = `${s.name}: ${s.state}${parts.length ? ` (${parts.join(", ")})` : ""}`;
+  let line = `${s.name}: ${colourState(s.state, colour)}${parts.length ? ` (${parts.join(", ")})` : ""}`;
   if (s.error) line += ` — ${s.error.message}`;
   return line;
 }

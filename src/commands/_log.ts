@@ -6,9 +6,8 @@
  * resident memory that a long-lived supervisor would carry for nothing (bench/supervise.ts).
  */
 import { createConsola, type ConsolaInstance, type LogObject } from "consola/core";
-import { UsageError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { str, bool, type ParsedArgv } from "./_argv.ts";
+import { badValue, str, bool, type ParsedArgv } from "./_argv.ts";
 import { wantsColor } from "./_shared.ts";
 
 const LEVELS: Record<string, number> = { silent: -999, error: 0, warn: 1, info: 3, debug: 4 };
@@ -36,7 +35,7 @@ export function createLogger(p: ParsedArgv, verbosity?: number): Logger & { cons
   let level = 3;
   const named = str(p, "log-level");
   if (named !== undefined) {
-    if (!(named in LEVELS)) throw new UsageError(`--log-level must be one of ${Object.keys(LEVELS).join(", ")} (got "${named}")`);
+    if (!(named in LEVELS)) throw badValue("log-level", named, "a log level", Object.keys(LEVELS).join(", "), Object.keys(LEVELS));
     level = LEVELS[named]!;
   } else if (bool(p, "quiet")) level = 0;
   else if (verbosity !== undefined) level = TINI_LEVELS[Math.max(0, Math.min(verbosity, TINI_LEVELS.length - 1))]!;

@@ -3,11 +3,13 @@
  * Lean on purpose: `status` loads this on its fast path.
  */
 import { DURATION_HINT, parseDuration } from "../schema/units.ts";
-import { UsageError } from "../errors.ts";
-import { findConfigPath, loadConfigLocations } from "../daemon/definition/locate.ts";
+import { CliError, UsageError } from "../errors.ts";
+import { findConfigPath, loadConfigDaemonNames, loadConfigLocations } from "../daemon/definition/locate.ts";
+import { knownDaemons, leftTraces, unknownDaemonMessage } from "../daemon/state/known.ts";
 import { checkDirsUsable, isValidName, resolveDirs, type Dirs } from "../daemon/state/paths.ts";
 import { DEFAULT_PROBE_TIMEOUT_MS } from "../daemon/owner/probe.ts";
 import { str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
+import { isTerminal } from "../platform/files.ts";
 
 export const globalFlags = {
   "runtime-dir": { type: "string", description: "Runtime directory (sockets, metadata, locks); env DAEMONCTL_RUNTIME_DIR", valueHint: "DIR" },
@@ -72,6 +74,12 @@ export async function dirsFrom(p: ParsedArgv, env = process.env): Promise<Dirs> 
   return dirs;
 }
 
+/** Colour for results on stdout: a terminal, unless --no-color or NO_COLOR; never when piped. */
+export async function wantsStdoutColor(p: ParsedArgv): Promise<boolean> {
+  if (p.flags.color === false || process.env.NO_COLOR) return false;
+  return isTerminal(1);
+}
+
 export function wantsColor(p: ParsedArgv, stream: { isTTY?: boolean } = process.stderr): boolean {
   if (p.flags.color === false || process.env.NO_COLOR) return false;
   return Boolean(stream.isTTY);
@@ -80,4 +88,28 @@ export function wantsColor(p: ParsedArgv, stream: { isTTY?: boolean } = process.
 export function requireOneName(p: ParsedArgv, command: string): string {
   if (p.positionals.length !== 1) throw new UsageError(`\`daemonctl ${command}\` takes exactly one daemon name (got ${p.positionals.length})`);
   return checkName(p.positionals[0]!);
+}
+
+/**
+ * Names defined nowhere: no state file, socket or metadata, and not in the config file (read
+ * only when a name left no trace, so the usual case costs a few lstats).
+ */
+export async function undefinedNames(p: ParsedArgv, dirs: Dirs, names: string[]): Promise<{ unknown: string[]; known: () => string[] }> {
+  const traceless = names.filter((n) => !leftTraces(dirs, n));
+  const found = traceless.length ? await findConfigPath(str(p, "config")) : null;
+  const inConfig = found ? await loadConfigDaemonNames(found.path) : [];
+  return {
+    unknown: traceless.filter((n) => !inConfig.includes(n)),
+    known: () => [...new Set([...knownDaemons(dirs), ...inConfig])].sort(),
+  };
+}
+
+/**
+ * Fails (exit 2, `--json` error code `unknown-daemon`) when a name is defined nowhere, as
+ * `systemctl` does for an unknown unit. For commands that act on existing daemons: stop, restart,
+ * logs, signal. `hint` is added to the message (restart's missing `--`).
+ */
+export async function requireKnownNames(p: ParsedArgv, dirs: Dirs, names: string[], hint = ""): Promise<void> {
+  const { unknown, known } = await undefinedNames(p, dirs, names);
+  if (unknown.length) throw new CliError(`${unknownDaemonMessage(unknown, known())}${hint}`, 2, "unknown-daemon");
 }

@@ -4,8 +4,8 @@ import { collectStatus } from "../daemon/client/status-report.ts";
 import { knownDaemons } from "../daemon/state/known.ts";
 import { bool, parseArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
-import { dirsFrom, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
-import { describeExit, formatDuration } from "./_format.ts";
+import { dirsFrom, wantsStdoutColor, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
+import { colourState, describeExit, formatDuration } from "./_format.ts";
 
 const flags = withGlobals({ ...jsonFlag, ...probeTimeoutFlag });
 
@@ -34,7 +34,9 @@ export default defineCommand({
       ]);
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    for (const r of rows) await writeStdout(`${r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()}\n`);
+    const colour = await wantsStdoutColor(p);
+    const cell = (c: string, i: number, row: number) => (i === 1 && row > 0 ? colourState(c, colour, c.padEnd(widths[i]!)) : c.padEnd(widths[i]!));
+    await writeStdout(rows.map((r, row) => `${r.map((c, i) => cell(c, i, row)).join("  ").trimEnd()}\n`).join(""));
     return 0;
   },
 });

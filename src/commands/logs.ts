@@ -2,10 +2,9 @@
 import { writeStderr, writeStdout } from "../platform/files.ts";
 import { daemonFiles } from "../daemon/state/paths.ts";
 import { followLog, logExists, tailLines } from "../daemon/state/logfile.ts";
-import { UsageError } from "../errors.ts";
-import { bool, parseArgv, str } from "./_argv.ts";
+import { badValue, bool, parseArgv, str } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
-import { dirsFrom, requireOneName, withGlobals } from "./_shared.ts";
+import { dirsFrom, requireKnownNames, requireOneName, withGlobals } from "./_shared.ts";
 
 const flags = withGlobals({
   name: { type: "positional", description: "Daemon name", required: true },
@@ -20,8 +19,10 @@ export default defineCommand({
     const p = parseArgv(argv, flags, "logs");
     const name = requireOneName(p, "logs");
     const n = Number(str(p, "lines") ?? 50);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--lines expects a whole number (got "${str(p, "lines")}")`);
-    const path = daemonFiles(await dirsFrom(p), name).log;
+    if (!Number.isInteger(n) || n < 0) throw badValue("lines", str(p, "lines")!, "a whole number of lines", "0, 50 or 200");
+    const dirs = await dirsFrom(p);
+    await requireKnownNames(p, dirs, [name]);
+    const path = daemonFiles(dirs, name).log;
     const lines = n === 0 ? [] : tailLines(path, n);
     if (lines.length) await writeStdout(`${lines.join("\n")}\n`);
     if (!bool(p, "follow")) {

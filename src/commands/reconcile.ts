@@ -1,6 +1,7 @@
 /** `daemonctl reconcile [--json]`: start what should run, leave down what was stopped. */
 import { writeStdout } from "../platform/files.ts";
 import { reconcileAll } from "../daemon/client/reconcile.ts";
+import { describeReconcile } from "../daemon/state/intent.ts";
 import { reconcileResultSchema } from "../schema/reconcile.ts";
 import { withoutHostSpec } from "../schema/host-spec.ts";
 import { bool, parseArgv } from "./_argv.ts";
@@ -31,7 +32,7 @@ export default defineCommand({
       log,
     });
     if (bool(p, "json")) await writeStdout(`${JSON.stringify(reconcileResultSchema().parse(lines), null, 2)}\n`);
-    else for (const l of lines) await writeStdout(`${l.name} prior=${l.prior} action=${l.action}${l.error ? ` error=${JSON.stringify(l.error)}` : ""}\n`);
+    else await writeStdout(lines.map((l) => `${describeReconcile(l)}\n`).join(""));
     return lines.some((l) => l.action === "start-failed") ? 1 : 0;
   },
 });

@@ -5,12 +5,13 @@ import { startDaemon } from "../daemon/client/spawner.ts";
 import { stopDaemon } from "../daemon/client/stopper.ts";
 import { withoutHostSpec } from "../schema/host-spec.ts";
 import { UsageError } from "../errors.ts";
-import { bool, parseArgv } from "./_argv.ts";
+import { bool, parseArgv, withDashDash, type ParsedArgv } from "./_argv.ts";
+import type { Dirs } from "../daemon/state/paths.ts";
 import { defineCommand } from "./_define.ts";
 import { fullContext } from "./_context.ts";
 import { definitionFlags, definitionOverrides, waitFlags } from "./_definition-flags.ts";
 import { createLogger } from "./_log.ts";
-import { checkName, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
+import { checkName, requireKnownNames, undefinedNames, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 import { reportStart } from "./_report.ts";
 import { describeEscalation } from "./_format.ts";
 
@@ -24,15 +25,16 @@ const flags = withGlobals({
 });
 
 export default defineCommand({
-  meta: { name: "restart", description: "Stop as planned, then start again (with a new definition if given)" },
+  meta: { name: "restart", description: "Stop as planned, then start again (with a new definition if given)", commandArgs: "[-- CMD [ARGS…]]" },
   flags,
   async run(argv) {
-    const p = parseArgv(argv, flags, "restart");
+    const p = parseArgv(argv, flags, "restart", { names: 1 });
     const log = createLogger(p);
     const names = p.positionals.map(checkName);
     if (names.length === 0) throw new UsageError("which daemon? give one or more names");
     if (p.rest && names.length > 1) throw new UsageError("a new command (-- CMD) can only be given when restarting one daemon");
     const ctx = await fullContext(p);
+    if (!p.rest) await requireKnownNames(p, ctx.dirs, names, await dashDashHint(p, argv, ctx.dirs, names));
     // Resolve every definition first: a usage error must not leave a daemon stopped.
     const resolved = names.map((name) => resolveDefinition({ name, command: p.rest ?? undefined, overrides: definitionOverrides(p), config: ctx.config, dirs: ctx.dirs }));
     let code = 0;
@@ -63,3 +65,11 @@ export default defineCommand({
     return code;
   },
 });
+
+/** `restart w sleep 100`: when only the names after the first are unknown, they were its command. */
+async function dashDashHint(p: ParsedArgv, argv: string[], dirs: Dirs, names: string[]): Promise<string> {
+  if (names.length < 2) return "";
+  const { unknown } = await undefinedNames(p, dirs, names);
+  if (unknown.includes(names[0]!) || !unknown.length) return "";
+  return `; to give ${names[0]} a new command, put it after "--":\n  ${withDashDash("restart", argv, p.positionalAt, 1)}`;
+}

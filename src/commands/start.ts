@@ -24,12 +24,13 @@ const flags = withGlobals({
 export default defineCommand({
   meta: {
     name: "start",
+    commandArgs: "[-- CMD [ARGS…]]",
     description: "Start a daemon once: no-op while healthy, replaced when its definition changed, reclaimed when its host died",
     usage: "Examples:\n  daemonctl start web -- python3 -m http.server 8000\n  daemonctl start web --ready tcp:127.0.0.1:8000 --watch app.conf -- ./server app.conf",
   },
   flags,
   async run(argv) {
-    const p = parseArgv(argv, flags, "start");
+    const p = parseArgv(argv, flags, "start", { names: 1, noMoreNames: true });
     const log = createLogger(p);
     const name = requireOneName(p, "start");
     const ctx = await fullContext(p);

@@ -9,10 +9,11 @@ import { statusExitCode } from "../daemon/policy.ts";
 import type { Status } from "../schema/status.ts";
 import { blankStatus, collectStatus } from "../daemon/client/status-report.ts";
 import { DirError } from "../daemon/state/paths.ts";
-import { knownDaemons } from "../daemon/state/known.ts";
-import { bool, parseArgv } from "./_argv.ts";
+import { knownDaemons, unknownDaemonMessage } from "../daemon/state/known.ts";
+import type { Dirs } from "../daemon/state/paths.ts";
+import { bool, parseArgv, type ParsedArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
-import { checkName, dirsFrom, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
+import { checkName, undefinedNames, wantsStdoutColor, dirsFrom, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 import { describeStatus } from "./_format.ts";
 import { writeStderr, writeStdout } from "../platform/files.ts";
 
@@ -48,16 +49,34 @@ export default defineCommand({
     const targets = listAll ? knownDaemons(dirs) : names;
     const timeout = probeTimeout(p);
     const statuses = await Promise.all(targets.map((n) => collectStatus(n, dirs, timeout)));
+    if (!listAll) await markUndefined(p, dirs, statuses);
     if (bool(p, "json")) {
       const doc = names.length === 1 ? statuses[0] : { schema: STATUS_LIST_SCHEMA, daemons: statuses };
       await writeStdout(`${JSON.stringify(doc, null, 2)}\n`);
     } else {
       if (listAll && statuses.length === 0) await writeStderr(`no daemons known in ${dirs.runtimeDir} or ${dirs.stateDir}\n`);
-      await writeStdout(statuses.map((s) => `${describeStatus(s)}\n`).join(""));
+      const colour = await wantsStdoutColor(p);
+      await writeStdout(statuses.map((s) => `${describeStatus(s, colour)}\n`).join(""));
     }
     return combinedExitCode(statuses);
   },
 });
+
+/**
+ * A name defined nowhere is `unknown` (exit 4, like `systemctl status` of an unknown unit), not
+ * `stopped`: a typo must not read as "down as intended". Only names that look never started are
+ * checked, so a running daemon's status costs nothing more.
+ */
+async function markUndefined(p: ParsedArgv, dirs: Dirs, statuses: Status[]): Promise<void> {
+  const blank = statuses.filter((s) => s.state === "stopped" && s.intent === null && s.child === null);
+  if (!blank.length) return;
+  const { unknown, known } = await undefinedNames(p, dirs, blank.map((s) => s.name));
+  for (const s of blank) {
+    if (!unknown.includes(s.name)) continue;
+    s.state = "unknown";
+    s.error = { code: "unknown-daemon", message: unknownDaemonMessage([s.name], known()) };
+  }
+}
 
 /** 0 only if every daemon runs; otherwise the first non-zero code. Nothing known: 3. */
 export function combinedExitCode(statuses: Status[]): number {

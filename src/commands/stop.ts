@@ -7,7 +7,7 @@ import { bool, parseArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
 import { createLogger } from "./_log.ts";
 import { describeEscalation } from "./_format.ts";
-import { checkName, dirsFrom, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
+import { checkName, requireKnownNames, dirsFrom, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 
 const flags = withGlobals({
   names: { type: "positional", description: "Daemon names", required: false },
@@ -28,6 +28,7 @@ export default defineCommand({
     if (all && p.positionals.length) throw new UsageError("give daemon names or --all, not both");
     if (!all && p.positionals.length === 0) throw new UsageError("which daemon? give one or more names, or --all");
     const names = all ? knownDaemons(dirs) : p.positionals.map(checkName);
+    if (!all) await requireKnownNames(p, dirs, names);
     const results = await Promise.all(
       names.map(async (name) => ({
         name,

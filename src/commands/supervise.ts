@@ -2,12 +2,12 @@
 import type { Logger } from "../logger.ts";
 import { withoutHostSpec } from "../schema/host-spec.ts";
 import { UsageError } from "../errors.ts";
-import { bool, count, list, parseArgv, str, type ParsedArgv } from "./_argv.ts";
+import { badValue, bool, count, list, parseArgv, str, type ParsedArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
 import { fullContext } from "./_context.ts";
 import { createLogger } from "./_log.ts";
 import { durationFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
-import { normalizeSignal, type SignalName } from "../schema/units.ts";
+import { SIGNAL_NAMES, normalizeSignal, type SignalName } from "../schema/units.ts";
 
 const flags = withGlobals({
   only: { type: "string", description: "Supervise only these daemons (comma-separated); env DAEMONCTL_DAEMONS", valueHint: "a,b" },
@@ -26,6 +26,7 @@ const flags = withGlobals({
 export default defineCommand({
   meta: {
     name: "supervise",
+    commandArgs: "[-- CMD [ARGS…]]",
     description: "Container init: run the config's daemons (or `-- CMD` like tini), forward signals, reap zombies",
     usage:
       'Examples:\n  ENTRYPOINT ["daemonctl", "supervise"]                 daemons of ./daemonctl.json (or $DAEMONCTL_CONFIG)\n  ENTRYPOINT ["daemonctl", "supervise", "--"]           then CMD ["my-server"]: a tini/dumb-init drop-in',
@@ -47,7 +48,7 @@ async function superviseCommand(p: ParsedArgv, command: string[], env: NodeJS.Pr
   const rewrite = new Map<number, number>();
   for (const spec of list(p, "rewrite")) {
     const r = parseRewrite(spec);
-    if (!r) throw new UsageError(`--rewrite expects SIGNAL:SIGNAL such as 15:3 or TERM:QUIT (0 drops), got "${spec}"`);
+    if (!r) throw badValue("rewrite", spec, "a signal rewrite", "SIGNAL:SIGNAL such as 15:3 or TERM:QUIT (0 drops the signal)");
     rewrite.set(r[0], r[1]);
   }
   if (bool(p, "single-child") && bool(p, "process-group")) throw new UsageError("--single-child (-c) signals the child alone, --process-group (-g) its group: choose one");
@@ -98,7 +99,7 @@ function rejectCommandOnlyFlags(p: ParsedArgv): void {
 
 function logFormat(p: ParsedArgv): "text" | "json" {
   const format = str(p, "log-format") ?? "text";
-  if (format !== "text" && format !== "json") throw new UsageError(`--log-format must be text or json (got "${format}")`);
+  if (format !== "text" && format !== "json") throw badValue("log-format", format, "a log format", "text or json", ["text", "json"]);
   return format;
 }
 
@@ -106,12 +107,12 @@ function logFormat(p: ParsedArgv): "text" | "json" {
 function initFlags(p: ParsedArgv): { requireSubreaper: boolean; parentDeathSignal: SignalName | null; warnOnReap: boolean } {
   const pdeath = str(p, "parent-death-signal");
   const parentDeathSignal = pdeath === undefined ? null : normalizeSignal(pdeath);
-  if (pdeath !== undefined && !parentDeathSignal) throw new UsageError(`--parent-death-signal expects a signal such as SIGTERM, TERM or 15 (got "${pdeath}")`);
+  if (pdeath !== undefined && !parentDeathSignal) throw badValue("parent-death-signal", pdeath, "a signal", "SIGTERM, TERM or 15", SIGNAL_NAMES);
   return { requireSubreaper: bool(p, "subreaper") || process.env.TINI_SUBREAPER !== undefined, parentDeathSignal, warnOnReap: bool(p, "warn-reap") };
 }
 
 function exitCodeFlag(v: string): number {
-  if (!/^\d{1,3}$/.test(v) || Number(v) > 255) throw new UsageError(`--remap-exit expects an exit code from 0 to 255 (got "${v}")`);
+  if (!/^\d{1,3}$/.test(v) || Number(v) > 255) throw badValue("remap-exit", v, "an exit code", "a number from 0 to 255, such as 143");
   return Number(v);
 }
 

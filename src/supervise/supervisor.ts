@@ -12,7 +12,7 @@ import type { ResolvedDefinition } from "../daemon/definition/source.ts";
 import { DaemonHost } from "../daemon/host/host.ts";
 import type { Logger } from "../logger.ts";
 import type { Sharing } from "../daemon/state/sharing.ts";
-import { bootAction, priorOf, readState } from "../daemon/state/intent.ts";
+import { bootAction, describeReconcile, priorOf, readState } from "../daemon/state/intent.ts";
 import { RotatingLog } from "../daemon/state/logfile.ts";
 import { daemonFiles, ensureDirs, type Dirs } from "../daemon/state/paths.ts";
 import { watchOwnership } from "../daemon/host/ownership-watch.ts";
@@ -169,7 +169,7 @@ export class Supervisor {
         h.begin(false);
         this.waiting.add(name);
       }
-      this.o.log.info(`${name} prior=${priorOf(st)} action=${action === "start" ? "started" : action}`);
+      this.o.log.info(describeReconcile({ name, prior: priorOf(st), action: action === "start" ? "started" : action }, true));
     }
   }
 
@@ -208,7 +208,9 @@ export class Supervisor {
       const planned = h.runner.state === "stopping";
       const exit: ExitOutcome = { code: event.code, signal: event.signal };
       const code = this.accountedCode(h, exit, planned);
-      if (!planned) this.o.log.warn(`${name} exited (${exit.signal ? `killed by ${exit.signal}` : `code ${exit.code}`})`);
+      // A clean exit 0 is no problem: what follows (restart, or stay down) is the policy's.
+      if (!planned && exit.signal === null && exit.code === 0) this.o.log.info(`${name} exited cleanly (code 0)`);
+      else if (!planned) this.o.log.warn(`${name} exited (${exit.signal ? `killed by ${exit.signal}` : `code ${exit.code}`})`);
       this.lastCodes.set(name, code);
       this.ended.set(name, planned && !this.shuttingDown ? "operator" : "self");
     }

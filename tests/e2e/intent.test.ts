@@ -41,7 +41,7 @@ test("kill -TERM on a foreground host: exit 143, intent running, status 1, recon
   expect(json(st).state).toBe("dead");
   const rec = await box.run(["reconcile"]);
   expect(rec.code).toBe(0);
-  expect(rec.stdout).toContain("web prior=running/stopped action=started");
+  expect(rec.stdout).toContain("web: started");
   expect((await box.run(["status", "web"])).code).toBe(0);
   expect((await box.run(["stop", "web"])).code).toBe(0);
   const again = await box.run(["reconcile", "--json"]);

@@ -23,13 +23,14 @@ test("running: exit 0 and every field present", async () => {
   expect(Object.keys(doc.child).sort()).toEqual(["lastExit", "pid", "restarts", "startedAt"]);
 });
 
-test("never started: exit 3, one JSON document, every field present", async () => {
+test("a name defined nowhere: exit 4, state unknown, one JSON document, every field present", async () => {
   const box = sandbox();
   const r = await box.run(["status", "nothing", "--json"]);
-  expect(r.code).toBe(3);
+  expect(r.code).toBe(4);
   const doc = json(r);
   expectShape(doc);
-  expect(doc.state).toBe("stopped");
+  expect(doc.state).toBe("unknown");
+  expect(doc.error.code).toBe("unknown-daemon");
 });
 
 test("dead (host gone, intent running): exit 1 with an error object", async () => {

@@ -4,11 +4,11 @@ import { backoffDelay, shellExitCode, shouldRestart, StartLimiter } from "../../
 import { parseProcStat } from "../../src/platform/proc.ts";
 import { canonicalJson } from "../../src/daemon/definition/freshness.ts";
 import { parseArgv } from "../../src/commands/_argv.ts";
-import { formatIssues } from "../../src/daemon/definition/config.ts";
+import { formatIssues, jsonSyntaxErrorAt, lineColumn } from "../../src/daemon/definition/config.ts";
 import { configSchema } from "../../src/schema/config.ts";
 import { effectiveWaitMs } from "../../src/daemon/client/spawner.ts";
 import { sharingFor } from "../../src/daemon/state/sharing.ts";
-import { UsageError } from "../../src/errors.ts";
+import { UsageError, closest, didYouMean, editDistance } from "../../src/errors.ts";
 import { LineReader, LineSplitter } from "../../src/daemon/wire/lines.ts";
 import { bindPathOf, daemonFiles, isBindPathOf } from "../../src/daemon/state/paths.ts";
 
@@ -209,5 +209,31 @@ describe("boot decision (supervise boot and reconcile share it)", () => {
     expect(bootAction(st("running", "running"), false)).toBe("start");
     expect(bootAction(null, true)).toBe("start");
     expect(bootAction(null, false)).toBe("left-down");
+  });
+});
+
+describe("did you mean", () => {
+  test("edit distance counts a swap of neighbours as one edit", () => {
+    expect(editDistance("jsno", "json")).toBe(1);
+    expect(editDistance("stats", "status")).toBe(1);
+    expect(editDistance("", "abc")).toBe(3);
+  });
+  test("suggests only what is close", () => {
+    expect(closest("stats", ["start", "status", "stop"])).toBe("status");
+    expect(closest("comand", ["command", "cwd", "env"])).toBe("command");
+    expect(closest("rec", ["reconcile", "restart"])).toBe("reconcile");
+    expect(closest("xyzzy", ["start", "status", "stop"])).toBeNull();
+    expect(didYouMean("jsn", ["text", "json"])).toBe(' (did you mean "json"?)');
+  });
+});
+
+describe("JSON error position", () => {
+  test("points at the first character that cannot continue valid JSON", () => {
+    const text = '{\n  "a": [1, 2,],\n}';
+    const at = jsonSyntaxErrorAt(text)!;
+    expect(lineColumn(text, at)).toEqual({ line: 2, column: 14 });
+    expect(jsonSyntaxErrorAt('{"a": "ok", "b": [true, null, -1.5e3]}')).toBeNull();
+    expect(jsonSyntaxErrorAt('{"a": 1')).toBe(7);
+    expect(jsonSyntaxErrorAt('{"a": 1} x')).toBe(9);
   });
 });

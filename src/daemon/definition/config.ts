@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import * as z from "zod/mini";
 import { configSchema, type Config } from "../../schema/config.ts";
-import { UsageError } from "../../errors.ts";
+import { UsageError, closest } from "../../errors.ts";
 
 export interface LoadedConfig {
   path: string;
@@ -27,7 +27,93 @@ function readConfigText(path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`${path}: not valid JSON: ${(e as Error).message}`);
+    const at = jsonSyntaxErrorAt(text);
+    const pos = at === null ? null : lineColumn(text, at);
+    throw new UsageError(`${path}${pos ? `:${pos.line}:${pos.column}` : ""}: not valid JSON${pos ? ` at line ${pos.line}, column ${pos.column}` : ""}: ${(e as Error).message}`);
+  }
+}
+
+/** 1-based line and column (in characters) of an offset in `text`. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const nl = before.lastIndexOf("\n");
+  return { line: before.split("\n").length, column: offset - nl };
+}
+
+/**
+ * Where JSON.parse gave up: the offset of the first character that cannot continue valid JSON
+ * (text.length when it ends too early), or null when the text is valid. Bun's JSON errors carry
+ * no position, and a config is edited by hand: "line 7, column 3" is what finds the stray comma.
+ */
+export function jsonSyntaxErrorAt(text: string): number | null {
+  let i = 0;
+  const fail = (): never => {
+    throw i;
+  };
+  const ws = () => {
+    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
+  };
+  const literal = (word: string) => {
+    for (const ch of word) if (text[i++] !== ch) (i--, fail());
+  };
+  const string = () => {
+    i++;
+    for (;;) {
+      const ch = text[i];
+      if (ch === undefined || ch < " ") fail();
+      if (ch === '"') return void i++;
+      if (ch === "\\") {
+        i++;
+        if (text[i] === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 5;
+        } else if (text[i] !== undefined && '"\\/bfnrt'.includes(text[i]!)) i++;
+        else fail();
+      } else i++;
+    }
+  };
+  const number = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!m) fail();
+    i += m![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const ch = text[i];
+    if (ch === "{") return members("}", () => {
+      if (text[i] !== '"') fail();
+      string();
+      ws();
+      if (text[i] !== ":") fail();
+      i++;
+      value();
+    });
+    if (ch === "[") return members("]", value);
+    if (ch === '"') return string();
+    if (ch === "t") return literal("true");
+    if (ch === "f") return literal("false");
+    if (ch === "n") return literal("null");
+    number();
+  };
+  const members = (close: string, item: () => void) => {
+    i++;
+    ws();
+    if (text[i] === close) return void i++;
+    for (;;) {
+      ws();
+      item();
+      ws();
+      if (text[i] === ",") i++;
+      else if (text[i] === close) return void i++;
+      else fail();
+    }
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : null;
+  } catch (at) {
+    return Math.min(at as number, text.length);
   }
 }
 
@@ -51,7 +137,10 @@ export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[]):
     let message = issue.message;
     if (issue.code === "unrecognized_keys") {
       const keys = (issue as { keys: string[] }).keys;
-      return `${file}: ${[...issue.path.map(String), keys.join(",")].join(".")}: unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")} (check the spelling; see \`daemonctl schema config\`)`;
+      const valid = keysAt(configSchema(), issue.path);
+      const guesses = keys.flatMap((k) => closest(k, valid) ?? []).map((k) => `"${k}"`);
+      const hint = guesses.length ? ` (did you mean ${guesses.join(", ")}?)` : " (check the spelling; see `daemonctl schema config`)";
+      return `${file}: ${[...issue.path.map(String), keys.join(",")].join(".")}: unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")}${hint}`;
     }
     if (issue.code === "invalid_key") {
       const inner = (issue as { issues?: z.core.$ZodIssue[] }).issues?.[0]?.message;
@@ -65,6 +154,22 @@ export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[]):
     return `${file}: ${where}: ${message}`;
   });
   return `invalid config (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;
+}
+
+/** The keys an object in the config may have at `path` (for "did you mean"); [] if not an object. */
+function keysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
+  type Def = { type: string; shape?: Record<string, z.core.$ZodType>; valueType?: z.core.$ZodType; element?: z.core.$ZodType; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+  const unwrap = (t: z.core.$ZodType | undefined): Def | undefined => {
+    let def = t?._zod.def as Def | undefined;
+    while (def && (def.innerType || (def.type === "pipe" && def.in))) def = (def.innerType ?? def.in)!._zod.def as Def;
+    return def;
+  };
+  let def = unwrap(schema);
+  for (const seg of path) {
+    const next = def?.type === "object" ? def.shape![String(seg)] : def?.type === "record" ? def.valueType : def?.type === "array" ? def.element : undefined;
+    def = unwrap(next);
+  }
+  return def?.type === "object" ? Object.keys(def.shape!) : [];
 }
 
 export { findConfigPath } from "./locate.ts";

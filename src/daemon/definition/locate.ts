@@ -29,3 +29,18 @@ export async function loadConfigLocations(path: string): Promise<{ runtimeDir?: 
     stateDir: parsed.stateDir ? absolutePath(parsed.stateDir, dir) : undefined,
   };
 }
+
+/** The daemon names a config file defines (keys of `daemons`), unvalidated; [] if unreadable. */
+export async function loadConfigDaemonNames(path: string): Promise<string[]> {
+  const r = await readText(path);
+  if (!r.ok) return [];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(r.text);
+  } catch {
+    return [];
+  }
+  const parsed = parseConfigLocations(raw);
+  const daemons = parsed === INVALID ? null : (parsed as { daemons?: unknown }).daemons;
+  return daemons && typeof daemons === "object" && !Array.isArray(daemons) ? Object.keys(daemons) : [];
+}

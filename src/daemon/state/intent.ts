@@ -143,3 +143,26 @@ export function bootAction(st: State | null, autostart: boolean): BootAction {
   if (st.lastState === "failed") return "skipped-failed";
   return "start";
 }
+
+/**
+ * A reconcile or boot decision as a sentence for people (`--json` keeps the fields):
+ * `db: left down (stopped by an operator)`. `prior` is priorOf's `intent/lastState` or `none`.
+ */
+export function describeReconcile(line: { name: string; prior: string; action: string; error?: string | undefined }, boot = false): string {
+  const { name } = line;
+  const [intent, last] = line.prior.split("/");
+  switch (line.action) {
+    case "started":
+      return boot ? `${name}: starting${intent === "none" ? " (autostart)" : ""}` : `${name}: started`;
+    case "already-running":
+      return `${name}: already running`;
+    case "left-down":
+      return `${name}: left down (${intent === "stopped" ? "stopped by an operator" : "never started, and not autostart"})`;
+    case "skipped-failed":
+      return `${name}: not started (it last ${last === "failed" ? "failed" : "ended in failure"}; run daemonctl start ${name})`;
+    case "start-failed":
+      return `${name}: failed to start${line.error ? `: ${line.error}` : ""}`;
+    default:
+      return `${name}: ${line.action}`;
+  }
+}

@@ -1,7 +1,10 @@
-/** Every daemon name known in the runtime and state directories (for `status`, `list`, `--all`). */
+/**
+ * Every daemon name known in the runtime and state directories (for `status`, `list`, `--all`),
+ * and whether a name is known at all (an unknown one is an error, not `stopped`).
+ */
 import { nodeFs } from "../../platform/files.ts";
 import type { Dirs } from "./paths.ts";
-import { isValidName } from "./paths.ts";
+import { daemonFiles, isValidName } from "./paths.ts";
 
 function namesIn(dir: string, suffixes: string[]): string[] {
   let entries: string[];
@@ -25,4 +28,31 @@ function namesIn(dir: string, suffixes: string[]): string[] {
 export function knownDaemons(dirs: Dirs): string[] {
   const names = new Set([...namesIn(dirs.runtimeDir, [".sock"]), ...namesIn(dirs.stateDir, [".state.json"])]);
   return [...names].sort();
+}
+
+/**
+ * Whether anything on disk speaks of this daemon: its state file (a definition or an intent),
+ * its socket, its metadata, or its spawn lock: a `start` holds that before it writes anything
+ * else, and a `stop` racing it must wait for it, not call the name unknown. (A name only in the
+ * config file is checked by the caller.)
+ */
+export function leftTraces(dirs: Dirs, name: string): boolean {
+  const f = daemonFiles(dirs, name);
+  return [f.state, f.socket, f.metadata, f.spawnLock].some(entryExists);
+}
+
+/** lstat: a dangling symlink or an entry we may not read still names the daemon. */
+function entryExists(path: string): boolean {
+  try {
+    nodeFs().lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `no daemon named ghost (known: a, b)`: the error for a name defined nowhere. */
+export function unknownDaemonMessage(names: string[], known: string[]): string {
+  const list = known.length ? `known: ${known.join(", ")}` : "none is known yet; start one with daemonctl start NAME -- CMD ARGS";
+  return `no daemon named ${names.join(", ")} (${list})`;
 }
