@@ -179,7 +179,7 @@ export class DaemonHost {
       logPath: this.files.log,
       version: VERSION,
       protocolVersion: PROTOCOL_VERSION,
-      error: null,
+      error: r.state === "failed" && r.execFailure ? { code: "cannot-execute", message: r.execFailure } : null,
     };
   }
 
