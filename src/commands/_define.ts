@@ -6,7 +6,7 @@
 import type { FlagSpecs } from "./_argv.ts";
 
 export interface Command {
-  meta: { name: string; description: string; hidden?: boolean; usage?: string };
+  meta: { name: string; description: string; hidden?: boolean; usage?: string; aliases?: string[] };
   flags: FlagSpecs;
   run(argv: string[]): Promise<number>;
 }

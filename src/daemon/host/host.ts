@@ -229,8 +229,9 @@ export class DaemonHost {
     const p = signalParamsSchema().safeParse(params);
     const sig = p.success ? normalizeSignal(p.data.signal) : null;
     if (!sig) throw new ProtocolError("bad-params", 'expected {"signal": "SIGHUP"} (a name or number)');
-    if (!this.runner.signal(sig)) throw new ProtocolError("no-child", `${this.name} has no running child to signal`);
-    return { signalled: this.runner.pid, signal: sig };
+    const group = p.data?.group === true;
+    if (!this.runner.signal(sig, group)) throw new ProtocolError("no-child", `${this.name} has no running child to signal`);
+    return { signalled: this.runner.pid, signal: sig, group };
   }
 
   private stopRequested(params: Record<string, unknown>): unknown {

@@ -162,9 +162,10 @@ export class ChildRunner {
     if (this.pid !== null && this.child) signalOwnGroup(this.pid, "SIGKILL");
   }
 
-  /** Forwards a signal to the child process itself. */
-  signal(sig: SignalName): boolean {
-    return this.pid !== null && this.child !== null && sendSignal(this.pid, sig);
+  /** Forwards a signal to the child process itself, or with `group` to its whole process group. */
+  signal(sig: SignalName, group = false): boolean {
+    if (this.pid === null || this.child === null) return false;
+    return group ? signalOwnGroup(this.pid, sig) : sendSignal(this.pid, sig);
   }
 
   private clearBackoff(): void {
