@@ -221,6 +221,8 @@ export class DaemonHost {
   private follow(params: Record<string, unknown>, conn: ClientConnection, id: string | number): unknown {
     const p = eventsParamsSchema().safeParse(params);
     const since = p.success ? p.data.since : undefined;
+    // Only what is retained, as the answer itself: the client knows when it has everything.
+    if (p.success && p.data.follow === false) return { events: this.bus.since(since ?? "") };
     conn.subscribe(id, (push) => this.bus.subscribe(push), since ? this.bus.since(since) : []);
     return { subscribed: true };
   }
