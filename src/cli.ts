@@ -4,7 +4,7 @@ import { renderUsage, type ArgsDef, type CommandDef } from "citty";
 import { UsageError, didYouMean } from "./errors.ts";
 import { COMMIT, VERSION } from "./version.ts";
 import type { Command } from "./commands/_define.ts";
-import { COMMAND_NAMES, COMMANDS } from "./commands/index.ts";
+import { ALIASES, COMMAND_NAMES, COMMANDS } from "./commands/index.ts";
 
 function toCitty(cmd: Command): CommandDef {
   return { meta: { name: cmd.meta.name, description: cmd.meta.description }, args: cmd.flags as ArgsDef };
@@ -38,9 +38,10 @@ export async function usage(name?: string): Promise<string> {
 }
 
 export async function runCli(argv: string[]): Promise<number> {
-  const [first, ...rest] = argv;
+  const [given, ...rest] = argv;
+  const first = given !== undefined ? (ALIASES[given] ?? given) : given;
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-    const target = first === "help" ? rest[0] : undefined;
+    const target = first === "help" && rest[0] !== undefined ? (ALIASES[rest[0]] ?? rest[0]) : undefined;
     if (target !== undefined && !(target in COMMANDS)) throw new UsageError(`unknown command "${target}"${didYouMean(target, COMMAND_NAMES)}`);
     await writeStdout(`${await usage(target)}\n`);
     return first === undefined ? 2 : 0;

@@ -7,7 +7,7 @@ import type { FlagSpecs } from "./_argv.ts";
 
 export interface Command {
   /** `commandArgs`: what the USAGE line shows after the flags (`[-- CMD [ARGS…]]`). */
-  meta: { name: string; description: string; hidden?: boolean; usage?: string; commandArgs?: string };
+  meta: { name: string; description: string; hidden?: boolean; usage?: string; commandArgs?: string; aliases?: string[] };
   flags: FlagSpecs;
   run(argv: string[]): Promise<number>;
 }

@@ -16,7 +16,7 @@ const flags = withGlobals({
 });
 
 /** Commands whose positional arguments are daemon names. */
-const TAKES_NAMES = ["start", "stop", "restart", "status", "logs", "events"];
+const TAKES_NAMES = ["start", "stop", "restart", "delete", "rm", "signal", "status", "logs", "events"];
 /** Flags whose value is a path: completed with file names. */
 const PATH_FLAGS = ["watch", "cwd", "config", "runtime-dir", "state-dir"];
 
@@ -32,6 +32,7 @@ async function specs(): Promise<Spec[]> {
   for (const [name, load] of Object.entries(COMMANDS)) {
     const cmd: Command = (await load()).default;
     out.push({ name, description: cmd.meta.description, flags: flagList(cmd.flags) });
+    for (const alias of cmd.meta.aliases ?? []) out.push({ name: alias, description: `Same as ${name}`, flags: flagList(cmd.flags) });
   }
   return out;
 }

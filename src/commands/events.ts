@@ -5,13 +5,15 @@ import { daemonFiles, type Dirs } from "../daemon/state/paths.ts";
 import { knownDaemons } from "../daemon/state/known.ts";
 import type { DaemonEvent } from "../schema/event.ts";
 import type { Logger } from "../logger.ts";
-import { parseArgv } from "./_argv.ts";
+import { bool, parseArgv } from "./_argv.ts";
+import { retainedEvents } from "../daemon/client/retained-events.ts";
 import { createLogger } from "./_log.ts";
 import { defineCommand } from "./_define.ts";
 import { checkName, dirsFrom, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 
 const flags = withGlobals({
   names: { type: "positional", description: "Daemon names (default: every known daemon, including ones that appear later)", required: false },
+  follow: { type: "boolean", default: true, description: "Keep following (--no-follow: print the events the hosts retain, then exit)" },
   ...probeTimeoutFlag,
 });
 
@@ -23,6 +25,11 @@ export default defineCommand({
     const log = createLogger(p);
     const dirs = await dirsFrom(p);
     const fixed = p.positionals.map(checkName);
+    if (!bool(p, "follow")) {
+      const events = await retainedEvents(dirs, fixed.length ? fixed : knownDaemons(dirs), probeTimeout(p));
+      if (events.length) await writeStdout(events.map((e) => `${JSON.stringify(e)}\n`).join(""));
+      return 0;
+    }
     const follower = new EventFollower(dirs, probeTimeout(p), log);
     const done = untilSignalled(() => follower.stop());
     // Hosts come and go (restarts, replacements): reconnect and discover once a second.

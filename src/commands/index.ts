@@ -8,6 +8,8 @@ export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   start: () => import("./start.ts"),
   stop: () => import("./stop.ts"),
   restart: () => import("./restart.ts"),
+  delete: () => import("./delete.ts"),
+  signal: () => import("./signal.ts"),
   status: () => import("./status.ts"),
   list: () => import("./list.ts"),
   logs: () => import("./logs.ts"),
@@ -19,3 +21,6 @@ export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);
+
+/** Other names a command answers to (`rm` as in docker and pm2); kept here so cli.ts loads nothing to resolve one. */
+export const ALIASES: Record<string, string> = { rm: "delete" };

@@ -14,9 +14,11 @@ import { createLogger } from "./_log.ts";
 import { checkName, requireKnownNames, undefinedNames, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 import { reportStart } from "./_report.ts";
 import { describeEscalation } from "./_format.ts";
+import { everyDaemon, namesOrAll, resolveEvery } from "./_all.ts";
 
 const flags = withGlobals({
   names: { type: "positional", description: "Daemon names", required: true },
+  all: { type: "boolean", description: "Restart every known daemon (and every daemon of the config), each with its own definition" },
   timeout: { type: "string", description: "How long the stop may take before SIGKILL, seconds or 500ms/8s/2m", valueHint: "DURATION" },
   ...definitionFlags,
   ...waitFlags,
@@ -30,14 +32,18 @@ export default defineCommand({
   async run(argv) {
     const p = parseArgv(argv, flags, "restart", { names: 1 });
     const log = createLogger(p);
+    const all = namesOrAll(p, bool(p, "all"), "restart") === "all";
     const names = p.positionals.map(checkName);
-    if (names.length === 0) throw new UsageError("which daemon? give one or more names");
+    if (names.length === 0 && !all) throw new UsageError("which daemon? give one or more names, or --all");
     if (p.rest && names.length > 1) throw new UsageError("a new command (-- CMD) can only be given when restarting one daemon");
     const ctx = await fullContext(p);
     if (!p.rest) await requireKnownNames(p, ctx.dirs, names, await dashDashHint(p, argv, ctx.dirs, names));
     // Resolve every definition first: a usage error must not leave a daemon stopped.
-    const resolved = names.map((name) => resolveDefinition({ name, command: p.rest ?? undefined, overrides: definitionOverrides(p), config: ctx.config, dirs: ctx.dirs }));
-    let code = 0;
+    const every = all ? resolveEvery(everyDaemon(ctx), ctx, definitionOverrides(p), log) : null;
+    const resolved = every
+      ? every.resolved
+      : names.map((name) => resolveDefinition({ name, command: p.rest ?? undefined, overrides: definitionOverrides(p), config: ctx.config, dirs: ctx.dirs }));
+    let code = every?.failed ? 1 : 0;
     const docs: unknown[] = [];
     for (const r of resolved) {
       const stopped = await stopDaemon(r.name, { dirs: ctx.dirs, reason: "restart", probeTimeoutMs: probeTimeout(p), timeoutMs: durationFlag(p, "timeout"), log });
@@ -61,7 +67,7 @@ export default defineCommand({
       if (outcome.kind !== "failed" && outcome.kind !== "launched") docs.push(outcome.status);
       if (c !== 0 && code === 0) code = c;
     }
-    if (bool(p, "json")) await writeStdout(`${JSON.stringify(names.length === 1 ? (docs[0] ?? null) : docs, null, 2)}\n`);
+    if (bool(p, "json")) await writeStdout(`${JSON.stringify(names.length === 1 && !all ? (docs[0] ?? null) : docs, null, 2)}\n`);
     return code;
   },
 });

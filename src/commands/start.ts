@@ -1,4 +1,5 @@
 /** `daemonctl start NAME [flags] [-- CMD ARGS]`: start once, however many callers race. */
+import { writeStdout } from "../platform/files.ts";
 import { withoutHostSpec } from "../schema/host-spec.ts";
 import { resolveDefinition } from "../daemon/definition/source.ts";
 import { hostSpecFor } from "../daemon/definition/host-spec.ts";
@@ -10,10 +11,14 @@ import { definitionFlags, definitionOverrides, waitFlags } from "./_definition-f
 import { createLogger } from "./_log.ts";
 import { reportStart } from "./_report.ts";
 import { terminalProgress } from "./_progress.ts";
+import { everyDaemon, namesOrAll, resolveEvery } from "./_all.ts";
+import type { ParsedArgv } from "./_argv.ts";
+import type { Logger } from "../logger.ts";
 import { requireOneName, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 
 const flags = withGlobals({
   name: { type: "positional", description: "Daemon name", required: true },
+  all: { type: "boolean", description: "Start every known daemon (and every daemon of the config), each with its own definition" },
   foreground: { type: "boolean", description: "Run the host in this process (output to this terminal) instead of detached" },
   ...definitionFlags,
   ...waitFlags,
@@ -32,6 +37,7 @@ export default defineCommand({
   async run(argv) {
     const p = parseArgv(argv, flags, "start", { names: 1, noMoreNames: true });
     const log = createLogger(p);
+    if (namesOrAll(p, bool(p, "all"), "start") === "all") return startAll(p, log);
     const name = requireOneName(p, "start");
     const ctx = await fullContext(p);
     const resolved = resolveDefinition({ name, command: p.rest ?? undefined, overrides: definitionOverrides(p), config: ctx.config, dirs: ctx.dirs });
@@ -58,3 +64,30 @@ export default defineCommand({
     return await reportStart(name, outcome, bool(p, "json"), log);
   },
 });
+
+async function startAll(p: ParsedArgv, log: Logger): Promise<number> {
+  const ctx = await fullContext(p);
+  const { resolved, failed } = resolveEvery(everyDaemon(ctx), ctx, definitionOverrides(p), log);
+  const outcomes = await Promise.all(
+    resolved.map((r) =>
+      startDaemon({
+        resolved: r,
+        dirs: ctx.dirs,
+        sharing: ctx.sharing,
+        probeTimeoutMs: probeTimeout(p),
+        waitMs: bool(p, "no-wait") ? null : durationFlag(p, "wait", 10_000),
+        env: withoutHostSpec(process.env),
+        log,
+      }),
+    ),
+  );
+  let code = failed ? 1 : 0;
+  const docs: unknown[] = [];
+  for (const [i, o] of outcomes.entries()) {
+    const c = await reportStart(resolved[i]!.name, o, false, log);
+    if (o.kind !== "failed" && o.kind !== "launched") docs.push(o.status);
+    if (c !== 0) code = c;
+  }
+  if (bool(p, "json")) await writeStdout(`${JSON.stringify(docs, null, 2)}\n`);
+  return code;
+}

@@ -45,6 +45,7 @@ export default defineCommand({
 async function superviseCommand(p: ParsedArgv, command: string[], env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
   if (command.length === 0) throw new UsageError("no command after --");
   const { parseRewrite, runSingleChild } = await import("../supervise/single-child.ts");
+  const { envGraceMs } = await import("../supervise/plan.ts");
   const rewrite = new Map<number, number>();
   for (const spec of list(p, "rewrite")) {
     const r = parseRewrite(spec);
@@ -57,7 +58,8 @@ async function superviseCommand(p: ParsedArgv, command: string[], env: NodeJS.Pr
     command,
     singleChild: bool(p, "single-child") || (!bool(p, "process-group") && process.env.DUMB_INIT_SETSID === "0"),
     rewrite,
-    graceMs: graceFlag === undefined ? null : durationFlag(p, "grace", 0),
+    // Like tini, no SIGKILL unless asked for: by --grace, or by DAEMONCTL_GRACE as in config mode.
+    graceMs: graceFlag === undefined ? (envGraceMs(process.env.DAEMONCTL_GRACE) ?? null) : durationFlag(p, "grace", 0),
     remapToZero: new Set(list(p, "remap-exit").map(exitCodeFlag)),
     ...initFlags(p),
     env,

@@ -37,9 +37,9 @@ export const eventMessageSchema = lazySchema(() => z.object({ id: requestId(), e
 export type EventMessage = z.infer<ReturnType<typeof eventMessageSchema>>;
 
 export const stopParamsSchema = lazySchema(() => z.object({ reason: z.optional(z.enum(STOP_REASONS)) }));
-export const signalParamsSchema = lazySchema(() => z.object({ signal: z.union([z.string(), z.int()]) }));
+export const signalParamsSchema = lazySchema(() => z.object({ signal: z.union([z.string(), z.int()]), group: z.optional(z.boolean()) }));
 /** `start`/`restart` may carry a new definition (a supervisor then replaces in place). */
 export const startParamsSchema = lazySchema(() => z.object({ definition: z.optional(z.unknown()), identity: z.optional(z.string()) }));
 /** `events` replays retained events newer than `since` (ISO time) before streaming live ones. */
-export const eventsParamsSchema = lazySchema(() => z.object({ since: z.optional(z.string()) }));
+export const eventsParamsSchema = lazySchema(() => z.object({ since: z.optional(z.string()), follow: z.optional(z.boolean()) }));
 export const stopResultSchema = lazySchema(() => z.object({ stopping: z.boolean(), hostExits: z.boolean() }));

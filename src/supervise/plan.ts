@@ -45,10 +45,13 @@ function selectedDefinitions(config: LoadedConfig, o: PlanInputs): ResolvedDefin
 
 function graceOf(config: LoadedConfig, o: PlanInputs): number {
   if (o.graceFlagMs !== undefined) return o.graceFlagMs;
-  if (o.envGrace) {
-    const ms = parseDuration(o.envGrace);
-    if (ms === null) throw new UsageError(`DAEMONCTL_GRACE: "${o.envGrace}" is not a duration; ${DURATION_HINT}`);
-    return ms;
-  }
-  return config.config.grace ?? DEFAULT_GRACE_MS;
+  return envGraceMs(o.envGrace) ?? config.config.grace ?? DEFAULT_GRACE_MS;
+}
+
+/** `$DAEMONCTL_GRACE`, validated the same way in both modes of `supervise`; undefined when unset. */
+export function envGraceMs(envGrace: string | undefined): number | undefined {
+  if (!envGrace) return undefined;
+  const ms = parseDuration(envGrace);
+  if (ms === null) throw new UsageError(`DAEMONCTL_GRACE: "${envGrace}" is not a duration; ${DURATION_HINT}`);
+  return ms;
 }

@@ -132,7 +132,7 @@ export class Supervisor {
     const out = this.o.out ?? { stdout: process.stdout, stderr: process.stderr };
     this.o.definitions.forEach((d, i) => {
       const files = daemonFiles(this.o.dirs, d.name);
-      const logFile = new RotatingLog(files.log, d.definition.log.maxSize, d.definition.log.maxFiles, this.o.sharing);
+      const logFile = new RotatingLog(files.log, d.definition.log.maxSize, d.definition.log.maxFiles, this.o.sharing, true);
       const sink = teeSink(prefixSink(d.name, out, { width, colourIndex: i, colour: this.o.colour, format: this.o.logFormat }), logFileSink(logFile));
       this.deps.set(d.name, d.definition.dependsOn);
       this.hosts.set(

@@ -161,7 +161,16 @@ export class Sandbox {
   /** Runs daemonctl to completion. */
   run(args: string[], o: RunOptions = {}): Promise<RunResult> {
     const [cmd, argv] = this.argv(args, o);
-    return runProcess(cmd, argv, { ...o, env: this.env(o.env) }, this.spawned);
+    return runProcess(cmd, argv, { ...o, cwd: o.cwd ?? this.cwdFor(o), env: this.env(o.env) }, this.spawned);
+  }
+
+  /**
+   * uid 65534 runs in the sandbox, not in the checkout: the checkout's parent may be closed to
+   * it (a home directory), and then `./daemonctl.json` cannot even be looked for, and a daemon
+   * could not be spawned in a directory it cannot enter.
+   */
+  cwdFor(o: RunOptions): string | undefined {
+    return o.unprivileged && isRoot ? this.dir : undefined;
   }
 
   /** Starts daemonctl without waiting (a foreground host, `supervise`…). */
@@ -317,7 +326,7 @@ export async function unshareProblem(): Promise<string | null> {
 /** Can we drop to uid 65534 with setpriv? Reason when not. */
 export async function setprivProblem(): Promise<string | null> {
   if (!isRoot) return "dropping privileges needs root";
-  const r = await runProcess("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "true"], { env: process.env as Record<string, string>, timeoutMs: 5_000 }).catch((e: Error) => ({ code: -1, stderr: e.message }) as RunResult);
+  const r = await runProcess("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "true"], { cwd: "/", env: process.env as Record<string, string>, timeoutMs: 5_000 }).catch((e: Error) => ({ code: -1, stderr: e.message }) as RunResult);
   return r.code === 0 ? null : `setpriv is not usable here: ${r.stderr.trim()}`;
 }
 
@@ -352,7 +361,7 @@ export class Namespace {
   /** Runs daemonctl inside the namespace (optionally as uid 65534). */
   run(args: string[], o: RunOptions = {}): Promise<RunResult> {
     const inner = o.unprivileged && isRoot ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", BIN, ...args] : [BIN, ...args];
-    return runProcess("nsenter", ["-t", String(this.pid), "-p", "-m", ...inner], { ...o, env: this.box.env(o.env) });
+    return runProcess("nsenter", ["-t", String(this.pid), "-p", "-m", ...inner], { ...o, cwd: o.cwd ?? this.box.cwdFor(o), env: this.box.env(o.env) });
   }
 
   /** Any command inside the namespace. */

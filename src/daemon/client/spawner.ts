@@ -389,10 +389,23 @@ function describeHostExit(files: DaemonFiles, code: number): string {
   if (code === 0 && readState(files)?.intent === "stopped") {
     return `${files.name} was stopped while it was starting (a \`daemonctl stop ${files.name}\` won the race); run start again to start it`;
   }
-  return `the host for ${files.name} exited with code ${code} before it was ready`;
+  return execFailureIn(files) ?? `the host for ${files.name} exited with code ${code} before it was ready`;
+}
+
+/**
+ * A standalone host ends with its daemon: when that was a command it could not execute, its log
+ * says which and why (runner.ts gives up at once on ENOENT/EACCES), and that is the news.
+ */
+function execFailureIn(files: DaemonFiles): string | null {
+  for (const line of tailLines(files.log, 5).reverse()) {
+    const m = /\] (cannot (?:execute|start) [^;]*)$/.exec(line);
+    if (m) return m[1]!;
+  }
+  return null;
 }
 
 function describeEnd(name: string, s: Status): string {
+  if (s.error?.code === "cannot-execute") return `${s.error.message} (state ${s.state})`;
   const e = s.child?.lastExit;
   const how = e ? (e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`) : "ended";
   return `${name} ${how} before it was ready (state ${s.state})`;

@@ -4,6 +4,7 @@
  * Validation reports every bad field at once, each as `FILE: path.in.file: what was expected`,
  * because fixing one error per run is how people learn to hate a tool.
  */
+import { dependencyLevels } from "./dependencies.ts";
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import * as z from "zod/mini";
@@ -128,6 +129,9 @@ export function loadConfig(path: string): LoadedConfig {
   }
   const parsed = configSchema().safeParse(raw);
   if (!parsed.success) throw new UsageError(formatIssues(path, parsed.error.issues));
+  const daemons = parsed.data.daemons;
+  const order = dependencyLevels(new Map(Object.entries(daemons).map(([n, d]) => [n, d.dependsOn ?? []])), new Set(Object.keys(daemons)));
+  if ("problem" in order) throw new UsageError(`invalid config (1 problem):\n${path}: ${order.problem.message}`);
   return { path, dir: dirname(path), config: parsed.data };
 }
 

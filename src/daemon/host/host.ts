@@ -179,7 +179,7 @@ export class DaemonHost {
       logPath: this.files.log,
       version: VERSION,
       protocolVersion: PROTOCOL_VERSION,
-      error: null,
+      error: r.state === "failed" && r.execFailure ? { code: "cannot-execute", message: r.execFailure } : null,
     };
   }
 
@@ -221,6 +221,8 @@ export class DaemonHost {
   private follow(params: Record<string, unknown>, conn: ClientConnection, id: string | number): unknown {
     const p = eventsParamsSchema().safeParse(params);
     const since = p.success ? p.data.since : undefined;
+    // Only what is retained, as the answer itself: the client knows when it has everything.
+    if (p.success && p.data.follow === false) return { events: this.bus.since(since ?? "") };
     conn.subscribe(id, (push) => this.bus.subscribe(push), since ? this.bus.since(since) : []);
     return { subscribed: true };
   }
@@ -229,8 +231,9 @@ export class DaemonHost {
     const p = signalParamsSchema().safeParse(params);
     const sig = p.success ? normalizeSignal(p.data.signal) : null;
     if (!sig) throw new ProtocolError("bad-params", 'expected {"signal": "SIGHUP"} (a name or number)');
-    if (!this.runner.signal(sig)) throw new ProtocolError("no-child", `${this.name} has no running child to signal`);
-    return { signalled: this.runner.pid, signal: sig };
+    const group = p.data?.group === true;
+    if (!this.runner.signal(sig, group)) throw new ProtocolError("no-child", `${this.name} has no running child to signal`);
+    return { signalled: this.runner.pid, signal: sig, group };
   }
 
   private stopRequested(params: Record<string, unknown>): unknown {

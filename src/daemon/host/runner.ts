@@ -67,6 +67,8 @@ export class ChildRunner {
   private child: ChildProcess | null = null;
   private spawnedAtMs = 0;
   private failures = 0;
+  /** Why the last spawn could not exec, when it could not: such a daemon is `failed` at once. */
+  execFailure: string | null = null;
   private limiter: StartLimiter;
   private readiness: ReadinessCheck | null = null;
   private readyTimer: ReturnType<typeof setTimeout> | null = null;
@@ -161,9 +163,10 @@ export class ChildRunner {
     if (this.pid !== null && this.child) signalOwnGroup(this.pid, "SIGKILL");
   }
 
-  /** Forwards a signal to the child process itself. */
-  signal(sig: SignalName): boolean {
-    return this.pid !== null && this.child !== null && sendSignal(this.pid, sig);
+  /** Forwards a signal to the child process itself, or with `group` to its whole process group. */
+  signal(sig: SignalName, group = false): boolean {
+    if (this.pid === null || this.child === null) return false;
+    return group ? signalOwnGroup(this.pid, sig) : sendSignal(this.pid, sig);
   }
 
   private clearBackoff(): void {
@@ -197,6 +200,7 @@ export class ChildRunner {
 
   /** The invocation id is recorded before the fork: see RunnerHooks.spawning for why. */
   private prepareSpawn(): void {
+    this.execFailure = null;
     this.limiter.record(Date.now());
     this.state = "starting";
     this.ready = false;
@@ -219,7 +223,8 @@ export class ChildRunner {
         ...this.credentials(),
       });
     } catch (e) {
-      this.hooks.log("error", `${this.name}: cannot start ${file}: ${(e as Error).message}`);
+      this.execFailure = `cannot start ${file}: ${(e as Error).message}`;
+      this.hooks.log("error", `${this.name}: ${this.execFailure}`);
       this.finishExit({ code: 127, signal: null });
       return null;
     }
@@ -248,7 +253,8 @@ export class ChildRunner {
     child.once("error", (err: NodeJS.ErrnoException) => {
       if (child.pid !== undefined && err.code !== "ENOENT" && err.code !== "EACCES") return;
       const code = err.code === "ENOENT" ? 127 : 126;
-      this.hooks.log("error", `${this.name}: cannot execute ${file}: ${err.code === "ENOENT" ? "command not found" : err.message}`);
+      this.execFailure = `cannot execute ${file}: ${execReason(err)}`;
+      this.hooks.log("error", `${this.name}: ${this.execFailure}`);
       onExit(code, null);
     });
     child.once("exit", onExit);
@@ -345,7 +351,10 @@ export class ChildRunner {
   private finishExit(exit: ExitOutcome, pid: number | null = null): void {
     this.recordExit(exit, pid);
     if (this.state === "stopping") return this.settleStop();
-    if (this.hooks.unexpectedExit?.(exit) === "hold" || !shouldRestart(this.definition.restart, exit)) {
+    const hold = this.hooks.unexpectedExit?.(exit) === "hold";
+    // A missing or non-executable file stays so: restarting would only loop until the start limit.
+    if (!hold && this.execFailure !== null) return this.giveUp(exit, "a command that cannot be executed is not restarted");
+    if (hold || !shouldRestart(this.definition.restart, exit)) {
       this.state = "exited";
       this.hooks.changed();
       return;
@@ -375,10 +384,11 @@ export class ChildRunner {
     }
   }
 
-  private giveUp(exit: ExitOutcome): void {
+  private giveUp(exit: ExitOutcome, why?: string): void {
     this.state = "failed";
     const { burst, interval } = this.definition.startLimit;
-    this.hooks.log("error", `${this.name}: started ${burst} times within ${formatDuration(interval)}; giving up (state failed) until start or restart`);
+    const reason = why ?? `started ${burst} times within ${formatDuration(interval)}; giving up`;
+    this.hooks.log("error", `${this.name}: ${reason} (state failed) until start or restart`);
     this.hooks.event("failed", { code: exit.code, signal: exit.signal, restarts: this.restarts });
     this.hooks.changed();
   }
@@ -398,4 +408,11 @@ export class ChildRunner {
       this.spawnChild();
     }, delayMs);
   }
+}
+
+/** The errno of a failed exec, in the words a shell would use. */
+function execReason(err: NodeJS.ErrnoException): string {
+  if (err.code === "ENOENT") return "command not found";
+  if (err.code === "EACCES") return "permission denied";
+  return err.message;
 }

@@ -61,7 +61,7 @@ function hostSetup(spec: HostSpec, mode: HostMode, consoleLog: Logger | null): H
   const dirs = { runtimeDir: spec.runtimeDir, stateDir: spec.stateDir };
   const sharing = sharingFor(spec.socketMode ?? undefined, spec.gid ?? undefined);
   const files = daemonFiles(dirs, spec.name);
-  const logFile = new RotatingLog(files.log, spec.definition.log.maxSize, spec.definition.log.maxFiles, sharing);
+  const logFile = new RotatingLog(files.log, spec.definition.log.maxSize, spec.definition.log.maxFiles, sharing, true);
   const log = mode === "foreground" && consoleLog ? consoleLog : fileLogger(logFile, spec.name);
   return { dirs, sharing, files, logFile, log };
 }

@@ -56,3 +56,28 @@ export function unknownDaemonMessage(names: string[], known: string[]): string {
   const list = known.length ? `known: ${known.join(", ")}` : "none is known yet; start one with daemonctl start NAME -- CMD ARGS";
   return `no daemon named ${names.join(", ")} (${list})`;
 }
+
+/** Was `name` ever started here? Unknown names are errors, not "stopped" (see `leftTraces`). */
+export function isKnownDaemon(dirs: Dirs, name: string): boolean {
+  return leftTraces(dirs, name);
+}
+
+/** Every file `name` may have left in the two directories (rotated logs and bind paths included). */
+export function filesLeftBy(dirs: Dirs, name: string): string[] {
+  const r = (suffixes: string[]) => namesOf(dirs.runtimeDir, (e) => suffixes.some((s) => e === `${name}${s}`));
+  const bind = namesOf(dirs.runtimeDir, (e) => e.startsWith(`.${name}.b`) && /^\d+\.\d+$/.test(e.slice(name.length + 3)));
+  const logs = namesOf(`${dirs.stateDir}/logs`, (e) => e === `${name}.log` || (e.startsWith(`${name}.log.`) && /^\d+$/.test(e.slice(name.length + 5))));
+  const state = namesOf(dirs.stateDir, (e) => e === `${name}.state.json` || (e.startsWith(`.${name}.state.json.`) && e.endsWith(".tmp")));
+  return [...r([".sock", ".json", ".json.lock", ".json.bind", ".stop.json"]), ...bind, ...logs, ...state];
+}
+
+function namesOf(dir: string, keep: (entry: string) => boolean): string[] {
+  try {
+    return nodeFs()
+      .readdirSync(dir)
+      .filter(keep)
+      .map((e) => `${dir}/${e}`);
+  } catch {
+    return [];
+  }
+}

@@ -8,9 +8,31 @@
 import { closeSync, fchownSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 
+/**
+ * With `timestamps`, every line starts with the time its first byte was written, ISO 8601 UTC and
+ * a space (`2026-01-02T03:04:05.678Z hello`): `logs --since` and `--timestamps` need a time per
+ * line, and only the writer knows it. Readers strip it (`splitStamp`); a line without one (a log
+ * from before stamping) has no known time.
+ */
+const STAMP_RE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) /;
+
+export interface LogLine {
+  /** Milliseconds since the epoch, or null when the line carries no stamp. */
+  ts: number | null;
+  /** The stamp as written ("" when none). */
+  stamp: string;
+  text: string;
+}
+
+export function splitStamp(line: string): LogLine {
+  const m = STAMP_RE.exec(line);
+  return m ? { ts: Date.parse(m[1]!), stamp: m[1]!, text: line.slice(m[0].length) } : { ts: null, stamp: "", text: line };
+}
+
 export class RotatingLog {
   private fd: number | null = null;
   private size = 0;
+  private atLineStart = true;
 
   constructor(
     readonly path: string,
@@ -18,7 +40,24 @@ export class RotatingLog {
     private readonly maxFiles: number,
     /** Modes and group when the sockets are shared with a group (see host.ts `Sharing`). */
     private readonly sharing: { fileMode: number; dirMode: number; gid?: number | undefined } = { fileMode: 0o600, dirMode: 0o700 },
+    private readonly timestamps = false,
   ) {}
+
+  /** Puts the current time before every line that starts in this chunk. */
+  private stamp(bytes: Uint8Array): Uint8Array {
+    const stamp = new TextEncoder().encode(`${new Date().toISOString()} `);
+    const parts: Uint8Array[] = [];
+    let start = 0;
+    while (start < bytes.length) {
+      if (this.atLineStart) parts.push(stamp);
+      const nl = bytes.indexOf(10, start);
+      const end = nl < 0 ? bytes.length : nl + 1;
+      parts.push(bytes.subarray(start, end));
+      this.atLineStart = nl >= 0;
+      start = end;
+    }
+    return Buffer.concat(parts);
+  }
 
   private open(): number {
     if (this.fd === null) {
@@ -44,6 +83,7 @@ export class RotatingLog {
   write(chunk: Uint8Array | string): void {
     try {
       let bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+      if (this.timestamps) bytes = this.stamp(bytes);
       while (bytes.length) {
         let fd = this.open();
         if (this.maxSize > 0 && this.size > 0 && this.size + bytes.length > this.maxSize) {
@@ -110,14 +150,39 @@ function cutAtNewline(bytes: Uint8Array, max: number): Uint8Array {
   return bytes.subarray(0, nl >= 0 ? nl + 1 : max);
 }
 
-/** The last `n` lines of a log file (for `logs` and failure reports). */
+/** The last `n` lines of a log file, without their stamps (for failure reports). */
 export function tailLines(path: string, n: number): string[] {
+  return readLogLines(path, n).map((l) => l.text);
+}
+
+/** The last `n` lines of a log file, split from their stamps. */
+export function readLogLines(path: string, n: number): LogLine[] {
   try {
     const lines = readFileSync(path, "utf8").split("\n");
     if (lines[lines.length - 1] === "") lines.pop();
-    return lines.slice(-n);
+    return lines.slice(-n).map(splitStamp);
   } catch {
     return [];
+  }
+}
+
+/** Every line of a log and its rotated files (NAME.log.N … NAME.log.1, NAME.log), oldest first. */
+export function readAllLogLines(path: string): LogLine[] {
+  const rotated: string[] = [];
+  for (let i = 1; logExists(`${path}.${i}`); i++) rotated.unshift(`${path}.${i}`);
+  return [...rotated, path].flatMap((f) => readLogLines(f, Number.MAX_SAFE_INTEGER));
+}
+
+/** Cuts followed chunks into whole lines (a partial line waits for its end). */
+export class LineSplitter {
+  private pending = "";
+  private readonly decoder = new TextDecoder();
+
+  push(chunk: Uint8Array): LogLine[] {
+    const text = this.pending + this.decoder.decode(chunk, { stream: true });
+    const parts = text.split("\n");
+    this.pending = parts.pop()!;
+    return parts.map(splitStamp);
   }
 }
 

@@ -1,0 +1,32 @@
+/**
+ * `signal`: asks the daemon's host to send a signal to its child (or the child's process group).
+ * The host does it because only the host knows its child's pid is still that child; the daemon's
+ * end, if the signal ends it, is handled by its restart policy like any other exit.
+ */
+import { ControlClient } from "../wire/client.ts";
+import { daemonFiles, type Dirs } from "../state/paths.ts";
+import { isKnownDaemon } from "../state/known.ts";
+
+export type SignalOutcome =
+  | { kind: "signalled"; pid: number | null; signal: string; group: boolean }
+  | { kind: "unknown" }
+  | { kind: "not-running"; message: string }
+  | { kind: "failed"; message: string };
+
+export async function signalDaemon(name: string, signal: string, group: boolean, dirs: Dirs, timeoutMs: number): Promise<SignalOutcome> {
+  if (!isKnownDaemon(dirs, name)) return { kind: "unknown" };
+  const c = await ControlClient.open(daemonFiles(dirs, name).socket, timeoutMs);
+  if (!(c instanceof ControlClient)) return { kind: "not-running", message: `${name} is not running` };
+  try {
+    const r = await c.request("signal", { signal, group }, timeoutMs);
+    if (r.kind === "ok") {
+      const res = r.result as { signalled?: number | null; signal?: string };
+      return { kind: "signalled", pid: res.signalled ?? null, signal: res.signal ?? signal, group };
+    }
+    if (r.kind === "error" && r.code === "no-child") return { kind: "not-running", message: `${name} is not running (${r.message})` };
+    if (r.kind === "error") return { kind: "failed", message: r.message };
+    return { kind: "failed", message: `the host for ${name} did not answer (${r.kind})` };
+  } finally {
+    c.close();
+  }
+}
