@@ -88,7 +88,8 @@ export async function startDaemon(o: StartOptions): Promise<StartOutcome> {
   const files = daemonFiles(o.dirs, name);
   ensureDirs(o.dirs, { mode: o.sharing.dirMode, gid: o.sharing.gid });
   const waitMs = o.waitMs === null ? 0 : effectiveWaitMs(o.waitMs, definition.readyTimeout);
-  const note = o.waitGiven && o.waitMs !== null ? raisedWaitNote(name, o.waitMs, definition.readyTimeout) : null;
+  // With `ready: none` the daemon counts as ready ~100 ms after spawn: a short --wait is fine.
+  const note = o.waitGiven && o.waitMs !== null && definition.ready !== "none" ? raisedWaitNote(name, o.waitMs, definition.readyTimeout) : null;
   if (note) o.log.warn(note);
   // A racing caller may hold the lock while it replaces a stale daemon (up to its stopTimeout)
   // and then waits for readiness: our own patience must cover both.
@@ -389,7 +390,14 @@ function describeHostExit(files: DaemonFiles, code: number): string {
   if (code === 0 && readState(files)?.intent === "stopped") {
     return `${files.name} was stopped while it was starting (a \`daemonctl stop ${files.name}\` won the race); run start again to start it`;
   }
-  return execFailureIn(files) ?? `the host for ${files.name} exited with code ${code} before it was ready`;
+  return execFailureIn(files) ?? daemonEndIn(files) ?? `the host for ${files.name} exited with code ${code} before it was ready`;
+}
+
+/** A standalone host ends with its daemon: the daemon's own last exit says what happened. */
+function daemonEndIn(files: DaemonFiles): string | null {
+  const e = readState(files)?.lastExit;
+  if (!e) return null;
+  return `${files.name} ${e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`} before it was ready`;
 }
 
 /**

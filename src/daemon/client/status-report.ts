@@ -81,6 +81,12 @@ export async function statusWithoutHost(name: string, dirs: Dirs, probe: Exclude
   }
   s.state = st.kind === "ok" ? stateFromRecord(st.value.intent, st.value.lastState, st.value.lastExit) : "stopped";
   if (s.state === "dead") s.error = { code: "host-gone", message: `intent is running but no host serves ${files.socket}; \`daemonctl start ${name}\` or \`daemonctl reconcile\` brings it back` };
+  const e = st.kind === "ok" ? st.value.lastExit : null;
+  // 127/126 from a failed daemon is the shell convention the runner follows for a command that
+  // could not be executed (not found / not executable); its host has gone, its record says so.
+  if (s.state === "failed" && e && e.signal === null && (e.code === 127 || e.code === 126)) {
+    s.error = { code: "cannot-execute", message: `its command could not be executed (${e.code === 127 ? "not found" : "not executable"}; see \`daemonctl logs ${name}\`)` };
+  }
   return s;
 }
 

@@ -46,9 +46,23 @@ function definitionToInput(def: Definition): DefinitionInput {
 function validate(name: string, input: unknown, origin: string, baseDir: string): Definition {
   const parsed = definitionInputSchema().safeParse(input);
   if (!parsed.success) {
+    if (origin === "command line") throw new UsageError(parsed.error.issues.map((i) => flagIssue(i, input)).join("\n"));
     throw new UsageError(formatIssues(origin, parsed.error.issues.map((i) => ({ ...i, path: ["daemons", name, ...i.path] }))));
   }
   return completeDefinition(parsed.data, baseDir, resolvePath);
+}
+
+/**
+ * A definition built from flags is wrong because of a flag: name it and the value given
+ * (`--restart: "sometimes" is not valid; use no, on-failure, always`), not a config path.
+ */
+function flagIssue(issue: { path: PropertyKey[]; message: string; values?: unknown[] }, input: unknown): string {
+  const key = String(issue.path[0] ?? "");
+  if (key === "command") return `the command after --: ${issue.message}`;
+  const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const value = (input as Record<string, unknown>)[key];
+  const hint = issue.values?.length ? `use ${issue.values.join(", ")}` : issue.message;
+  return `${flag}: ${JSON.stringify(value)} is not valid; ${hint}`;
 }
 
 export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {

@@ -12,6 +12,7 @@ import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import { spawnManaged } from "../../platform/spawn.ts";
+import { nodeFs } from "../../platform/files.ts";
 import { sendSignal } from "../../platform/signals.ts";
 import { resolveGroup, resolveUser } from "../../platform/users.ts";
 import type { ExitInfo, SignalName } from "../../schema/common.ts";
@@ -253,7 +254,7 @@ export class ChildRunner {
     child.once("error", (err: NodeJS.ErrnoException) => {
       if (child.pid !== undefined && err.code !== "ENOENT" && err.code !== "EACCES") return;
       const code = err.code === "ENOENT" ? 127 : 126;
-      this.execFailure = `cannot execute ${file}: ${execReason(err)}`;
+      this.execFailure = `cannot execute ${file}: ${execReason(err, this.definition.cwd)}`;
       this.hooks.log("error", `${this.name}: ${this.execFailure}`);
       onExit(code, null);
     });
@@ -411,8 +412,18 @@ export class ChildRunner {
 }
 
 /** The errno of a failed exec, in the words a shell would use. */
-function execReason(err: NodeJS.ErrnoException): string {
+/** ENOENT from a spawn is the program or the working directory: say which. */
+function execReason(err: NodeJS.ErrnoException, cwd: string | undefined): string {
+  if (err.code === "ENOENT" && cwd && !isDirectory(cwd)) return `its working directory ${cwd} does not exist`;
   if (err.code === "ENOENT") return "command not found";
   if (err.code === "EACCES") return "permission denied";
   return err.message;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return nodeFs().statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
