@@ -34,6 +34,7 @@ async function specs(): Promise<Spec[]> {
     out.push({ name, description: cmd.meta.description, flags: flagList(cmd.flags) });
     for (const alias of cmd.meta.aliases ?? []) out.push({ name: alias, description: `Same as ${name}`, flags: flagList(cmd.flags) });
   }
+  out.push({ name: "help", description: "Show help for a command", flags: [] }, { name: "version", description: "Print the version", flags: [] });
   return out;
 }
 
@@ -43,8 +44,8 @@ function flagList(f: FlagSpecs): Spec["flags"] {
     if (spec.type === "positional") continue;
     const aliases = spec.alias === undefined ? [] : Array.isArray(spec.alias) ? spec.alias : [spec.alias];
     const short = aliases.find((a) => a.length === 1);
-    // `color` defaults on: its useful spelling is --no-color.
-    const long = key === "color" ? "no-color" : key;
+    // A switch that is on by default (`color`, `events --follow`) is spelled --no-KEY when used.
+    const long = key === "color" || (spec.type === "boolean" && spec.default === true) ? `no-${key}` : key;
     out.push({ long, ...(short ? { short } : {}), takesValue: spec.type === "string", description: spec.description });
   }
   return out;

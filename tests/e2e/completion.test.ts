@@ -36,7 +36,9 @@ test("zsh and fish scripts name every command and flag", async () => {
     expect(zsh).toContain(`'${c}:`);
     expect(fish).toContain(`-a ${c} `);
   }
-  for (const flag of ["foreground", "watch", "stop-timeout", "grace", "log-format", "rewrite", "single-child", "remap-exit", "parent-death-signal", "warn-reap", "subreaper", "process-group", "probe-timeout", "no-color"]) {
+  for (const c of ["help", "version"]) expect(zsh).toContain(`'${c}:`);
+  expect((await box.run(["completion", "bash"])).stdout).toContain("--no-follow");
+  for (const flag of ["foreground", "watch", "stop-timeout", "grace", "log-format", "rewrite", "single-child", "remap-exit", "parent-death-signal", "warn-reap", "subreaper", "process-group", "probe-timeout", "no-color", "no-follow"]) {
     expect(zsh).toContain(`--${flag}`);
     expect(fish).toContain(`-l ${flag}`);
   }
