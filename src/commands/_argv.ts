@@ -88,7 +88,15 @@ export function missingDashDash(command: string, argv: string[], positionalAt: n
 export function withDashDash(command: string, argv: string[], positionalAt: number[], names: number): string | null {
   if (positionalAt.length <= names || names < 1) return null;
   const k = positionalAt[names]!;
-  return ["daemonctl", command, ...argv.slice(0, k), "--", ...argv.slice(k)].map(shellQuote).join(" ");
+  return ["daemonctl", command, ...argv.slice(0, k), "--", ...argv.slice(k).flatMap(splitPlainWords)].map(shellQuote).join(" ");
+}
+
+/**
+ * `start w "python3 -m http.server"`: daemonctl runs argv without a shell, so one quoted string
+ * would be one program name. Plain words (no quotes or shell syntax) are split for the suggestion.
+ */
+function splitPlainWords(word: string): string[] {
+  return /\s/.test(word) && /^[\w@%+=:,./\s-]+$/.test(word) ? word.trim().split(/\s+/) : [word];
 }
 
 function shellQuote(word: string): string {

@@ -237,3 +237,12 @@ describe("JSON error position", () => {
     expect(jsonSyntaxErrorAt('{"a": 1} x')).toBe(9);
   });
 });
+
+describe("missing --", () => {
+  test("a quoted plain command is split for the suggestion; shell syntax is left quoted", async () => {
+    const { withDashDash } = await import("../../src/commands/_argv.ts");
+    expect(withDashDash("start", ["w", "python3 -m http.server"], [0, 1], 1)).toBe("daemonctl start w -- python3 -m http.server");
+    expect(withDashDash("start", ["w", "sleep", "100"], [0, 1, 2], 1)).toBe("daemonctl start w -- sleep 100");
+    expect(withDashDash("start", ["w", 'sh -c "x"'], [0, 1], 1)).toBe(`daemonctl start w -- 'sh -c "x"'`);
+  });
+});
