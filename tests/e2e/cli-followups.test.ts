@@ -37,3 +37,13 @@ test("a short --wait is no warning when readiness is instant; a daemon that ends
   expect(ok.stderr).toContain("ok exited with code 3 before it was ready");
   expect(ok.stderr).not.toContain("the host for");
 });
+
+test("bad config values name the key and the value", async () => {
+  const box = sandbox();
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(box.path("c.json"), JSON.stringify({ daemons: { web: { command: ["sleep", "1"], stopTimeout: "5x" } } }));
+  const r = await box.run(["start", "web", "--config", box.path("c.json")]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain("daemons.web.stopTimeout");
+  expect(r.stderr).toContain('(got "5x")');
+});

@@ -128,14 +128,14 @@ export function loadConfig(path: string): LoadedConfig {
     localeLoaded = true;
   }
   const parsed = configSchema().safeParse(raw);
-  if (!parsed.success) throw new UsageError(formatIssues(path, parsed.error.issues));
+  if (!parsed.success) throw new UsageError(formatIssues(path, parsed.error.issues, raw));
   const daemons = parsed.data.daemons;
   const order = dependencyLevels(new Map(Object.entries(daemons).map(([n, d]) => [n, d.dependsOn ?? []])), new Set(Object.keys(daemons)));
   if ("problem" in order) throw new UsageError(`invalid config (1 problem):\n${path}: ${order.problem.message}`);
   return { path, dir: dirname(path), config: parsed.data };
 }
 
-export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[]): string {
+export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[], input?: unknown): string {
   const lines = issues.map((issue) => {
     const where = issue.path.length ? issue.path.map(String).join(".") : "(top level)";
     let message = issue.message;
@@ -155,7 +155,7 @@ export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[]):
       const alts = (issue.errors as z.core.$ZodIssue[][]).flat().map((i) => i.message.replace(/^Invalid input: /, ""));
       message = `expected ${[...new Set(alts)].join(" or ")}`;
     }
-    return `${file}: ${where}: ${message}`;
+    return `${file}: ${where}: ${message}${givenValue(input, issue.path)}`;
   });
   return `invalid config (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;
 }
@@ -177,3 +177,14 @@ function keysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[]
 }
 
 export { findConfigPath } from "./locate.ts";
+
+/** ` (got "5x")`: the bad value itself, when it is a plain one, so the reader sees what was wrong. */
+function givenValue(input: unknown, path: readonly PropertyKey[]): string {
+  if (input === undefined || path.length === 0) return "";
+  let v: unknown = input;
+  for (const key of path) {
+    if (v === null || typeof v !== "object") return "";
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? ` (got ${JSON.stringify(v)})` : "";
+}

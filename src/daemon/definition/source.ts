@@ -47,7 +47,7 @@ function validate(name: string, input: unknown, origin: string, baseDir: string)
   const parsed = definitionInputSchema().safeParse(input);
   if (!parsed.success) {
     if (origin === "command line") throw new UsageError(parsed.error.issues.map((i) => flagIssue(i, input)).join("\n"));
-    throw new UsageError(formatIssues(origin, parsed.error.issues.map((i) => ({ ...i, path: ["daemons", name, ...i.path] }))));
+    throw new UsageError(formatIssues(origin, parsed.error.issues.map((i) => ({ ...i, path: ["daemons", name, ...i.path] })), { daemons: { [name]: input } }));
   }
   return completeDefinition(parsed.data, baseDir, resolvePath);
 }
