@@ -4,7 +4,7 @@
  */
 import { expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, openSync, writeSync, closeSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, writeSync, closeSync, rmSync, writeFileSync } from "node:fs";
 import { alive, isRoot, json, sandboxes, setprivProblem, waitFor } from "../helpers/harness.ts";
 
 const sandbox = sandboxes();
@@ -131,3 +131,42 @@ test("supervise: start on a stopped daemon says started; a clean TERM after an o
   sup.kill("SIGTERM");
   expect((await sup.waitExit(15_000)).code).toBe(0);
 });
+
+test("a full runtime directory: the host spawns no child it could not record (nothing unfindable)", async () => {
+  if (!isRoot) {
+    console.log("skip: mounting a tiny tmpfs as the runtime directory needs root");
+    return;
+  }
+  const box = sandbox();
+  mkdirSync(box.runtimeDir, { recursive: true, mode: 0o700 });
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", box.runtimeDir]);
+  } catch (e) {
+    console.log(`skip: cannot mount a tmpfs here: ${(e as Error).message}`);
+    return;
+  }
+  try {
+    const argv = ["sleep", "1003"];
+    expect((await box.run(["start", "x", "--restart", "always", "--", ...argv])).code).toBe(0);
+    const first = box.metadata("x").child.pid;
+    const filler = fill(box.runtimeDir);
+    process.kill(first, "SIGKILL");
+    // The restart finds it cannot record the new child's invocation, and does not spawn it.
+    await waitFor(() => readLog(box.stateDir).includes("not starting it"), 10_000, "the refused spawn");
+    expect(box.children(argv)).toEqual([]);
+    rmSync(filler);
+    await waitFor(() => box.children(argv).length === 1, 15_000, "the child back once there is space");
+    expect((await box.run(["stop", "x"])).code).toBe(0);
+    expect(box.children(argv)).toEqual([]);
+  } finally {
+    execFileSync("umount", ["-l", box.runtimeDir]);
+  }
+});
+
+function readLog(stateDir: string): string {
+  try {
+    return readFileSync(`${stateDir}/logs/x.log`, "utf8");
+  } catch {
+    return "";
+  }
+}

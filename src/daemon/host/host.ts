@@ -340,8 +340,9 @@ export class DaemonHost {
     return r.invocation && !(r.pid && r.identity) ? r.invocation : null;
   }
 
-  private writeMetadata(): void {
-    if (this.lost || !this.bound || this.released) return;
+  /** Writes R/NAME.json; returns why it could not, or null. */
+  private writeMetadata(): string | null {
+    if (this.lost || !this.bound || this.released) return null;
     const r = this.runner;
     const pending = this.pendingInvocation();
     const meta: Metadata = {
@@ -364,8 +365,11 @@ export class DaemonHost {
       this.metaVersion = versionOf(this.files.metadata);
       this.writtenChild = r.pid;
       this.writtenPending = pending;
+      return null;
     } catch (e) {
-      this.o.log.warn(`${this.name}: cannot write ${this.files.metadata}: ${(e as Error).message}`);
+      const why = `cannot write ${this.files.metadata}: ${(e as Error).message}`;
+      this.o.log.warn(`${this.name}: ${why}`);
+      return why;
     }
   }
 

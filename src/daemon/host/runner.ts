@@ -44,9 +44,11 @@ export interface RunnerHooks {
   /**
    * A spawn is about to start with `invocation` (already set): record it now, synchronously. The
    * child exists from the fork on, long before `spawn` returns its pid; a host killed in between
-   * must leave a trace that finds it.
+   * must leave a trace that finds it. Returns an error message when it could not be recorded
+   * (a full or read-only runtime directory): then nothing is spawned, since a child nobody could
+   * find after a crash is the orphan this record exists to prevent.
    */
-  spawning(): void;
+  spawning(): string | null;
   /** An exit nobody asked for, before the policy decides; "hold" suppresses restarts. */
   unexpectedExit?(exit: ExitOutcome): "policy" | "hold";
   log(level: "info" | "warn" | "error", message: string): void;
@@ -187,7 +189,7 @@ export class ChildRunner {
   }
 
   private spawnChild(): void {
-    this.prepareSpawn();
+    if (!this.prepareSpawn()) return;
     const child = this.launch();
     if (!child) return;
     this.adopt(child);
@@ -200,13 +202,18 @@ export class ChildRunner {
   }
 
   /** The invocation id is recorded before the fork: see RunnerHooks.spawning for why. */
-  private prepareSpawn(): void {
+  private prepareSpawn(): boolean {
     this.execFailure = null;
     this.limiter.record(Date.now());
     this.state = "starting";
     this.ready = false;
     this.invocation = randomUUID();
-    this.hooks.spawning();
+    const unrecorded = this.hooks.spawning();
+    if (unrecorded === null) return true;
+    // Not an exec failure: space may come back, so the restart policy (with backoff) decides.
+    this.hooks.log("error", `${this.name}: not starting it: ${unrecorded}`);
+    this.finishExit({ code: 1, signal: null });
+    return false;
   }
 
   /** Spawns the command; null, its exit already reported as 127, when it could not be started. */
