@@ -2,7 +2,7 @@
 import { writeStderr, writeStdout } from "../platform/files.ts";
 import { daemonFiles } from "../daemon/state/paths.ts";
 import { knownDaemons } from "../daemon/state/known.ts";
-import { logExists } from "../daemon/state/logfile.ts";
+import { entryExists } from "../platform/files.ts";
 import { followLogs, recentLines } from "../daemon/client/log-view.ts";
 import { badValue, bool, parseArgv, str } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
@@ -33,7 +33,7 @@ export default defineCommand({
     if (!bool(p, "follow")) {
       for (const name of given) {
         const path = daemonFiles(dirs, name).log;
-        if (!logExists(path)) await writeStderr(`no log for ${name} at ${path}\n`);
+        if (!entryExists(path)) await writeStderr(`no log for ${name} at ${path}\n`);
       }
       if (!names.length) await writeStderr("no daemons known here\n");
       return 0;

@@ -36,6 +36,19 @@ export async function readText(path: string): Promise<ReadOutcome> {
   }
 }
 
+/**
+ * Whether a directory entry exists (lstat: a dangling symlink or an entry we may not read still
+ * counts), or with `kind: "directory"` whether a directory is there (following symlinks). Sync,
+ * for code that already pays for node:fs; `fileExists` is the fast path's async one.
+ */
+export function entryExists(path: string, kind: "any" | "directory" = "any"): boolean {
+  try {
+    return kind === "directory" ? nodeFs().statSync(path).isDirectory() : (nodeFs().lstatSync(path), true);
+  } catch {
+    return false;
+  }
+}
+
 export async function fileExists(path: string): Promise<boolean> {
   const r = await readText(path).catch(() => null);
   // A readable file exists; so does one we may not read.

@@ -6,6 +6,7 @@
  * through this module, which compares the recorded start identity with the live one and treats
  * zombies as dead.
  */
+import { pollUntil } from "../poll.ts";
 import { bootId, bootIdAsync, readProcStat, readProcStatAsync, type ProcStat } from "./proc.ts";
 import { sendSignal } from "./signals.ts";
 import type { SignalName } from "../schema/common.ts";
@@ -74,12 +75,6 @@ export function signalOwnGroup(pgid: number, sig: SignalName): boolean {
 }
 
 /** Polls until `pid` is no longer the process `identity` names (dead, zombie or reused). */
-export async function waitForDeath(pid: number, identity: string, timeoutMs: number, intervalMs = 10): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (!isSameProcess(pid, identity)) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, Math.min(intervalMs, Math.max(1, deadline - Date.now()))));
-    intervalMs = Math.min(intervalMs * 2, 100);
-  }
+export function waitForDeath(pid: number, identity: string, timeoutMs: number, intervalMs = 10): Promise<boolean> {
+  return pollUntil(() => !isSameProcess(pid, identity), timeoutMs, { firstMs: intervalMs });
 }

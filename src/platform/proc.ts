@@ -134,19 +134,18 @@ function darwinBootTime(): string {
 
 /** The initial environment of a process (`/proc/PID/environ`), or null if unreadable. */
 export function readEnviron(pid: number): string[] | null {
-  if (!isLinux) return null;
-  try {
-    return nodeFs().readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").filter(Boolean);
-  } catch {
-    return null;
-  }
+  return readNulList(pid, "environ");
 }
 
 /** The argv of a process, or null when it is gone or not ours to read. */
 export function readCmdline(pid: number): string[] | null {
+  return readNulList(pid, "cmdline");
+}
+
+function readNulList(pid: number, file: "environ" | "cmdline"): string[] | null {
   if (!isLinux) return null;
   try {
-    return nodeFs().readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").filter(Boolean);
+    return nodeFs().readFileSync(`/proc/${pid}/${file}`, "latin1").split("\0").filter(Boolean);
   } catch {
     return null;
   }

@@ -15,6 +15,7 @@ import { listPids, readProcStat } from "../platform/proc.ts";
 import { spawnManaged } from "../platform/spawn.ts";
 import { formatDuration, SIGNAL_NAMES, normalizeSignal, signalNumber, type SignalName } from "../schema/units.ts";
 import type { Logger } from "../logger.ts";
+import { pollUntil } from "../poll.ts";
 import { Reaper, takeInitDuties } from "./reaper.ts";
 
 export interface SingleChildOptions {
@@ -149,15 +150,8 @@ const LEFTOVER_GRACE_MS = 2_000;
 
 async function endLeftoverGroup(pgid: number, reaper: Reaper): Promise<void> {
   if (!sendSignal(-pgid, "SIGTERM")) return; // nobody left in the group
-  const deadline = Date.now() + LEFTOVER_GRACE_MS;
-  for (let delay = 5; groupAlive(pgid); delay = Math.min(delay * 2, 50)) {
-    if (Date.now() >= deadline) {
-      sendSignal(-pgid, "SIGKILL");
-      return;
-    }
-    reaper.sweep();
-    await new Promise((r) => setTimeout(r, delay));
-  }
+  const gone = await pollUntil(() => !groupAlive(pgid), LEFTOVER_GRACE_MS, { firstMs: 5, maxMs: 50, between: () => reaper.sweep() });
+  if (!gone) sendSignal(-pgid, "SIGKILL");
 }
 
 /** A live (non-zombie) process in the group; a zombie has done all it will do. */

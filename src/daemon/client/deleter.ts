@@ -8,7 +8,7 @@
 import { readJson, removeQuietly } from "../state/store.ts";
 import { metadataSchema } from "../../schema/metadata.ts";
 import { daemonFiles, type Dirs } from "../state/paths.ts";
-import { filesLeftBy, isKnownDaemon } from "../state/known.ts";
+import { filesLeftBy, leftTraces } from "../state/known.ts";
 import { probeOwner } from "../owner/probe.ts";
 import { stopDaemon, type StopOptions } from "./stopper.ts";
 
@@ -18,7 +18,7 @@ export type DeleteOutcome =
   | { kind: "failed"; message: string };
 
 export async function deleteDaemon(name: string, o: Omit<StopOptions, "reason">): Promise<DeleteOutcome> {
-  if (!isKnownDaemon(o.dirs, name)) return { kind: "unknown" };
+  if (!leftTraces(o.dirs, name)) return { kind: "unknown" };
   const supervisor = await liveSupervisor(o.dirs, name, o.probeTimeoutMs);
   if (supervisor !== null) {
     return {

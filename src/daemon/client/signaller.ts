@@ -5,7 +5,7 @@
  */
 import { ControlClient } from "../wire/client.ts";
 import { daemonFiles, type Dirs } from "../state/paths.ts";
-import { isKnownDaemon } from "../state/known.ts";
+import { leftTraces } from "../state/known.ts";
 
 export type SignalOutcome =
   | { kind: "signalled"; pid: number | null; signal: string; group: boolean }
@@ -14,7 +14,7 @@ export type SignalOutcome =
   | { kind: "failed"; message: string };
 
 export async function signalDaemon(name: string, signal: string, group: boolean, dirs: Dirs, timeoutMs: number): Promise<SignalOutcome> {
-  if (!isKnownDaemon(dirs, name)) return { kind: "unknown" };
+  if (!leftTraces(dirs, name)) return { kind: "unknown" };
   const c = await ControlClient.open(daemonFiles(dirs, name).socket, timeoutMs);
   if (!(c instanceof ControlClient)) return { kind: "not-running", message: `${name} is not running` };
   try {

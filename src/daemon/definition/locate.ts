@@ -11,8 +11,8 @@ export async function findConfigPath(flag: string | undefined, env = process.env
   return (await fileExists(local)) ? { path: local, explicit: false } : null;
 }
 
-/** Only the directory keys, resolved against the config file's directory; null if unreadable. */
-export async function loadConfigLocations(path: string): Promise<{ runtimeDir?: string; stateDir?: string } | null> {
+/** The config file checked only for the keys `status` needs (no zod); null if unreadable or invalid. */
+async function readConfigLight(path: string): Promise<Exclude<ReturnType<typeof parseConfigLocations>, typeof INVALID> | null> {
   const r = await readText(path);
   if (!r.ok) return null;
   let raw: unknown;
@@ -22,7 +22,13 @@ export async function loadConfigLocations(path: string): Promise<{ runtimeDir?: 
     return null;
   }
   const parsed = parseConfigLocations(raw);
-  if (parsed === INVALID) return null;
+  return parsed === INVALID ? null : parsed;
+}
+
+/** Only the directory keys, resolved against the config file's directory; null if unreadable. */
+export async function loadConfigLocations(path: string): Promise<{ runtimeDir?: string; stateDir?: string } | null> {
+  const parsed = await readConfigLight(path);
+  if (!parsed) return null;
   const dir = dirnameOf(path);
   return {
     runtimeDir: parsed.runtimeDir ? absolutePath(parsed.runtimeDir, dir) : undefined,
@@ -32,15 +38,6 @@ export async function loadConfigLocations(path: string): Promise<{ runtimeDir?: 
 
 /** The daemon names a config file defines (keys of `daemons`), unvalidated; [] if unreadable. */
 export async function loadConfigDaemonNames(path: string): Promise<string[]> {
-  const r = await readText(path);
-  if (!r.ok) return [];
-  let raw: unknown;
-  try {
-    raw = JSON.parse(r.text);
-  } catch {
-    return [];
-  }
-  const parsed = parseConfigLocations(raw);
-  const daemons = parsed === INVALID ? null : (parsed as { daemons?: unknown }).daemons;
+  const daemons = ((await readConfigLight(path)) as { daemons?: unknown } | null)?.daemons;
   return daemons && typeof daemons === "object" && !Array.isArray(daemons) ? Object.keys(daemons) : [];
 }

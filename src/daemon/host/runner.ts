@@ -12,7 +12,7 @@ import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import { spawnManaged } from "../../platform/spawn.ts";
-import { nodeFs } from "../../platform/files.ts";
+import { entryExists } from "../../platform/files.ts";
 import { sendSignal } from "../../platform/signals.ts";
 import { resolveGroup, resolveUser } from "../../platform/users.ts";
 import type { ExitInfo, SignalName } from "../../schema/common.ts";
@@ -421,16 +421,8 @@ export class ChildRunner {
 /** The errno of a failed exec, in the words a shell would use. */
 /** ENOENT from a spawn is the program or the working directory: say which. */
 function execReason(err: NodeJS.ErrnoException, cwd: string | undefined): string {
-  if (err.code === "ENOENT" && cwd && !isDirectory(cwd)) return `its working directory ${cwd} does not exist`;
+  if (err.code === "ENOENT" && cwd && !entryExists(cwd, "directory")) return `its working directory ${cwd} does not exist`;
   if (err.code === "ENOENT") return "command not found";
   if (err.code === "EACCES") return "permission denied";
   return err.message;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return nodeFs().statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }

@@ -12,6 +12,7 @@ import type { DaemonFiles } from "../state/paths.ts";
 import { inodeOf, removeQuietly } from "../state/store.ts";
 import { ControlClient, requestOnce } from "../wire/client.ts";
 import { killableHost, killHost, metadataFor, stopInvocations } from "./proof.ts";
+import { pollUntil } from "../../poll.ts";
 import { formatDuration } from "../../schema/units.ts";
 
 export type LiveStop = { kind: "host-exited" } | { kind: "child-stopped" } | { kind: "failed"; message: string };
@@ -75,13 +76,8 @@ function hostGoneNow(socket: string, ino: number | null, host: { pid: number; id
 }
 
 /** Until the socket is gone or replaced (a host removes it last) or the host process is dead. */
-export async function waitHostGone(socket: string, ino: number | null, host: { pid: number; identity: string }, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (hostGoneNow(socket, ino, host)) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
+export function waitHostGone(socket: string, ino: number | null, host: { pid: number; identity: string }, timeoutMs: number): Promise<boolean> {
+  return pollUntil(() => hostGoneNow(socket, ino, host), timeoutMs, { maxMs: 10 });
 }
 
 /** A supervisor keeps serving: wait until it reports the child down. */

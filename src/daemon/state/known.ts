@@ -2,7 +2,7 @@
  * Every daemon name known in the runtime and state directories (for `status`, `list`, `--all`),
  * and whether a name is known at all (an unknown one is an error, not `stopped`).
  */
-import { nodeFs } from "../../platform/files.ts";
+import { entryExists, nodeFs } from "../../platform/files.ts";
 import type { Dirs } from "./paths.ts";
 import { daemonFiles, isValidName } from "./paths.ts";
 
@@ -38,17 +38,7 @@ export function knownDaemons(dirs: Dirs): string[] {
  */
 export function leftTraces(dirs: Dirs, name: string): boolean {
   const f = daemonFiles(dirs, name);
-  return [f.state, f.socket, f.metadata, f.spawnLock].some(entryExists);
-}
-
-/** lstat: a dangling symlink or an entry we may not read still names the daemon. */
-function entryExists(path: string): boolean {
-  try {
-    nodeFs().lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return [f.state, f.socket, f.metadata, f.spawnLock].some((path) => entryExists(path));
 }
 
 /** `no daemon named ghost (known: a, b)`: the error for a name defined nowhere. */
@@ -57,10 +47,6 @@ export function unknownDaemonMessage(names: string[], known: string[]): string {
   return `no daemon named ${names.join(", ")} (${list})`;
 }
 
-/** Was `name` ever started here? Unknown names are errors, not "stopped" (see `leftTraces`). */
-export function isKnownDaemon(dirs: Dirs, name: string): boolean {
-  return leftTraces(dirs, name);
-}
 
 /** Every file `name` may have left in the two directories (rotated logs and bind paths included). */
 export function filesLeftBy(dirs: Dirs, name: string): string[] {

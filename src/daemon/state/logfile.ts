@@ -7,6 +7,7 @@
  */
 import { closeSync, fchownSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
+import { entryExists } from "../../platform/files.ts";
 
 /**
  * With `timestamps`, every line starts with the time its first byte was written, ISO 8601 UTC and
@@ -169,7 +170,7 @@ export function readLogLines(path: string, n: number): LogLine[] {
 /** Every line of a log and its rotated files (NAME.log.N … NAME.log.1, NAME.log), oldest first. */
 export function readAllLogLines(path: string): LogLine[] {
   const rotated: string[] = [];
-  for (let i = 1; logExists(`${path}.${i}`); i++) rotated.unshift(`${path}.${i}`);
+  for (let i = 1; entryExists(`${path}.${i}`); i++) rotated.unshift(`${path}.${i}`);
   return [...rotated, path].flatMap((f) => readLogLines(f, Number.MAX_SAFE_INTEGER));
 }
 
@@ -183,15 +184,6 @@ export class LineSplitter {
     const parts = text.split("\n");
     this.pending = parts.pop()!;
     return parts.map(splitStamp);
-  }
-}
-
-export function logExists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 
