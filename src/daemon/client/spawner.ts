@@ -396,8 +396,13 @@ function describeHostExit(files: DaemonFiles, code: number): string {
 /** A standalone host ends with its daemon: the daemon's own last exit says what happened. */
 function daemonEndIn(files: DaemonFiles): string | null {
   const e = readState(files)?.lastExit;
-  if (!e) return null;
-  return `${files.name} ${e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`} before it was ready`;
+  return e ? endedBeforeReady(files.name, e) : null;
+}
+
+/** `web exited with code 3 before it was ready`: the one wording, from status or state. */
+function endedBeforeReady(name: string, e: { code: number | null; signal: string | null } | null | undefined): string {
+  const how = e ? (e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`) : "ended";
+  return `${name} ${how} before it was ready`;
 }
 
 /**
@@ -414,9 +419,7 @@ function execFailureIn(files: DaemonFiles): string | null {
 
 function describeEnd(name: string, s: Status): string {
   if (s.error?.code === "cannot-execute") return `${s.error.message} (state ${s.state})`;
-  const e = s.child?.lastExit;
-  const how = e ? (e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`) : "ended";
-  return `${name} ${how} before it was ready (state ${s.state})`;
+  return `${endedBeforeReady(name, s.child?.lastExit)} (state ${s.state})`;
 }
 
 function failed(files: DaemonFiles, message: string, status: Status | null): StartOutcome {
