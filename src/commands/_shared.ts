@@ -74,15 +74,18 @@ export async function dirsFrom(p: ParsedArgv, env = process.env): Promise<Dirs> 
   return dirs;
 }
 
+/** --no-color and NO_COLOR turn colour off everywhere. */
+export function colourAllowed(p: ParsedArgv): boolean {
+  return p.flags.color !== false && !process.env.NO_COLOR;
+}
+
 /** Colour for results on stdout: a terminal, unless --no-color or NO_COLOR; never when piped. */
 export async function wantsStdoutColor(p: ParsedArgv): Promise<boolean> {
-  if (p.flags.color === false || process.env.NO_COLOR) return false;
-  return isTerminal(1);
+  return colourAllowed(p) && (await isTerminal(1));
 }
 
 export function wantsColor(p: ParsedArgv, stream: { isTTY?: boolean } = process.stderr): boolean {
-  if (p.flags.color === false || process.env.NO_COLOR) return false;
-  return Boolean(stream.isTTY);
+  return colourAllowed(p) && Boolean(stream.isTTY);
 }
 
 export function requireOneName(p: ParsedArgv, command: string): string {

@@ -6,7 +6,7 @@ import { badValue, bool, count, list, parseArgv, str, type ParsedArgv } from "./
 import { defineCommand } from "./_define.ts";
 import { fullContext } from "./_context.ts";
 import { createLogger } from "./_log.ts";
-import { durationFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
+import { colourAllowed, durationFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 import { SIGNAL_NAMES, normalizeSignal, type SignalName } from "../schema/units.ts";
 
 const flags = withGlobals({
@@ -77,7 +77,7 @@ async function superviseConfig(p: ParsedArgv, env: NodeJS.ProcessEnv, log: Logge
   const { planSupervision } = await import("../supervise/plan.ts");
   const plan = planSupervision(ctx.config, { only: str(p, "only") ?? process.env.DAEMONCTL_DAEMONS, graceFlagMs: durationFlag(p, "grace"), envGrace: process.env.DAEMONCTL_GRACE, warn: (m) => log.warn(m) });
   const format = logFormat(p);
-  const colour = p.flags.color !== false && !process.env.NO_COLOR;
+  const colour = colourAllowed(p);
   const { Supervisor } = await import("../supervise/supervisor.ts");
   return new Supervisor({
     definitions: plan.definitions,
