@@ -61,16 +61,23 @@ export function shellExitCode(exit: ExitOutcome): number {
  * The public state of a daemon whose child has ended for good: a clean exit (code 0, no signal)
  * is `stopped`, anything else `failed`. `failed` from the start limit stays `failed`.
  */
-export function stateAfterEnd(lastState: "exited" | "failed", lastExit: { code: number | null; signal: string | null } | null): DaemonState {
+export function stateAfterEnd(lastState: "exited" | "failed" | "done", lastExit: { code: number | null; signal: string | null } | null): DaemonState {
   if (lastState === "failed") return "failed";
+  if (lastState === "done") return "done";
   return lastExit && lastExit.code === 0 && lastExit.signal === null ? "stopped" : "failed";
 }
 
-/** LSB `status` exit codes (docs/status.md#states-and-exit-codes-lsb). */
-export function statusExitCode(s: { state: DaemonState; ready: boolean | null }): number {
+/**
+ * LSB `status` exit codes (docs/status.md#states-and-exit-codes-lsb). A running daemon whose
+ * health check fails exits 1, as Docker's HEALTHCHECK expects of an unhealthy container.
+ */
+export function statusExitCode(s: { state: DaemonState; ready: boolean | null; health?: string | null | undefined }): number {
   switch (s.state) {
     case "running":
+      if (s.health === "unhealthy") return 1;
       return s.ready ? 0 : 4;
+    case "done":
+      return 0;
     case "dead":
     case "failed":
     case "backoff":

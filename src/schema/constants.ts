@@ -16,14 +16,21 @@ export type Method = (typeof METHODS)[number];
 export const INTENTS = ["running", "stopped"] as const;
 export type Intent = (typeof INTENTS)[number];
 /** What the host last knew of its child. `exited` = ended and no restart is due (policy said so). */
-export const LAST_STATES = ["starting", "running", "backoff", "stopping", "stopped", "failed", "exited"] as const;
+export const LAST_STATES = ["starting", "running", "backoff", "stopping", "stopped", "failed", "exited", "done"] as const;
 export type LastState = (typeof LAST_STATES)[number];
 
-export const STATES = ["running", "starting", "backoff", "stopping", "stopped", "failed", "dead", "hung", "unknown"] as const;
+export const STATES = ["running", "starting", "backoff", "stopping", "stopped", "failed", "dead", "hung", "unknown", "done"] as const;
 export type DaemonState = (typeof STATES)[number];
 
-export const EVENT_TYPES = ["spawn", "ready", "exit", "restart", "backoff", "failed", "stop", "reclaim", "replace"] as const;
+export const EVENT_TYPES = [
+  "spawn", "ready", "exit", "restart", "backoff", "failed", "stop", "reclaim", "replace",
+  "done", "watchdog", "healthy", "unhealthy", "dependency-restart", "status",
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/** `status --json` `health`: null when the daemon has no health check. */
+export const HEALTH_STATES = ["starting", "healthy", "unhealthy"] as const;
+export type HealthState = (typeof HEALTH_STATES)[number];
 
 export const STOP_REASONS = ["stop", "restart", "replace"] as const;
 export type StopReason = (typeof STOP_REASONS)[number];

@@ -11,10 +11,14 @@ import { lazySchema } from "./lazy.ts";
 
 export const RESTART_POLICIES = ["no", "on-failure", "always"] as const;
 export const ON_EXIT = ["ignore", "shutdown"] as const;
+export const DAEMON_TYPES = ["longrun", "oneshot"] as const;
+export const HEALTH_ON_FAILURE = ["restart", "none"] as const;
+/** systemd refuses shorter watchdog periods in practice; below this a busy host misses beats. */
+export const MIN_WATCHDOG_MS = 100;
 
 /** Why a readiness string is malformed, or null when it is valid. */
 export function readinessProblem(spec: string): string | null {
-  if (spec === "none") return null;
+  if (spec === "none" || spec === "notify") return null;
   const colon = spec.indexOf(":");
   const kind = colon < 0 ? spec : spec.slice(0, colon);
   const rest = colon < 0 ? "" : spec.slice(colon + 1);
@@ -37,10 +41,39 @@ export function readinessProblem(spec: string): string | null {
       return rest.trim() ? null : "exec:COMMAND";
     case "delay":
       return parseDuration(rest) !== null ? null : "delay:DURATION (for example delay:2s)";
+    case "fd": {
+      if (!/^\d{1,4}$/.test(rest)) return "fd:N, a file descriptor number from 3 up (for example fd:3)";
+      return Number(rest) >= 3 ? null : "fd:N with N of 3 or more (0, 1 and 2 are the child's stdin, stdout and stderr)";
+    }
     default:
-      return "one of none, tcp:HOST:PORT, unix:PATH, log:REGEX, exec:COMMAND, delay:DURATION";
+      return "one of none, notify, fd:N, tcp:HOST:PORT, unix:PATH, log:REGEX, exec:COMMAND, delay:DURATION";
   }
 }
+
+/** Why a health check string is malformed, or null when it is valid (docs/lifecycle.md#health-checks). */
+export function healthCheckProblem(spec: string): string | null {
+  const hint = "http://HOST:PORT/PATH, tcp:HOST:PORT, unix:PATH or exec:COMMAND";
+  if (spec.startsWith("http://")) {
+    try {
+      const u = new URL(spec);
+      return u.hostname && u.port !== "0" ? null : `${hint} (an http URL with a host)`;
+    } catch {
+      return `${hint} (not a valid URL)`;
+    }
+  }
+  if (spec.startsWith("tcp:")) return /^tcp:(.+):(\d{1,5})$/.test(spec) && Number(spec.slice(spec.lastIndexOf(":") + 1)) > 0 && Number(spec.slice(spec.lastIndexOf(":") + 1)) < 65536 ? null : `${hint} (for example tcp:127.0.0.1:5432)`;
+  if (spec.startsWith("unix:")) return spec.length > 5 ? null : `${hint} (unix: needs a path)`;
+  if (spec.startsWith("exec:")) return spec.slice(5).trim() ? null : `${hint} (exec: needs a command)`;
+  return hint;
+}
+
+const healthCheckSchema = () =>
+  z.string().check(
+    z.superRefine((value, ctx) => {
+      const problem = healthCheckProblem(value);
+      if (problem) ctx.issues.push({ code: "custom", message: `expected ${problem}`, input: value });
+    }),
+  );
 
 export const readinessSpecSchema = lazySchema(() =>
   z.string().check(
@@ -78,6 +111,23 @@ export const definitionInputSchema = lazySchema(() => {
   user: z.optional(userOrGroup()),
   group: z.optional(userOrGroup()),
   log: z.optional(z.strictObject({ maxSize: z.optional(byteSizeSchema()), maxFiles: z.optional(z.int().check(z.minimum(1))) })),
+  type: z.optional(z.enum(DAEMON_TYPES)),
+  once: z.optional(z.boolean()),
+  watchdog: z.optional(z.pipe(duration, z.transform((ms, ctx) => {
+    if (ms < MIN_WATCHDOG_MS) ctx.issues.push({ code: "custom", message: `a watchdog period of at least ${MIN_WATCHDOG_MS}ms`, input: ms });
+    return ms;
+  }))),
+  health: z.optional(
+    z.strictObject({
+      check: healthCheckSchema(),
+      interval: z.optional(duration),
+      timeout: z.optional(duration),
+      retries: z.optional(z.int().check(z.minimum(1))),
+      startPeriod: z.optional(duration),
+      onFailure: z.optional(z.enum(HEALTH_ON_FAILURE)),
+    }),
+  ),
+  restartWith: z.optional(z.boolean()),
   });
 });
 export type DefinitionInput = z.input<ReturnType<typeof definitionInputSchema>>;
@@ -103,6 +153,22 @@ export const definitionSchema = lazySchema(() =>
   user: z.nullable(z.union([z.string(), z.int()])),
   group: z.nullable(z.union([z.string(), z.int()])),
   log: z.object({ maxSize: z.int(), maxFiles: z.int() }),
+  // Added in 0.3: absent means the default (longrun, no watchdog, no health check), so the
+  // identity of a definition written before them does not change.
+  type: z.optional(z.enum(DAEMON_TYPES)),
+  once: z.optional(z.boolean()),
+  watchdog: z.optional(z.int()),
+  health: z.optional(
+    z.object({
+      check: z.string(),
+      interval: z.int(),
+      timeout: z.int(),
+      retries: z.int(),
+      startPeriod: z.int(),
+      onFailure: z.enum(HEALTH_ON_FAILURE),
+    }),
+  ),
+  restartWith: z.optional(z.boolean()),
   }),
 );
 export type Definition = z.infer<ReturnType<typeof definitionSchema>>;
@@ -117,7 +183,16 @@ export const DEFAULTS = {
   stopSignal: "SIGTERM",
   stopTimeout: 8_000,
   log: { maxSize: 10 * 1024 * 1024, maxFiles: 5 },
+  /** Docker's HEALTHCHECK defaults. */
+  health: { interval: 30_000, timeout: 30_000, retries: 3, startPeriod: 0, onFailure: "restart" },
 } as const;
+
+export type HealthSpec = NonNullable<Definition["health"]>;
+
+/** A oneshot runs to completion: exit 0 is `done`, not an end to restart from. */
+export function isOneshot(def: Pick<Definition, "type">): boolean {
+  return def.type === "oneshot";
+}
 
 /**
  * `delay:N` read from a person means N seconds; stored definitions say the unit, so a bare
@@ -134,8 +209,8 @@ function withDelayUnit(unit: "s" | "ms"): (spec: string) => string {
 export function millisecondsAsInput(parsed: object): DefinitionInput {
   const ms = (v: unknown) => (typeof v === "number" ? `${v}ms` : v);
   const out: Record<string, unknown> = { ...parsed };
-  for (const k of ["readyTimeout", "stopTimeout"]) if (out[k] !== undefined) out[k] = ms(out[k]);
-  for (const [group, keys] of [["backoff", ["initial", "max", "resetAfter"]], ["startLimit", ["interval"]]] as const) {
+  for (const k of ["readyTimeout", "stopTimeout", "watchdog"]) if (out[k] !== undefined) out[k] = ms(out[k]);
+  for (const [group, keys] of [["backoff", ["initial", "max", "resetAfter"]], ["startLimit", ["interval"]], ["health", ["interval", "timeout", "startPeriod"]]] as const) {
     const inner = out[group] as Record<string, unknown> | undefined;
     if (!inner) continue;
     out[group] = Object.fromEntries(Object.entries(inner).map(([k, v]) => [k, (keys as readonly string[]).includes(k) ? ms(v) : v]));
@@ -167,6 +242,12 @@ export function completeDefinition(input: ParsedInput, baseDir: string, resolveP
     user: input.user ?? null,
     group: input.group ?? null,
     log: { ...DEFAULTS.log, ...stripUndefined(input.log ?? {}) },
+    // Only when not the default: see definitionSchema.
+    ...(input.type === "oneshot" ? { type: "oneshot" as const } : {}),
+    ...(input.once ? { once: true } : {}),
+    ...(input.watchdog !== undefined ? { watchdog: input.watchdog } : {}),
+    ...(input.health ? { health: { ...DEFAULTS.health, ...stripUndefined(input.health), check: input.health.check } } : {}),
+    ...(input.restartWith ? { restartWith: true } : {}),
   };
 }
 

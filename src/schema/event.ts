@@ -17,6 +17,8 @@ export const eventSchema = lazySchema(() =>
     signal: z.nullable(z.string()),
     restarts: z.nullable(z.int()),
     delayMs: z.nullable(z.number()),
+    /** Added in 0.3: what a human needs beyond the fields (a health check's output, a dependency's name). */
+    message: z.optional(z.nullable(z.string())),
   }),
 );
 export type DaemonEvent = z.infer<ReturnType<typeof eventSchema>>;

@@ -21,6 +21,8 @@ export const stateSchema = lazySchema(() =>
     identity: z.nullable(z.string()),
     restarts: z.int(),
     lastExit: z.nullable(exitInfoSchema()),
+    /** A `once` oneshot that succeeded: with this definition identity it is not run again. */
+    completed: z.optional(z.nullable(z.object({ identity: z.string(), at: z.string() }))),
     updatedAt: z.string(),
   }),
 );

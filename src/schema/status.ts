@@ -5,7 +5,7 @@
 import * as z from "zod/mini";
 import { exitInfoSchema } from "./common.ts";
 import { lazySchema } from "./lazy.ts";
-import { INTENTS, STATES, STATUS_LIST_SCHEMA, STATUS_SCHEMA } from "./constants.ts";
+import { HEALTH_STATES, INTENTS, STATES, STATUS_LIST_SCHEMA, STATUS_SCHEMA } from "./constants.ts";
 
 export { STATUS_SCHEMA, STATUS_LIST_SCHEMA, STATES, type DaemonState } from "./constants.ts";
 
@@ -35,6 +35,12 @@ export const statusSchema = lazySchema(() =>
     version: z.nullable(z.string()),
     protocolVersion: z.nullable(z.int()),
     error: z.nullable(z.object({ code: z.string(), message: z.string() })),
+    // Added in 0.3 (optional, so a newer client still reads an older host's answer).
+    /** The last `STATUS=` the daemon sent over NOTIFY_SOCKET. */
+    statusText: z.optional(z.nullable(z.string())),
+    health: z.optional(z.nullable(z.enum(HEALTH_STATES))),
+    /** The last health check: when, whether it passed, and what it said (trimmed). */
+    healthCheck: z.optional(z.nullable(z.object({ at: z.string(), healthy: z.boolean(), output: z.string(), failures: z.int() }))),
   }),
 );
 export type Status = z.infer<ReturnType<typeof statusSchema>>;

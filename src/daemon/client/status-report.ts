@@ -92,6 +92,6 @@ export async function statusWithoutHost(name: string, dirs: Dirs, probe: Exclude
 
 function stateFromRecord(intent: string, lastState: string | null, lastExit: { code: number | null; signal: string | null } | null): DaemonState {
   if (intent === "stopped") return "stopped";
-  if (lastState === "failed" || lastState === "exited") return stateAfterEnd(lastState, lastExit);
+  if (lastState === "failed" || lastState === "exited" || lastState === "done") return stateAfterEnd(lastState, lastExit);
   return "dead";
 }

@@ -1,7 +1,7 @@
 /** Lifecycle events: built here, fanned out to socket subscribers and the `notify` command. */
 import { EVENT_SCHEMA, type DaemonEvent, type EventType } from "../../schema/event.ts";
 
-export type EventFields = Partial<Pick<DaemonEvent, "pid" | "code" | "signal" | "restarts" | "delayMs">>;
+export type EventFields = Partial<Pick<DaemonEvent, "pid" | "code" | "signal" | "restarts" | "delayMs" | "message">>;
 
 export function makeEvent(name: string, type: EventType, fields: EventFields = {}): DaemonEvent {
   return {
@@ -14,6 +14,7 @@ export function makeEvent(name: string, type: EventType, fields: EventFields = {
     signal: fields.signal ?? null,
     restarts: fields.restarts ?? null,
     delayMs: fields.delayMs ?? null,
+    ...(fields.message !== undefined ? { message: fields.message } : {}),
   };
 }
 

@@ -11,7 +11,7 @@ import type { ConfigLocations } from "../config-locations.ts";
 export const INVALID: unique symbol = Symbol("invalid");
 export type Invalid = typeof INVALID;
 
-export const parseStatus = ((INVALID, c0, c1) => (input) => {
+export const parseStatus = ((INVALID, c0, c1, c2) => (input) => {
   if (typeof input !== "object" || input === null || Array.isArray(input)) return INVALID;
   const v0 = input["schema"];
   if (v0 !== "daemonctl/status@1") return INVALID;
@@ -149,9 +149,90 @@ export const parseStatus = ((INVALID, c0, c1) => (input) => {
     const v47 = { "code": v45, "message": v46 };
     v44 = v47;
   }
-  const v48 = { "schema": v0, "name": v1, "state": v2, "ready": v4, "intent": v6, "pid": v8, "pidIdentity": v10, "socketPath": v12, "startedAt": v14, "uptimeMs": v16, "identity": v18, "fresh": v20, "child": v22, "logPath": v38, "version": v40, "protocolVersion": v42, "error": v44 };
-  return v48;
-})(INVALID, new Set(["running","starting","backoff","stopping","stopped","failed","dead","hung","unknown"]), new Set(["running","stopped"])) as (input: unknown) => Status | Invalid;
+  const v48 = input["statusText"];
+  let v49 = (() => {
+    let v50;
+    if (v48 !== undefined) {
+      let v51 = null;
+      if (v48 !== null) {
+        if (typeof v48 !== "string") return INVALID;
+        v51 = v48;
+      }
+      v50 = v51;
+    }
+    return v50;
+  })();
+  if (v49 === INVALID) {
+    if ("statusText" in input) return INVALID;
+    v49 = undefined;
+  }
+  const v52 = input["health"];
+  let v53 = (() => {
+    let v54;
+    if (v52 !== undefined) {
+      let v55 = null;
+      if (v52 !== null) {
+        if (!c2.has(v52)) return INVALID;
+        v55 = v52;
+      }
+      v54 = v55;
+    }
+    return v54;
+  })();
+  if (v53 === INVALID) {
+    if ("health" in input) return INVALID;
+    v53 = undefined;
+  }
+  const v56 = input["healthCheck"];
+  let v57 = (() => {
+    let v58;
+    if (v56 !== undefined) {
+      let v59 = null;
+      if (v56 !== null) {
+        if (typeof v56 !== "object" || v56 === null || Array.isArray(v56)) return INVALID;
+        const v60 = v56["at"];
+        if (typeof v60 !== "string") return INVALID;
+        const v61 = v56["healthy"];
+        if (typeof v61 !== "boolean") return INVALID;
+        const v62 = v56["output"];
+        if (typeof v62 !== "string") return INVALID;
+        const v63 = v56["failures"];
+        if (typeof v63 !== "number" || !Number.isFinite(v63)) return INVALID;
+        if (!Number.isSafeInteger(v63)) return INVALID;
+        const v64 = { "at": v60, "healthy": v61, "output": v62, "failures": v63 };
+        v59 = v64;
+      }
+      v58 = v59;
+    }
+    return v58;
+  })();
+  if (v57 === INVALID) {
+    if ("healthCheck" in input) return INVALID;
+    v57 = undefined;
+  }
+  const v65 = {};
+  v65["schema"] = v0;
+  v65["name"] = v1;
+  v65["state"] = v2;
+  v65["ready"] = v4;
+  v65["intent"] = v6;
+  v65["pid"] = v8;
+  v65["pidIdentity"] = v10;
+  v65["socketPath"] = v12;
+  v65["startedAt"] = v14;
+  v65["uptimeMs"] = v16;
+  v65["identity"] = v18;
+  v65["fresh"] = v20;
+  v65["child"] = v22;
+  v65["logPath"] = v38;
+  v65["version"] = v40;
+  v65["protocolVersion"] = v42;
+  v65["error"] = v44;
+  if ("statusText" in input) v65["statusText"] = v49;
+  if ("health" in input) v65["health"] = v53;
+  if ("healthCheck" in input) v65["healthCheck"] = v57;
+  return v65;
+})(INVALID, new Set(["running","starting","backoff","stopping","stopped","failed","dead","hung","unknown","done"]), new Set(["running","stopped"]), new Set(["starting","healthy","unhealthy"])) as (input: unknown) => Status | Invalid;
 
 export const parseResponse = ((INVALID) => (input) => {
   let v0;
@@ -274,10 +355,37 @@ export const parseEventMessage = ((INVALID, c0) => (input) => {
     if (typeof v15 !== "number" || !Number.isFinite(v15)) return INVALID;
     v16 = v15;
   }
-  const v17 = { "schema": v3, "ts": v4, "name": v5, "type": v6, "pid": v8, "code": v10, "signal": v12, "restarts": v14, "delayMs": v16 };
-  const v18 = { "id": v1, "event": v17 };
-  return v18;
-})(INVALID, new Set(["spawn","ready","exit","restart","backoff","failed","stop","reclaim","replace"])) as (input: unknown) => EventMessage | Invalid;
+  const v17 = v2["message"];
+  let v18 = (() => {
+    let v19;
+    if (v17 !== undefined) {
+      let v20 = null;
+      if (v17 !== null) {
+        if (typeof v17 !== "string") return INVALID;
+        v20 = v17;
+      }
+      v19 = v20;
+    }
+    return v19;
+  })();
+  if (v18 === INVALID) {
+    if ("message" in v2) return INVALID;
+    v18 = undefined;
+  }
+  const v21 = {};
+  v21["schema"] = v3;
+  v21["ts"] = v4;
+  v21["name"] = v5;
+  v21["type"] = v6;
+  v21["pid"] = v8;
+  v21["code"] = v10;
+  v21["signal"] = v12;
+  v21["restarts"] = v14;
+  v21["delayMs"] = v16;
+  if ("message" in v2) v21["message"] = v18;
+  const v22 = { "id": v1, "event": v21 };
+  return v22;
+})(INVALID, new Set(["spawn","ready","exit","restart","backoff","failed","stop","reclaim","replace","done","watchdog","healthy","unhealthy","dependency-restart","status"])) as (input: unknown) => EventMessage | Invalid;
 
 export const parseConfigLocations = ((INVALID, c0, c1, c2) => (input) => {
   if (typeof input !== "object" || input === null || Array.isArray(input)) return INVALID;
