@@ -13,6 +13,8 @@ export const definitionFlags = {
   "stop-signal": { type: "string", description: "Signal that asks the daemon to stop (default SIGTERM)", valueHint: "SIGNAL" },
   "stop-timeout": { type: "string", description: "Time to stop before SIGKILL, seconds or 500ms/8s/2m (default 8s)", valueHint: "DURATION" },
   "ready-timeout": { type: "string", description: "Time to become ready before the child is killed (default 10s)", valueHint: "DURATION" },
+  oneshot: { type: "boolean", description: "A task that runs to completion: start waits for it and exits with its exit code" },
+  once: { type: "boolean", description: "With --oneshot: record its success and never run it again (for this definition)" },
 } as const satisfies FlagSpecs;
 
 export const waitFlags = {
@@ -46,6 +48,8 @@ export function definitionOverrides(p: ParsedArgv): Partial<DefinitionInput> {
   // Parsed here so a bad value names its flag; passed on as "Nms", which the schema reads back exactly.
   const stopTimeout = durationFlag(p, "stop-timeout");
   if (stopTimeout !== undefined) out.stopTimeout = `${stopTimeout}ms`;
+  if (p.flags.oneshot === true) out.type = "oneshot";
+  if (p.flags.once === true) out.once = true;
   const readyTimeout = durationFlag(p, "ready-timeout");
   if (readyTimeout !== undefined) out.readyTimeout = `${readyTimeout}ms`;
   return out;

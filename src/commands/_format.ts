@@ -16,7 +16,7 @@ export function describeExit(e: { code: number | null; signal: string | null } |
 }
 
 /** SGR colour of each state on a terminal: green up, red down by failure, yellow in between, dim stopped. */
-const STATE_COLOURS: Record<string, string> = { running: "32", failed: "31", dead: "31", hung: "31", starting: "33", backoff: "33", stopping: "33", unknown: "33", stopped: "2" };
+const STATE_COLOURS: Record<string, string> = { running: "32", done: "32", failed: "31", dead: "31", hung: "31", starting: "33", backoff: "33", stopping: "33", unknown: "33", stopped: "2" };
 
 /** `text` (a state name, maybe padded) in its state's colour when `on`. */
 export function colourState(state: string, on: boolean, text = state): string {

@@ -11,6 +11,11 @@ export async function reportStart(name: string, o: StartOutcome, json: boolean, 
     else log.info(`${name}: launched${o.hostPid ? ` (host pid ${o.hostPid})` : ""}; not waiting for readiness`);
     return 0;
   }
+  if (o.kind === "completed") {
+    if (json) await writeStdout(`${JSON.stringify(o.status ?? { ...blankStatus(name), state: "done" }, null, 2)}\n`);
+    else log.info(o.already ? `${name} is already done (once: its success is on record; \`daemonctl restart ${name}\` runs it again)` : `${name} done (exit code 0)`);
+    return 0;
+  }
   if (o.kind === "failed") {
     if (json) {
       const s = o.status ?? blankStatus(name);
@@ -18,7 +23,7 @@ export async function reportStart(name: string, o: StartOutcome, json: boolean, 
     }
     log.error(`${name} failed to start: ${o.message}`);
     if (o.logTail.length) await writeStderr(`last output of ${name}:\n${o.logTail.map((l) => `  ${l}`).join("\n")}\n`);
-    return 1;
+    return o.exitCode ?? 1;
   }
   const s = o.status;
   if (json) await writeStdout(`${JSON.stringify(s, null, 2)}\n`);

@@ -60,6 +60,7 @@ export default defineCommand({
         probeTimeoutMs: probeTimeout(p),
         waitMs: bool(p, "no-wait") ? null : durationFlag(p, "wait", 10_000),
         waitGiven: p.flags.wait !== undefined,
+        rerun: true,
         env: withoutHostSpec(process.env),
         log,
       });

@@ -128,7 +128,11 @@ export const definitionInputSchema = lazySchema(() => {
     }),
   ),
   restartWith: z.optional(z.boolean()),
-  });
+  }).check(
+    z.superRefine((d, ctx) => {
+      if (d.once && d.type !== "oneshot") ctx.issues.push({ code: "custom", path: ["once"], message: 'once applies to oneshot tasks: add "type": "oneshot" (or --oneshot)', input: d.once });
+    }),
+  );
 });
 export type DefinitionInput = z.input<ReturnType<typeof definitionInputSchema>>;
 

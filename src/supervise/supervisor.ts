@@ -23,6 +23,7 @@ import { collectGarbage } from "../platform/runtime.ts";
 import { spawnManaged } from "../platform/spawn.ts";
 import { formatDuration, signalNumber, type SignalName } from "../schema/units.ts";
 import type { DaemonEvent } from "../schema/event.ts";
+import { isOneshot } from "../schema/definition.ts";
 import { prefixSink } from "./output.ts";
 import { Reaper, takeInitDuties } from "./reaper.ts";
 
@@ -70,6 +71,8 @@ export class Supervisor {
   private readonly waitingNoted = new Set<string>();
   /** Daemons started in this run, and how each last ended (null: it has not). */
   private readonly ended = new Map<string, Ending>();
+  /** Daemons spawned at least once in this run: a later spawn is a restart their dependents hear of. */
+  private readonly spawned = new Set<string>();
   private readonly reaper: Reaper;
   private shuttingDown = false;
   /**
@@ -173,26 +176,29 @@ export class Supervisor {
     }
   }
 
-  /** Starts every waiting daemon whose dependencies (among those we supervise) are ready. */
+  /** Starts every waiting daemon whose dependencies (among those we supervise) are ready, or done. */
   private startWaiting(): void {
     if (this.shuttingDown) return;
     for (const name of [...this.waiting]) {
+      // A start below emits events that re-enter here and may have handled this one already.
+      if (!this.waiting.has(name)) continue;
       const h = this.hosts.get(name);
       if (!h || h.intent !== "running" || h.runner.isActive()) {
         this.waiting.delete(name);
         continue;
       }
-      const blockers = (this.deps.get(name) ?? []).filter((d) => this.hosts.has(d) && !this.hosts.get(d)!.runner.ready);
+      const blockers = (this.deps.get(name) ?? []).filter((d) => this.hosts.has(d) && !this.hosts.get(d)!.runner.satisfiesDependents());
       if (blockers.length) {
         if (!this.waitingNoted.has(name)) {
           this.waitingNoted.add(name);
-          this.o.log.info(`${name} waits for ${blockers.join(", ")} to be ready`);
+          this.o.log.info(`${name} waits for ${blockers.map((b) => (isOneshot(this.hosts.get(b)!.def) ? `${b} to be done` : `${b} to be ready`)).join(", ")}`);
         }
         continue;
       }
       this.waiting.delete(name);
+      this.waitingNoted.delete(name);
       this.ended.set(name, null);
-      h.runner.start();
+      h.startChild();
     }
   }
 
@@ -201,22 +207,44 @@ export class Supervisor {
     if (type === "spawn") {
       this.ended.set(name, null);
       this.lastCodes.delete(name);
+      if (this.spawned.has(name)) this.dependencyRestarted(name);
+      this.spawned.add(name);
     }
-    if (type === "ready") this.startWaiting();
+    if (type === "ready" || type === "done") this.startWaiting();
     if (type === "backoff") this.o.log.info(`${name} restarts in ${formatDuration(event.delayMs ?? 0)}`);
     if (type === "exit") {
       const planned = h.runner.state === "stopping";
       const exit: ExitOutcome = { code: event.code, signal: event.signal };
       const code = this.accountedCode(h, exit, planned);
       // A clean exit 0 is no problem: what follows (restart, or stay down) is the policy's.
-      if (!planned && exit.signal === null && exit.code === 0) this.o.log.info(`${name} exited cleanly (code 0)`);
+      if (!planned && exit.signal === null && exit.code === 0) this.o.log.info(isOneshot(h.def) ? `${name} is done (code 0)` : `${name} exited cleanly (code 0)`);
       else if (!planned) this.o.log.warn(`${name} exited (${exit.signal ? `killed by ${exit.signal}` : `code ${exit.code}`})`);
       this.lastCodes.set(name, code);
       this.ended.set(name, planned && !this.shuttingDown ? "operator" : "self");
     }
     if ((type === "exit" || type === "failed") && h.def.notify) this.runNotify(h, event);
     // The runner settles its next state right after the event; look once it has.
-    if (type === "exit" || type === "failed" || type === "stop") setImmediate(() => this.exitIfAllEnded());
+    if (type === "exit" || type === "failed" || type === "stop" || type === "done") setImmediate(() => this.exitIfAllEnded());
+  }
+
+  /**
+   * `name` was started again (its policy, a restart, a watchdog or health check): its dependents
+   * hear of it, and those with `restartWith` follow it down and come back once it is up again.
+   */
+  private dependencyRestarted(name: string): void {
+    if (this.shuttingDown) return;
+    for (const [dependent, deps] of this.deps) {
+      const h = this.hosts.get(dependent);
+      if (!h || !deps.includes(name)) continue;
+      h.announce("dependency-restart", { message: name });
+      if (!h.def.restartWith || h.intent !== "running" || !h.runner.isActive()) continue;
+      this.o.log.info(`${dependent} restarts with ${name} (restartWith)`);
+      void h.runner.stop().then(() => {
+        if (this.shuttingDown || h.intent !== "running") return;
+        this.waiting.add(dependent);
+        this.startWaiting();
+      });
+    }
   }
 
   /**
@@ -258,7 +286,7 @@ export class Supervisor {
   }
 
   private dependenciesCanStart(name: string): boolean {
-    return (this.deps.get(name) ?? []).every((d) => !this.hosts.has(d) || this.hosts.get(d)!.runner.isActive());
+    return (this.deps.get(name) ?? []).every((d) => !this.hosts.has(d) || this.hosts.get(d)!.runner.isActive() || this.hosts.get(d)!.runner.satisfiesDependents());
   }
 
   private runNotify(h: DaemonHost, event: DaemonEvent): void {

@@ -20,7 +20,7 @@ import { statusSchema, type Status } from "../../schema/status.ts";
 import type { DaemonEvent } from "../../schema/event.ts";
 import { metadataNamesStatus, reconcileMetadataFromStatus } from "../owner/metadata.ts";
 import { isSameProcess } from "../../platform/identity.ts";
-import { readState } from "../state/intent.ts";
+import { readState, updateState } from "../state/intent.ts";
 import { waitHostGone } from "../owner/takeover.ts";
 import type { ResolvedDefinition } from "../definition/source.ts";
 import type { Logger } from "../../logger.ts";
@@ -31,11 +31,16 @@ import { busyMessage, probeOwnerPatiently, type OwnerProbe } from "../owner/prob
 import { ControlClient, requestOnce } from "../wire/client.ts";
 import { inodeOf, readJson } from "../state/store.ts";
 import { formatDuration } from "../../schema/units.ts";
+import { isOneshot } from "../../schema/definition.ts";
+import { shellExitCode } from "../policy.ts";
 
 export type StartOutcome =
   | { kind: "started" | "already-running" | "replaced"; status: Status }
   | { kind: "launched"; hostPid: number | null }
-  | { kind: "failed"; message: string; status: Status | null; logTail: string[] };
+  /** A oneshot that ran to completion (exit 0), or whose `once` success was on record already. */
+  | { kind: "completed"; status: Status | null; already: boolean }
+  /** `exitCode`: a oneshot's own exit code (128+N for signal N), which `start` exits with. */
+  | { kind: "failed"; message: string; status: Status | null; logTail: string[]; exitCode?: number };
 
 export interface StartOptions {
   resolved: ResolvedDefinition;
@@ -48,6 +53,10 @@ export interface StartOptions {
   log: Logger;
   /** `--wait` was given (not the default): raising it to the readiness timeout is said aloud. */
   waitGiven?: boolean;
+  /** Called once the daemon is seen starting or running (a oneshot's callers release the spawn lock then). */
+  started?: () => void;
+  /** `restart`: run a `once` oneshot again even though its success is on record. */
+  rerun?: boolean;
   /** Told what the wait is for, about every 100 ms, and null once it is over (a terminal's progress line). */
   progress?: (p: WaitProgress | null) => void;
 }
@@ -62,6 +71,8 @@ export interface WaitProgress {
 
 /** Extra time for a host to start and bind, on top of the child's own readiness timeout. */
 const HOST_STARTUP_MARGIN_MS = 2_000;
+/** A oneshot may run for as long as it takes (a migration): `start` waits a day unless told. */
+const ONESHOT_WAIT_MS = 24 * 3_600_000;
 
 /**
  * The readiness wait: never shorter than the host's own readiness timeout (plus start-up), so
@@ -87,9 +98,10 @@ export async function startDaemon(o: StartOptions): Promise<StartOutcome> {
   const { name, definition } = o.resolved;
   const files = daemonFiles(o.dirs, name);
   ensureDirs(o.dirs, { mode: o.sharing.dirMode, gid: o.sharing.gid });
-  const waitMs = o.waitMs === null ? 0 : effectiveWaitMs(o.waitMs, definition.readyTimeout);
+  const oneshot = isOneshot(definition);
+  const waitMs = o.waitMs === null ? 0 : oneshot ? (o.waitGiven ? o.waitMs : ONESHOT_WAIT_MS) : effectiveWaitMs(o.waitMs, definition.readyTimeout);
   // With `ready: none` the daemon counts as ready ~100 ms after spawn: a short --wait is fine.
-  const note = o.waitGiven && o.waitMs !== null && definition.ready !== "none" ? raisedWaitNote(name, o.waitMs, definition.readyTimeout) : null;
+  const note = o.waitGiven && o.waitMs !== null && definition.ready !== "none" && !oneshot ? raisedWaitNote(name, o.waitMs, definition.readyTimeout) : null;
   if (note) o.log.warn(note);
   // A racing caller may hold the lock while it replaces a stale daemon (up to its stopTimeout)
   // and then waits for readiness: our own patience must cover both.
@@ -97,10 +109,16 @@ export async function startDaemon(o: StartOptions): Promise<StartOutcome> {
   const got = await acquireLock(files.spawnLock, lockTimeout, { mode: o.sharing.fileMode, gid: o.sharing.gid, role: "client" }, frozenSpawnLockHolder(o.log));
   if (got.kind === "timeout") return failed(files, `another \`daemonctl start ${name}\` held ${files.spawnLock} for over ${formatDuration(lockTimeout)}`, null);
   if (got.kind === "refused") return failed(files, got.message, null);
+  let held = got.kind === "locked";
+  const release = () => {
+    if (held && got.kind === "locked") got.lock.release();
+    held = false;
+  };
   try {
-    return await startLocked(o, files, waitMs);
+    // A oneshot may run for long: once it runs, racing callers join that run instead of queueing.
+    return await startLocked(oneshot ? { ...o, started: release } : o, files, waitMs);
   } finally {
-    if (got.kind === "locked") got.lock.release();
+    release();
   }
 }
 
@@ -119,12 +137,26 @@ function frozenSpawnLockHolder(log: Logger): FrozenHolderPolicy {
 }
 
 async function startLocked(o: StartOptions, files: DaemonFiles, waitMs: number): Promise<StartOutcome> {
+  const done = completedOnce(o, files);
   const probe = await currentOwner(o, files, waitMs);
   if (probe.kind === "denied") return failed(files, probe.reason, null);
   if (probe.kind === "busy") return failed(files, `${busyMessage(o.resolved.name, probe.reason)} — try again`, null);
-  if (probe.kind !== "live") return launchAndWait(o, files, waitMs, false);
-  if (probe.status.identity === o.resolved.identity) return startOwned(o, files, waitMs, probe.status);
+  if (probe.kind !== "live") {
+    if (done) return { kind: "completed", status: null, already: true };
+    return launchAndWait(o, files, waitMs, false);
+  }
+  if (probe.status.identity === o.resolved.identity) return startOwned(o, files, waitMs, probe.status, done);
   return offerDefinition(o, files, waitMs, probe.status);
+}
+
+/** A `once` oneshot whose success with this definition is on record: nothing to run. */
+function completedOnce(o: StartOptions, files: DaemonFiles): boolean {
+  const def = o.resolved.definition;
+  if (!isOneshot(def) || def.once !== true || readState(files)?.completed?.identity !== o.resolved.identity) return false;
+  if (!o.rerun) return true;
+  // A restart runs it again on purpose: forget the success first, so the host runs it too.
+  updateState(files, { completed: null }, o.sharing);
+  return false;
 }
 
 /**
@@ -141,10 +173,11 @@ async function currentOwner(o: StartOptions, files: DaemonFiles, waitMs: number)
 }
 
 /** A live owner of our definition: running already, starting, or to be asked to start it. */
-async function startOwned(o: StartOptions, files: DaemonFiles, waitMs: number, s: Status): Promise<StartOutcome> {
+async function startOwned(o: StartOptions, files: DaemonFiles, waitMs: number, s: Status, done: boolean): Promise<StartOutcome> {
   const { resolved } = o;
   await repairMetadata(files, s, o.sharing);
   if (s.state === "running" && s.ready) return { kind: "already-running", status: s };
+  if (s.state === "done" && done) return { kind: "completed", status: s, already: true };
   if (s.state !== "starting") {
     // Stopped inside a supervisor, failed, or waiting in backoff: ask the owner to start it.
     const r = await requestOnce(files.socket, "start", {}, o.probeTimeoutMs * 4);
@@ -217,13 +250,17 @@ async function waitForReady(
   const hostExit = exitWatch(host);
   const owner = new OwnerLink(files.socket, o.probeTimeoutMs);
   const { ready, readyTimeout } = o.resolved.definition;
-  const waitingFor = ready === "none" ? `${o.resolved.name} to start` : ready;
+  const oneshot = isOneshot(o.resolved.definition);
+  const waitingFor = oneshot ? `${o.resolved.name} to complete` : ready === "none" ? `${o.resolved.name} to start` : ready;
   let last: Status | null = null;
   try {
     while (Date.now() < deadline) {
-      o.progress?.({ waitingFor, elapsedMs: Date.now() - began, readyTimeoutMs: readyTimeout });
+      o.progress?.({ waitingFor, elapsedMs: Date.now() - began, readyTimeoutMs: oneshot ? waitMs : readyTimeout });
       const got = await owner.status(deadline);
       if (got.kind === "unreachable") {
+        // A oneshot's host leaves once the task has ended: its state file has the outcome.
+        const ended = oneshot ? oneshotEndIn(files, began) : null;
+        if (ended) return ended;
         // If our host has exited, no successor is coming.
         if (hostExit.code !== null) return failed(files, describeHostExit(files, hostExit.code), last);
         if (got.pause > 0) await sleep(got.pause);
@@ -231,7 +268,9 @@ async function waitForReady(
       }
       if (got.status) {
         last = got.status;
-        const verdict = judgeStatus(o, files, got.status, owner.crashed, host !== null && hostExit.code === null, success);
+        const verdict = oneshot
+          ? judgeOneshot(o, files, got.status, host !== null && hostExit.code === null)
+          : judgeStatus(o, files, got.status, owner.crashed, host !== null && hostExit.code === null, success);
         if (verdict === "look-again") {
           owner.drop();
           await sleep(20);
@@ -241,6 +280,7 @@ async function waitForReady(
       }
       await owner.idle(100);
     }
+    if (oneshot) return failed(files, `${o.resolved.name} did not complete within ${formatDuration(waitMs)}; it is still running (see \`daemonctl status ${o.resolved.name}\`)`, last);
     return failed(files, `${o.resolved.name} was not ready within ${formatDuration(waitMs)} (ready: ${o.resolved.definition.ready})`, last);
   } finally {
     o.progress?.(null);
@@ -277,6 +317,37 @@ function judgeStatus(
     return failed(files, describeEnd(o.resolved.name, s), s);
   }
   return "wait";
+}
+
+/**
+ * A oneshot's status judged: done, failed for good, or still running (a failure in backoff is
+ * retried by its policy, so it is waited out too).
+ */
+function judgeOneshot(o: StartOptions, files: DaemonFiles, s: Status, replacing: boolean): StartOutcome | "look-again" | "wait" {
+  if (s.identity !== o.resolved.identity) {
+    if (!replacing) return failed(files, `${o.resolved.name} is now running another definition (a concurrent start replaced it)`, s);
+    return "look-again";
+  }
+  o.started?.();
+  if (s.state === "done") return { kind: "completed", status: s, already: false };
+  if (s.state === "failed" || (s.state === "stopped" && s.intent === "running")) return oneshotFailed(files, s.child?.lastExit ?? null, s);
+  return "wait";
+}
+
+/** The outcome a oneshot's state file records for a run that ended after `since`, if any. */
+function oneshotEndIn(files: DaemonFiles, since: number): StartOutcome | null {
+  const st = readState(files);
+  const e = st?.lastExit;
+  if (!st || !e || Date.parse(e.at) < since) return null;
+  if (st.lastState === "done") return { kind: "completed", status: null, already: false };
+  if (st.lastState === "failed" || st.lastState === "exited") return oneshotFailed(files, e, null);
+  return null;
+}
+
+function oneshotFailed(files: DaemonFiles, e: { code: number | null; signal: string | null } | null, s: Status | null): StartOutcome {
+  const how = e ? (e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`) : "ended";
+  const out = failed(files, `${files.name} ${how} (state failed)`, s);
+  return e ? { ...out, exitCode: shellExitCode(e) || 1 } as StartOutcome : out;
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { renameSync, chownSync } from "node:fs";
 import { METADATA_SCHEMA, metadataSchema, type Metadata } from "../../schema/metadata.ts";
-import { definitionSchema, type Definition } from "../../schema/definition.ts";
+import { definitionSchema, isOneshot, type Definition } from "../../schema/definition.ts";
 import { PROTOCOL_VERSION, eventsParamsSchema, signalParamsSchema, startParamsSchema, stopParamsSchema, type Method } from "../../schema/protocol.ts";
 import { STATUS_SCHEMA, type DaemonState, type Status } from "../../schema/status.ts";
 import { stateAfterEnd } from "../policy.ts";
@@ -145,8 +145,28 @@ export class DaemonHost {
   /** Records intent `running` and the definition, then starts the child (unless `spawn` is false). */
   begin(spawn = true): void {
     this.intent = "running";
-    this.writeState({ intent: "running", definition: this.definition, identity: this.identity, lastState: spawn ? "starting" : readState(this.files)?.lastState ?? null });
-    if (spawn) this.runner.start();
+    const skip = spawn && this.completedOnce();
+    this.writeState({ intent: "running", definition: this.definition, identity: this.identity, lastState: spawn && !skip ? "starting" : readState(this.files)?.lastState ?? null });
+    if (spawn) this.startChild();
+  }
+
+  /**
+   * Starts the child, except a `once` oneshot whose success with this very definition is on
+   * record: that one is done without running (docs/lifecycle.md#one-shot-tasks).
+   */
+  startChild(): void {
+    if (this.completedOnce()) this.runner.markDone();
+    else this.runner.start();
+  }
+
+  private completedOnce(): boolean {
+    if (!this.definition.once || !isOneshot(this.definition)) return false;
+    return readState(this.files)?.completed?.identity === this.identity;
+  }
+
+  /** An event about this daemon that its runner did not make (a dependency restarted, in supervise). */
+  announce(type: EventType, fields: EventFields): void {
+    this.emit(type, fields);
   }
 
   /**
@@ -191,6 +211,8 @@ export class DaemonHost {
         return "starting";
       case "exited":
         return stateAfterEnd("exited", r.lastExit);
+      case "done":
+        return "done";
       default:
         return r.state;
     }
@@ -198,6 +220,7 @@ export class DaemonHost {
 
   private emit(type: EventType, fields: EventFields): void {
     const event = makeEvent(this.name, type, fields);
+    if (type === "done" && this.definition.once && !fields.message) this.writeState({ completed: { identity: this.identity, at: event.ts } });
     this.bus.emit(event);
     this.o.onEvent?.(this, event);
   }
@@ -259,10 +282,12 @@ export class DaemonHost {
     if (p.success && p.data.definition !== undefined) this.adoptDefinition(p.data.definition);
     this.setIntent("running");
     if (method === "restart") {
+      // A restart runs a `once` oneshot again on purpose: its record of success goes first.
+      if (this.definition.once) this.writeState({ completed: null });
       void this.runner.stop().then(() => this.runner.start());
       return { restarting: true };
     }
-    if (!this.runner.isActive()) this.runner.start();
+    if (!this.runner.isActive()) this.startChild();
     return this.status();
   }
 

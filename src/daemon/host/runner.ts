@@ -6,7 +6,8 @@
  * nothing of sockets or files: the host (standalone or inside `supervise`) listens to its hooks.
  *
  * States: idle → starting → running ⇄ (exit) → backoff → starting … ; → failed (start limit),
- * exited (policy says no restart), stopping → stopped (asked to stop).
+ * exited (policy says no restart), stopping → stopped (asked to stop); a oneshot that exits 0 →
+ * done (docs/lifecycle.md#one-shot-tasks).
  */
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -16,7 +17,7 @@ import { entryExists } from "../../platform/files.ts";
 import { sendSignal } from "../../platform/signals.ts";
 import { resolveGroup, resolveUser } from "../../platform/users.ts";
 import type { ExitInfo, SignalName } from "../../schema/common.ts";
-import type { Definition } from "../../schema/definition.ts";
+import { isOneshot, type Definition } from "../../schema/definition.ts";
 import type { EventType } from "../../schema/event.ts";
 import type { EventFields } from "./events.ts";
 import { identityOf, signalOwnGroup } from "../../platform/identity.ts";
@@ -25,7 +26,7 @@ import { backoffDelay, shouldRestart, StartLimiter, type ExitOutcome } from "../
 import { startReadiness, type ReadinessCheck } from "./readiness.ts";
 import { formatDuration } from "../../schema/units.ts";
 
-export type RunnerState = "idle" | "starting" | "running" | "backoff" | "stopping" | "stopped" | "failed" | "exited";
+export type RunnerState = "idle" | "starting" | "running" | "backoff" | "stopping" | "stopped" | "failed" | "exited" | "done";
 export type StreamName = "stdout" | "stderr";
 
 /** Where the child's output goes: a log file, our own stdio, or the supervisor's prefixer. */
@@ -116,6 +117,22 @@ export class ChildRunner {
     this.restarts = restarts;
   }
 
+  /**
+   * A `once` oneshot whose success is on record: done without running (docs/lifecycle.md).
+   * The `done` event lets dependents waiting for it go ahead.
+   */
+  markDone(): void {
+    this.state = "done";
+    this.ready = false;
+    this.hooks.event("done", { code: this.lastExit?.code ?? 0, message: "already done (once)" });
+    this.hooks.changed();
+  }
+
+  /** The daemon counts as up for those that depend on it: ready (a longrun) or done (a oneshot). */
+  satisfiesDependents(): boolean {
+    return isOneshot(this.definition) ? this.state === "done" : this.ready;
+  }
+
   /** Explicit start: clears the failure history (`failed` lasts until start/restart). */
   start(): void {
     if (this.state === "starting" || this.state === "running") return;
@@ -193,12 +210,15 @@ export class ChildRunner {
     const child = this.launch();
     if (!child) return;
     this.adopt(child);
+    // A oneshot has no readiness: once spawned it is running (not ready) until it is done.
+    if (isOneshot(this.definition)) this.state = "running";
     this.watchExit(child);
     this.pipe(child.stdout, "stdout");
     this.pipe(child.stderr, "stderr");
     if (this.pid !== null) this.hooks.event("spawn", { pid: this.pid, restarts: this.restarts });
     this.hooks.changed();
-    this.watchReadiness(child);
+    // A oneshot has no readiness to wait for and no time limit: it is done when it exits 0.
+    if (!isOneshot(this.definition)) this.watchReadiness(child);
   }
 
   /** The invocation id is recorded before the fork: see RunnerHooks.spawning for why. */
@@ -359,6 +379,7 @@ export class ChildRunner {
   private finishExit(exit: ExitOutcome, pid: number | null = null): void {
     this.recordExit(exit, pid);
     if (this.state === "stopping") return this.settleStop();
+    if (isOneshot(this.definition) && exit.code === 0 && exit.signal === null) return this.complete(pid);
     const hold = this.hooks.unexpectedExit?.(exit) === "hold";
     // A missing or non-executable file stays so: restarting would only loop until the start limit.
     if (!hold && this.execFailure !== null) return this.giveUp(exit, "a command that cannot be executed is not restarted");
@@ -379,6 +400,14 @@ export class ChildRunner {
     this.ready = false;
     this.lastExit = { code: exit.code, signal: exit.signal, at: new Date().toISOString() };
     this.hooks.event("exit", { pid, code: exit.code, signal: exit.signal, restarts: this.restarts });
+  }
+
+  /** A oneshot ran to completion: never restarted, whatever the policy says. */
+  private complete(pid: number | null): void {
+    this.state = "done";
+    this.failures = 0;
+    this.hooks.event("done", { pid, code: 0, restarts: this.restarts });
+    this.hooks.changed();
   }
 
   /** The exit we asked for: wake the stop() callers, then honour a start() that came meanwhile. */

@@ -6,7 +6,7 @@
  *   marker naming this process: planned. Intent becomes `stopped`; exit 0.
  * - TERM/HUP/QUIT without such a marker: unplanned (container restart, OOM killer, `kill`).
  *   Intent stays `running`; exit 128+N so a service manager revives us.
- * - The child ended for good (policy says no restart, or start limit): exit with its code.
+ * - The child ended for good (policy says no restart, or start limit; a oneshot done): exit with its code.
  * - Another process took over our socket (we were frozen and reclaimed): stop the child, touch
  *   no files, exit.
  */
@@ -136,8 +136,9 @@ function createHost(spec: HostSpec, mode: HostMode, env: NodeJS.ProcessEnv, setu
     onStopRequest: () => ending.end({ kind: "planned" }),
     onEvent: (h, { type }) => {
       // The runner settles its next state right after the event; look once it has.
-      if (type === "exit" || type === "failed") setImmediate(() => {
-        if (h.runner.state === "exited" || h.runner.state === "failed") ending.end({ kind: "ended" });
+      // A oneshot's host has nothing left to serve once the task is done: its state file says so.
+      if (type === "exit" || type === "failed" || type === "done") setImmediate(() => {
+        if (h.runner.state === "exited" || h.runner.state === "failed" || h.runner.state === "done") ending.end({ kind: "ended" });
       });
     },
   });
