@@ -13,6 +13,7 @@ import { definitionFlags, definitionOverrides, waitFlags } from "./_definition-f
 import { createLogger } from "./_log.ts";
 import { checkName, requireKnownNames, undefinedNames, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 import { reportStart } from "./_report.ts";
+import { blankStatus } from "../daemon/client/status-report.ts";
 import { describeEscalation } from "./_format.ts";
 import { everyDaemon, namesOrAll, resolveEvery } from "./_all.ts";
 
@@ -65,7 +66,7 @@ export default defineCommand({
         log,
       });
       const c = await reportStart(r.name, outcome.kind === "already-running" ? { ...outcome, kind: "started" } : outcome, false, log);
-      if (outcome.kind !== "failed" && outcome.kind !== "launched") docs.push(outcome.status);
+      if (outcome.kind !== "failed" && outcome.kind !== "launched") docs.push(outcome.status ?? { ...blankStatus(r.name), state: "done" });
       if (c !== 0 && code === 0) code = c;
     }
     if (bool(p, "json")) await writeStdout(`${JSON.stringify(names.length === 1 && !all ? (docs[0] ?? null) : docs, null, 2)}\n`);

@@ -10,6 +10,7 @@ import { fullContext } from "./_context.ts";
 import { definitionFlags, definitionOverrides, waitFlags } from "./_definition-flags.ts";
 import { createLogger } from "./_log.ts";
 import { reportStart } from "./_report.ts";
+import { blankStatus } from "../daemon/client/status-report.ts";
 import { terminalProgress } from "./_progress.ts";
 import { everyDaemon, namesOrAll, resolveEvery } from "./_all.ts";
 import type { ParsedArgv } from "./_argv.ts";
@@ -85,7 +86,7 @@ async function startAll(p: ParsedArgv, log: Logger): Promise<number> {
   const docs: unknown[] = [];
   for (const [i, o] of outcomes.entries()) {
     const c = await reportStart(resolved[i]!.name, o, false, log);
-    if (o.kind !== "failed" && o.kind !== "launched") docs.push(o.status);
+    if (o.kind !== "failed" && o.kind !== "launched") docs.push(o.status ?? { ...blankStatus(resolved[i]!.name), state: "done" });
     if (c !== 0) code = c;
   }
   if (bool(p, "json")) await writeStdout(`${JSON.stringify(docs, null, 2)}\n`);
