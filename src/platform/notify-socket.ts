@@ -105,7 +105,9 @@ export function notifySupportLoaded(): boolean {
 
 /**
  * Binds a notify socket at `path` (a stale socket there is removed first), mode 0600 owned by
- * `owner` (the uid allowed to send, null for ours). Throws with the reason when it cannot.
+ * `owner` (the uid allowed to send, null for ours). A path starting with `@` is an abstract
+ * address (sd_notify's convention): no file, no mode, only the credentials check. Throws with the
+ * reason when it cannot.
  */
 export function openNotifySocket(path: string, owner: number | null): NotifySocket {
   if (loadError === undefined) throw new Error("notify support not loaded (call loadNotifySupport first)");
@@ -131,15 +133,16 @@ class OpenSocket implements NotifySocket {
     owner: number | null,
   ) {
     const addr = socketAddress(path);
-    removeStaleSocket(path);
+    const abstract = path.startsWith("@");
+    if (!abstract) removeStaleSocket(path);
     const fd = r.libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) throw new Error(`socket(AF_UNIX, SOCK_DGRAM) failed (errno ${r.libc.errno()})`);
     this.fd = fd;
     try {
       this.bindPrivately(addr);
       if (r.libc.setsockopt(fd, SOL_SOCKET, SO_PASSCRED, new Uint8Array(new Int32Array([1]).buffer)) !== 0) throw new Error(`SO_PASSCRED refused (errno ${r.libc.errno()})`);
-      if (owner !== null && owner !== process.getuid?.()) chownSync(path, owner, -1);
-      chmodSync(path, 0o600);
+      if (!abstract && owner !== null && owner !== process.getuid?.()) chownSync(path, owner, -1);
+      if (!abstract) chmodSync(path, 0o600);
       this.prepareBuffers();
       r.sockets.set(this.id, this);
       this.submitPoll();
@@ -161,7 +164,7 @@ class OpenSocket implements NotifySocket {
       this.r.libc.syscall(this.r.nr.cancel, this.r.ctx, this.r.libc.address(this.iocb), this.r.libc.address(this.r.events));
     }
     this.r.libc.close(this.fd);
-    removeStaleSocket(this.path);
+    if (!this.path.startsWith("@")) removeStaleSocket(this.path);
   }
 
   /** The mode is right from the first instant: a 0777 & ~umask socket would let anyone send. */
@@ -238,12 +241,15 @@ class OpenSocket implements NotifySocket {
   }
 }
 
+/** sockaddr_un; for `@NAME` the abstract form: a leading NUL, and no terminating one. */
 function socketAddress(path: string): Uint8Array {
   const bytes = new TextEncoder().encode(path);
   if (bytes.length >= SUN_PATH_MAX) throw new Error(`notify socket path ${path} is longer than the ${SUN_PATH_MAX - 1}-byte limit`);
-  const addr = new Uint8Array(2 + bytes.length + 1);
+  const abstract = path.startsWith("@");
+  const addr = new Uint8Array(2 + bytes.length + (abstract ? 0 : 1));
   new DataView(addr.buffer).setUint16(0, AF_UNIX, true);
   addr.set(bytes, 2);
+  if (abstract) addr[2] = 0;
   return addr;
 }
 

@@ -269,7 +269,11 @@ export class ChildRunner {
     this.winding = this.failNextExit = false;
     if (!this.needsNotify() || this.notifyPath === null) return true;
     try {
-      const sock = openNotifySocket(this.notifyPath, this.childUid());
+      const uid = this.childUid();
+      // A child of another uid cannot reach R (0700, ours): it gets the same name as an abstract
+      // address instead, which needs no path, and the credentials check still admits only it.
+      const path = uid === (process.getuid?.() ?? 0) ? this.notifyPath : `@${this.notifyPath}`;
+      const sock = openNotifySocket(path, uid);
       sock.onMessage((text, from) => this.onNotify(text, from));
       this.notifySocket = sock;
       return true;
