@@ -1,6 +1,6 @@
 /**
- * The sd_notify receiving end: one SOCK_DGRAM Unix socket per daemon (docs/lifecycle.md#notify-
- * readiness-ready-notify), with the sender's kernel-checked credentials on every datagram.
+ * The sd_notify receiving end: one SOCK_DGRAM Unix socket per daemon, with the sender's
+ * kernel-checked credentials on every datagram (docs/lifecycle.md#notify-readiness-ready-notify).
  *
  * Neither runtime offers Unix datagram sockets, so this is FFI. Waking up without polling: Linux
  * kernel AIO `IOCB_CMD_POLL` on each socket, completing into an eventfd (`IOCB_FLAG_RESFD`) that
