@@ -8,13 +8,14 @@ export const definitionFlags = {
   watch: { type: "string", multiple: true, description: "Config file whose content decides freshness (repeatable)", valueHint: "FILE" },
   cwd: { type: "string", description: "Working directory of the command", valueHint: "DIR" },
   env: { type: "string", multiple: true, description: "Extra environment variable (repeatable)", valueHint: "K=V" },
-  ready: { type: "string", description: "Readiness: none, tcp:HOST:PORT, unix:PATH, log:REGEX, exec:COMMAND, delay:DURATION", valueHint: "SPEC" },
+  ready: { type: "string", description: "Readiness: none, notify, fd:N, tcp:HOST:PORT, unix:PATH, log:REGEX, exec:COMMAND, delay:DURATION", valueHint: "SPEC" },
   restart: { type: "string", description: "Restart policy: no, on-failure (default) or always", valueHint: "POLICY" },
   "stop-signal": { type: "string", description: "Signal that asks the daemon to stop (default SIGTERM)", valueHint: "SIGNAL" },
   "stop-timeout": { type: "string", description: "Time to stop before SIGKILL, seconds or 500ms/8s/2m (default 8s)", valueHint: "DURATION" },
   "ready-timeout": { type: "string", description: "Time to become ready before the child is killed (default 10s)", valueHint: "DURATION" },
   oneshot: { type: "boolean", description: "A task that runs to completion: start waits for it and exits with its exit code" },
   once: { type: "boolean", description: "With --oneshot: record its success and never run it again (for this definition)" },
+  watchdog: { type: "string", description: "Watchdog period: the daemon must send WATCHDOG=1 over NOTIFY_SOCKET within each (at least 100ms)", valueHint: "DURATION" },
 } as const satisfies FlagSpecs;
 
 export const waitFlags = {
@@ -52,5 +53,7 @@ export function definitionOverrides(p: ParsedArgv): Partial<DefinitionInput> {
   if (p.flags.once === true) out.once = true;
   const readyTimeout = durationFlag(p, "ready-timeout");
   if (readyTimeout !== undefined) out.readyTimeout = `${readyTimeout}ms`;
+  const watchdog = durationFlag(p, "watchdog");
+  if (watchdog !== undefined) out.watchdog = `${watchdog}ms`;
   return out;
 }

@@ -29,6 +29,7 @@ export function describeStatus(s: Status, colour = false): string {
   const parts: string[] = [];
   if (s.pid !== null) parts.push(`pid ${s.pid}`);
   if (s.child?.pid) parts.push(`child ${s.child.pid}`);
+  if (s.child?.mainPid) parts.push(`main ${s.child.mainPid}`);
   if (s.uptimeMs !== null && s.state === "running") parts.push(`up ${formatDuration(s.uptimeMs)}`);
   if (s.child && s.child.restarts > 0) parts.push(`${s.child.restarts} restart${s.child.restarts === 1 ? "" : "s"}`);
   if (s.child?.lastExit && s.state !== "running") parts.push(`last ${describeExit(s.child.lastExit)}`);
@@ -36,5 +37,6 @@ export function describeStatus(s: Status, colour = false): string {
   if (s.fresh === false) parts.push("stale: watched files changed");
   let line = `${s.name}: ${colourState(s.state, colour)}${parts.length ? ` (${parts.join(", ")})` : ""}`;
   if (s.error) line += ` — ${s.error.message}`;
+  else if (s.statusText) line += `: ${s.statusText}`;
   return line;
 }

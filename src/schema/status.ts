@@ -29,6 +29,8 @@ export const statusSchema = lazySchema(() =>
         startedAt: z.nullable(z.string()),
         restarts: z.int(),
         lastExit: z.nullable(exitInfoSchema()),
+        /** Added in 0.3: the main process the daemon named with MAINPID= over NOTIFY_SOCKET. */
+        mainPid: z.optional(z.nullable(z.int())),
       }),
     ),
     logPath: z.nullable(z.string()),

@@ -89,7 +89,7 @@ export class DaemonHost {
       spawning: () => this.writeMetadata(),
       unexpectedExit: o.unexpectedExit ? (exit) => o.unexpectedExit!(this, exit) : undefined,
       log: (level, message) => o.log[level](message),
-    });
+    }, this.files.notify);
   }
 
   get def(): Definition {
@@ -102,7 +102,10 @@ export class DaemonHost {
 
   /** The bind guard, then bind. See bind-guard.ts. */
   async claim(): Promise<ClaimOutcome> {
-    const tooLong = socketPathProblem(this.files.socket) ?? socketPathProblem(bindPathOf(this.files, process.pid, bindCounter + 1), "bind path");
+    const tooLong =
+      socketPathProblem(this.files.socket) ??
+      socketPathProblem(bindPathOf(this.files, process.pid, bindCounter + 1), "bind path") ??
+      socketPathProblem(this.files.notify, "notify socket path");
     if (tooLong) return { kind: "error", message: tooLong.message };
     return claimSocket({
       files: this.files,
@@ -195,17 +198,20 @@ export class DaemonHost {
       uptimeMs: Date.now() - this.startedAtMs,
       identity: this.identity,
       fresh: definitionIdentity(this.definition) === this.identity,
-      child: { pid: r.pid, startedAt: r.pid ? r.startedAt : null, restarts: r.restarts, lastExit: r.lastExit },
+      child: { pid: r.pid, startedAt: r.pid ? r.startedAt : null, restarts: r.restarts, lastExit: r.lastExit, ...(r.mainPid !== null ? { mainPid: r.mainPid } : {}) },
       logPath: this.files.log,
       version: VERSION,
       protocolVersion: PROTOCOL_VERSION,
       error: r.state === "failed" && r.execFailure ? { code: "cannot-execute", message: r.execFailure } : null,
+      ...(r.statusText !== null ? { statusText: r.statusText } : {}),
     };
   }
 
   publicState(): DaemonState {
     const r = this.runner;
     if (!r.isActive() && this.intent === "stopped") return "stopped";
+    // STOPPING=1 from the daemon, or a missed watchdog: on its way out, not asked to by anyone.
+    if (r.winding && (r.state === "running" || r.state === "starting")) return "stopping";
     switch (r.state) {
       case "idle":
         return "starting";
@@ -255,8 +261,9 @@ export class DaemonHost {
     const sig = p.success ? normalizeSignal(p.data.signal) : null;
     if (!sig) throw new ProtocolError("bad-params", 'expected {"signal": "SIGHUP"} (a name or number)');
     const group = p.data?.group === true;
+    const target = this.runner.pid === null ? null : group ? this.runner.pid : this.runner.signalTarget();
     if (!this.runner.signal(sig, group)) throw new ProtocolError("no-child", `${this.name} has no running child to signal`);
-    return { signalled: this.runner.pid, signal: sig, group };
+    return { signalled: target, signal: sig, group };
   }
 
   private stopRequested(params: Record<string, unknown>): unknown {

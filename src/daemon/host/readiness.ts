@@ -2,10 +2,12 @@
  * Readiness (`ready` in docs/configuration.md#daemon-definition-keys): when is a freshly spawned
  * child actually serving?
  *
- * none (alive after 100 ms) · tcp:HOST:PORT · unix:PATH · log:REGEX · exec:COMMAND · delay:D.
+ * none (alive after 100 ms) · notify (the runner calls `ready()` on READY=1) · fd:N ·
+ * tcp:HOST:PORT · unix:PATH · log:REGEX · exec:COMMAND · delay:D.
  * A check only ever reports "ready"; giving up is the runner's `readyTimeout`.
  */
 import { connect, type Socket } from "node:net";
+import type { Readable } from "node:stream";
 import { parseDuration } from "../../schema/common.ts";
 import { spawnManaged } from "../../platform/spawn.ts";
 
@@ -14,11 +16,15 @@ export interface ReadinessContext {
   onReady(): void;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** For `fd:N`: our end of the pipe the child has as fd N. */
+  readyPipe?: Readable | null;
 }
 
 export interface ReadinessCheck {
   /** Set for `log:` checks: feed it every output line until ready. */
   onLine: ((line: string) => void) | null;
+  /** Ready now (`notify`: the runner got READY=1). */
+  ready(): void;
   cancel(): void;
 }
 
@@ -42,6 +48,11 @@ export function startReadiness(spec: string, ctx: ReadinessContext): ReadinessCh
       break;
     case "delay":
       run.later(parseDuration(arg) ?? 0, () => run.ready());
+      break;
+    case "notify":
+      break;
+    case "fd":
+      watchPipe(run, ctx.readyPipe ?? null);
       break;
     default:
       run.later(NONE_SETTLE_MS, () => run.ready());
@@ -143,5 +154,18 @@ function pollExec(run: ReadinessRun, command: string): void {
     forget();
     if (code === 0) run.ready();
     else run.later(250, () => pollExec(run, command));
+  });
+}
+
+/** s6's notification-fd: ready at the first newline; our end is closed then (or when the check ends). */
+function watchPipe(run: ReadinessRun, pipe: Readable | null): void {
+  if (!pipe) return;
+  const done = () => pipe.destroy();
+  run.hold(done);
+  pipe.on("error", () => {});
+  pipe.on("data", (chunk: Uint8Array) => {
+    if (!chunk.includes(10)) return;
+    done();
+    run.ready();
   });
 }

@@ -25,6 +25,10 @@ import { INVOCATION_ENV, NAME_ENV } from "../owner/proof.ts";
 import { backoffDelay, shouldRestart, StartLimiter, type ExitOutcome } from "../policy.ts";
 import { startReadiness, type ReadinessCheck } from "./readiness.ts";
 import { formatDuration } from "../../schema/units.ts";
+import { loadNotifySupport, notifySupportLoaded, openNotifySocket, type NotifySender, type NotifySocket } from "../../platform/notify-socket.ts";
+import { readProcStat } from "../../platform/proc.ts";
+import { applyNotify } from "./notify.ts";
+import { launchSpec, resolveCommand } from "./launch.ts";
 
 export type RunnerState = "idle" | "starting" | "running" | "backoff" | "stopping" | "stopped" | "failed" | "exited" | "done";
 export type StreamName = "stdout" | "stderr";
@@ -52,7 +56,7 @@ export interface RunnerHooks {
   spawning(): string | null;
   /** An exit nobody asked for, before the policy decides; "hold" suppresses restarts. */
   unexpectedExit?(exit: ExitOutcome): "policy" | "hold";
-  log(level: "info" | "warn" | "error", message: string): void;
+  log(level: "debug" | "info" | "warn" | "error", message: string): void;
 }
 
 const MAX_TAP_LINE = 64 * 1024;
@@ -67,6 +71,12 @@ export class ChildRunner {
   lastExit: ExitInfo | null = null;
   /** Random id placed in the child's environment: proof of ownership for a later reclaim. */
   invocation: string | null = null;
+  /** The last `STATUS=` over NOTIFY_SOCKET (cleared at each spawn). */
+  statusText: string | null = null;
+  /** `MAINPID=`: the process `signal` reaches, once verified to be in the child's session. */
+  mainPid: number | null = null;
+  /** The daemon announced `STOPPING=1`, or we are stopping it for its watchdog: public `stopping`. */
+  winding = false;
 
   private child: ChildProcess | null = null;
   private spawnedAtMs = 0;
@@ -81,6 +91,14 @@ export class ChildRunner {
   private stopWaiters: Array<() => void> = [];
   private startAfterStop = false;
   private readonly tapBuffers: Record<StreamName, string> = { stdout: "", stderr: "" };
+  private notifySocket: NotifySocket | null = null;
+  private notifyIgnored = 0;
+  private mainPidIdentity: string | null = null;
+  private readyDeadline = 0;
+  private killDeadline = 0;
+  private watchdogTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The next exit counts as a failure whatever its code (a missed watchdog). */
+  private failNextExit = false;
 
   constructor(
     readonly name: string,
@@ -88,6 +106,8 @@ export class ChildRunner {
     private readonly baseEnv: NodeJS.ProcessEnv,
     private readonly sink: OutputSink,
     private readonly hooks: RunnerHooks,
+    /** Where this daemon's NOTIFY_SOCKET goes (R/NAME.notify), bound only when it needs one. */
+    private readonly notifyPath: string | null = null,
   ) {
     this.limiter = new StartLimiter(definition.startLimit.burst, definition.startLimit.interval);
   }
@@ -163,19 +183,32 @@ export class ChildRunner {
     }
     const done = new Promise<void>((resolve) => this.stopWaiters.push(resolve));
     if (this.state !== "stopping") {
+      const terminating = this.killTimer !== null;
       this.state = "stopping";
       this.ready = false;
       this.cancelReadiness();
-      const pid = this.pid!;
-      this.hooks.event("stop", { pid });
+      this.hooks.event("stop", { pid: this.pid });
       this.hooks.changed();
-      signalOwnGroup(pid, this.definition.stopSignal as SignalName);
-      this.killTimer = setTimeout(() => {
-        this.hooks.log("warn", `${this.name}: still running ${formatDuration(this.definition.stopTimeout)} after ${this.definition.stopSignal}; sending SIGKILL to its process group`);
-        signalOwnGroup(pid, "SIGKILL");
-      }, this.definition.stopTimeout);
+      // Already on its way out for its watchdog: that stop signal and SIGKILL deadline stand.
+      if (!terminating) this.terminate();
     }
     return done;
+  }
+
+  /** stopSignal to the child's group now, SIGKILL after stopTimeout (EXTEND_TIMEOUT_USEC may move it). */
+  private terminate(): void {
+    signalOwnGroup(this.pid!, this.definition.stopSignal as SignalName);
+    this.armKillTimer(this.definition.stopTimeout);
+  }
+
+  private armKillTimer(ms: number): void {
+    if (this.killTimer) clearTimeout(this.killTimer);
+    const pid = this.pid!;
+    this.killDeadline = Date.now() + ms;
+    this.killTimer = setTimeout(() => {
+      this.hooks.log("warn", `${this.name}: still running ${formatDuration(ms)} after ${this.definition.stopSignal}; sending SIGKILL to its process group`);
+      signalOwnGroup(pid, "SIGKILL");
+    }, ms);
   }
 
   /** SIGKILL to the child's group now (grace expired, or a second shutdown signal). */
@@ -186,7 +219,13 @@ export class ChildRunner {
   /** Forwards a signal to the child process itself, or with `group` to its whole process group. */
   signal(sig: SignalName, group = false): boolean {
     if (this.pid === null || this.child === null) return false;
-    return group ? signalOwnGroup(this.pid, sig) : sendSignal(this.pid, sig);
+    return group ? signalOwnGroup(this.pid, sig) : sendSignal(this.signalTarget(), sig);
+  }
+
+  /** The main process the daemon named (MAINPID=), while it is still that process; else the child. */
+  signalTarget(): number {
+    if (this.mainPid !== null && this.mainPidIdentity !== null && identityOf(this.mainPid) === this.mainPidIdentity) return this.mainPid;
+    return this.pid!;
   }
 
   private clearBackoff(): void {
@@ -199,16 +238,38 @@ export class ChildRunner {
     this.readiness = null;
     if (this.readyTimer) clearTimeout(this.readyTimer);
     this.readyTimer = null;
+    this.disarmWatchdog();
   }
 
   private childEnv(): NodeJS.ProcessEnv {
-    return { ...this.baseEnv, ...this.definition.env, [NAME_ENV]: this.name, [INVOCATION_ENV]: this.invocation ?? "" };
+    const env: NodeJS.ProcessEnv = { ...this.baseEnv, ...this.definition.env, [NAME_ENV]: this.name, [INVOCATION_ENV]: this.invocation ?? "" };
+    // Never inherited: a NOTIFY_SOCKET from our own environment belongs to whoever started us.
+    delete env.NOTIFY_SOCKET;
+    delete env.WATCHDOG_USEC;
+    delete env.WATCHDOG_PID;
+    if (this.notifySocket) env.NOTIFY_SOCKET = this.notifySocket.path;
+    if (this.definition.watchdog !== undefined) env.WATCHDOG_USEC = String(this.definition.watchdog * 1000);
+    return env;
+  }
+
+  private needsNotify(): boolean {
+    return this.definition.ready === "notify" || this.definition.watchdog !== undefined;
   }
 
   private spawnChild(): void {
+    // FFI for the notify socket loads once per process, asynchronously; the spawn then resumes
+    // unless a stop came meanwhile.
+    if (this.needsNotify() && !notifySupportLoaded()) {
+      this.state = "starting";
+      void loadNotifySupport().then(() => {
+        if (this.state === "starting" && !this.child) this.spawnChild();
+      });
+      return;
+    }
     if (!this.prepareSpawn()) return;
+    if (!this.openNotify()) return;
     const child = this.launch();
-    if (!child) return;
+    if (!child) return this.closeNotify();
     this.adopt(child);
     // A oneshot has no readiness: once spawned it is running (not ready) until it is done.
     if (isOneshot(this.definition)) this.state = "running";
@@ -219,6 +280,129 @@ export class ChildRunner {
     this.hooks.changed();
     // A oneshot has no readiness to wait for and no time limit: it is done when it exits 0.
     if (!isOneshot(this.definition)) this.watchReadiness(child);
+  }
+
+  /** Binds NOTIFY_SOCKET for this spawn; a failure is a failed start (no restart would fix it). */
+  private openNotify(): boolean {
+    this.statusText = null;
+    this.mainPid = this.mainPidIdentity = null;
+    this.winding = this.failNextExit = false;
+    if (!this.needsNotify() || this.notifyPath === null) return true;
+    try {
+      const uid = this.childUid();
+      // A child of another uid cannot reach R (0700, ours): it gets the same name as an abstract
+      // address instead, which needs no path, and the credentials check still admits only it.
+      const path = uid === (process.getuid?.() ?? 0) ? this.notifyPath : `@${this.notifyPath}`;
+      const sock = openNotifySocket(path, uid);
+      sock.onMessage((text, from) => this.onNotify(text, from));
+      this.notifySocket = sock;
+      return true;
+    } catch (e) {
+      this.execFailure = `cannot start ${this.definition.command[0]}: NOTIFY_SOCKET: ${(e as Error).message}`;
+      this.hooks.log("error", `${this.name}: ${this.execFailure}`);
+      this.finishExit({ code: 1, signal: null });
+      return false;
+    }
+  }
+
+  private closeNotify(): void {
+    this.notifySocket?.close();
+    this.notifySocket = null;
+  }
+
+  /** The uid the child runs as: the only sender a notify socket accepts. */
+  private childUid(): number {
+    const user = this.definition.user;
+    if (user === null) return process.getuid?.() ?? 0;
+    return resolveUser(user)?.uid ?? -1;
+  }
+
+  private onNotify(text: string, from: NotifySender | null): void {
+    if (!this.child || this.pid === null) return;
+    const uid = this.childUid();
+    if (!from || from.uid !== uid) {
+      this.notifyIgnored++;
+      this.hooks.log("debug", `${this.name}: ignored a NOTIFY_SOCKET datagram from ${from ? `uid ${from.uid} (pid ${from.pid})` : "an unknown sender"}: only uid ${uid} may send (${this.notifyIgnored} ignored)`);
+      return;
+    }
+    applyNotify(text, {
+      mainPid: (pid) => this.acceptMainPid(pid),
+      status: (t) => {
+        this.statusText = t;
+        this.hooks.changed();
+      },
+      reloading: () => {
+        if (!this.ready) return;
+        this.ready = false;
+        this.hooks.changed();
+      },
+      stopping: () => {
+        this.winding = true;
+        this.ready = false;
+        this.hooks.changed();
+      },
+      ready: () => this.notifyReady(),
+      watchdog: (trigger) => {
+        if (trigger) this.watchdogExpired();
+        else if (this.watchdogTimer) this.armWatchdog();
+      },
+      extendTimeout: (ms) => this.extendTimeout(ms),
+    });
+  }
+
+  /** Only a process of the child's own session: a daemon must not point `signal` at a stranger. */
+  private acceptMainPid(pid: number): void {
+    const st = readProcStat(pid);
+    const identity = identityOf(pid);
+    if (!st || identity === null || (st.session !== this.pid && st.pgrp !== this.pid)) {
+      this.hooks.log("warn", `${this.name}: ignoring MAINPID=${pid}: not a live process of the daemon's session`);
+      return;
+    }
+    this.mainPid = pid;
+    this.mainPidIdentity = identity;
+    this.hooks.changed();
+  }
+
+  private notifyReady(): void {
+    if (this.definition.ready === "notify" && this.state === "starting") return this.readiness?.ready();
+    if (this.state === "running" && !this.ready && !this.winding) {
+      this.ready = true;
+      this.hooks.event("ready", { pid: this.pid });
+      this.hooks.changed();
+    }
+  }
+
+  /** EXTEND_TIMEOUT_USEC: never shortens the deadline it applies to. */
+  private extendTimeout(ms: number): void {
+    const now = Date.now();
+    if (this.state === "starting" && this.readyTimer && now + ms > this.readyDeadline) this.armReadyTimer(ms);
+    else if (this.killTimer && now + ms > this.killDeadline) this.armKillTimer(ms);
+  }
+
+  private armWatchdog(): void {
+    const period = this.definition.watchdog;
+    if (period === undefined) return;
+    if (this.watchdogTimer) clearTimeout(this.watchdogTimer);
+    this.watchdogTimer = setTimeout(() => this.watchdogExpired(), period);
+  }
+
+  private disarmWatchdog(): void {
+    if (this.watchdogTimer) clearTimeout(this.watchdogTimer);
+    this.watchdogTimer = null;
+  }
+
+  /** A missed keep-alive: stop it as `stop` would, and let the policy restart it as failed. */
+  private watchdogExpired(): void {
+    this.disarmWatchdog();
+    if (!this.child || this.pid === null || this.state === "stopping" || this.killTimer) return;
+    const period = this.definition.watchdog ?? 0;
+    this.hooks.log("warn", `${this.name}: no WATCHDOG=1 within ${formatDuration(period)}; stopping it (${this.definition.stopSignal})`);
+    this.hooks.event("watchdog", { pid: this.pid, delayMs: period });
+    this.failNextExit = true;
+    this.winding = true;
+    this.ready = false;
+    this.hooks.changed();
+    this.terminate();
   }
 
   /** The invocation id is recorded before the fork: see RunnerHooks.spawning for why. */
@@ -239,12 +423,21 @@ export class ChildRunner {
   /** Spawns the command; null, its exit already reported as 127, when it could not be started. */
   private launch(): ChildProcess | null {
     const def = this.definition;
-    const [file, ...args] = def.command;
+    const file = def.command[0]!;
+    const env = this.childEnv();
+    const resolved = def.watchdog !== undefined ? resolveCommand(file, env.PATH, def.cwd) : null;
+    if (resolved !== null && !resolved.ok) {
+      this.execFailure = `cannot execute ${file}: ${resolved.reason}`;
+      this.hooks.log("error", `${this.name}: ${this.execFailure}`);
+      this.finishExit({ code: resolved.code, signal: null });
+      return null;
+    }
+    const spec = launchSpec(def.command, def.watchdog !== undefined, fdReadiness(def.ready));
     try {
-      return spawnManaged(file!, args, {
+      return spawnManaged(spec.file, spec.args, {
         cwd: def.cwd,
-        env: this.childEnv(),
-        stdio: ["ignore", "pipe", "pipe"],
+        env,
+        stdio: spec.stdio,
         // Own session and process group: stop signals and SIGKILL reach the whole daemon,
         // and a terminal's Ctrl+C on a foreground host does not hit the child directly.
         detached: true,
@@ -291,18 +484,28 @@ export class ChildRunner {
   /** Starts the readiness check; a child not ready within readyTimeout is killed. */
   private watchReadiness(child: ChildProcess): void {
     const def = this.definition;
+    const fd = fdReadiness(def.ready);
     this.readiness = startReadiness(def.ready, {
       cwd: def.cwd,
       env: this.childEnv(),
       isAlive: () => this.child === child && this.state === "starting",
       onReady: () => this.becomeReady(),
+      readyPipe: fd === null ? null : ((child.stdio[fd] as Readable | null | undefined) ?? null),
     });
+    this.armReadyTimer(def.readyTimeout);
+  }
+
+  private armReadyTimer(ms: number): void {
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    const child = this.child;
+    const def = this.definition;
+    this.readyDeadline = Date.now() + ms;
     this.readyTimer = setTimeout(() => {
       if (this.child !== child || this.ready) return;
-      this.hooks.log("error", `${this.name}: not ready within ${formatDuration(def.readyTimeout)} (${def.ready}); killing it`);
+      this.hooks.log("error", `${this.name}: not ready within ${formatDuration(ms)} (${def.ready}); killing it`);
       this.cancelReadiness();
       if (this.pid) signalOwnGroup(this.pid, "SIGKILL");
-    }, def.readyTimeout);
+    }, ms);
   }
 
   private becomeReady(): void {
@@ -310,9 +513,10 @@ export class ChildRunner {
     this.readyTimer = null;
     this.readiness = null;
     this.state = "running";
-    this.ready = true;
+    this.ready = !this.winding;
     this.hooks.event("ready", { pid: this.pid });
     this.hooks.changed();
+    this.armWatchdog();
   }
 
   private credentials(): { uid?: number; gid?: number } {
@@ -365,6 +569,7 @@ export class ChildRunner {
     const pid = this.pid;
     this.child = null;
     this.cancelReadiness();
+    this.closeNotify();
     if (this.killTimer) clearTimeout(this.killTimer);
     this.killTimer = null;
     // Whatever the leader left behind in its group (workers, `cmd &` from a shell) goes with it:
@@ -383,7 +588,10 @@ export class ChildRunner {
     const hold = this.hooks.unexpectedExit?.(exit) === "hold";
     // A missing or non-executable file stays so: restarting would only loop until the start limit.
     if (!hold && this.execFailure !== null) return this.giveUp(exit, "a command that cannot be executed is not restarted");
-    if (hold || !shouldRestart(this.definition.restart, exit)) {
+    // A missed watchdog is a failure even if the daemon then exits 0 on its stop signal.
+    const judged = this.failNextExit && exit.signal === null && exit.code === 0 ? { code: 1, signal: null } : exit;
+    this.failNextExit = false;
+    if (hold || !shouldRestart(this.definition.restart, judged)) {
       this.state = "exited";
       this.hooks.changed();
       return;
@@ -395,6 +603,8 @@ export class ChildRunner {
 
   private recordExit(exit: ExitOutcome, pid: number | null): void {
     this.pid = null;
+    this.mainPid = this.mainPidIdentity = null;
+    this.winding = false;
     this.identity = null;
     this.invocation = null;
     this.ready = false;
@@ -454,4 +664,9 @@ function execReason(err: NodeJS.ErrnoException, cwd: string | undefined): string
   if (err.code === "ENOENT") return "command not found";
   if (err.code === "EACCES") return "permission denied";
   return err.message;
+}
+
+/** `fd:N` → N; null for every other readiness. */
+function fdReadiness(spec: string): number | null {
+  return spec.startsWith("fd:") ? Number(spec.slice(3)) : null;
 }

@@ -122,6 +122,8 @@ export interface DaemonFiles {
   name: string;
   runtimeDir: string;
   socket: string;
+  /** The sd_notify datagram socket a `notify`/watchdog daemon's child gets as NOTIFY_SOCKET. */
+  notify: string;
   metadata: string;
   spawnLock: string;
   bindLock: string;
@@ -138,6 +140,7 @@ export function daemonFiles(dirs: Dirs, name: string): DaemonFiles {
     name,
     runtimeDir: r,
     socket: joinPath(r, `${name}.sock`),
+    notify: joinPath(r, `${name}.notify`),
     metadata: joinPath(r, `${name}.json`),
     spawnLock: joinPath(r, `${name}.json.lock`),
     bindLock: joinPath(r, `${name}.json.bind`),

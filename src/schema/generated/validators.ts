@@ -116,63 +116,69 @@ export const parseStatus = ((INVALID, c0, c1, c2) => (input) => {
       const v35 = { "code": v31, "signal": v33, "at": v34 };
       v29 = v35;
     }
-    const v36 = { "pid": v24, "startedAt": v26, "restarts": v27, "lastExit": v29 };
-    v22 = v36;
+    const v36 = v21["mainPid"];
+    let v37 = (() => {
+      let v38;
+      if (v36 !== undefined) {
+        let v39 = null;
+        if (v36 !== null) {
+          if (typeof v36 !== "number" || !Number.isFinite(v36)) return INVALID;
+          if (!Number.isSafeInteger(v36)) return INVALID;
+          v39 = v36;
+        }
+        v38 = v39;
+      }
+      return v38;
+    })();
+    if (v37 === INVALID) {
+      if ("mainPid" in v21) return INVALID;
+      v37 = undefined;
+    }
+    const v40 = {};
+    v40["pid"] = v24;
+    v40["startedAt"] = v26;
+    v40["restarts"] = v27;
+    v40["lastExit"] = v29;
+    if ("mainPid" in v21) v40["mainPid"] = v37;
+    v22 = v40;
   }
-  const v37 = input["logPath"];
-  let v38 = null;
-  if (v37 !== null) {
-    if (typeof v37 !== "string") return INVALID;
-    v38 = v37;
-  }
-  const v39 = input["version"];
-  let v40 = null;
-  if (v39 !== null) {
-    if (typeof v39 !== "string") return INVALID;
-    v40 = v39;
-  }
-  const v41 = input["protocolVersion"];
+  const v41 = input["logPath"];
   let v42 = null;
   if (v41 !== null) {
-    if (typeof v41 !== "number" || !Number.isFinite(v41)) return INVALID;
-    if (!Number.isSafeInteger(v41)) return INVALID;
+    if (typeof v41 !== "string") return INVALID;
     v42 = v41;
   }
-  const v43 = input["error"];
+  const v43 = input["version"];
   let v44 = null;
   if (v43 !== null) {
-    if (typeof v43 !== "object" || v43 === null || Array.isArray(v43)) return INVALID;
-    const v45 = v43["code"];
-    if (typeof v45 !== "string") return INVALID;
-    const v46 = v43["message"];
-    if (typeof v46 !== "string") return INVALID;
-    const v47 = { "code": v45, "message": v46 };
-    v44 = v47;
+    if (typeof v43 !== "string") return INVALID;
+    v44 = v43;
   }
-  const v48 = input["statusText"];
-  let v49 = (() => {
-    let v50;
-    if (v48 !== undefined) {
-      let v51 = null;
-      if (v48 !== null) {
-        if (typeof v48 !== "string") return INVALID;
-        v51 = v48;
-      }
-      v50 = v51;
-    }
-    return v50;
-  })();
-  if (v49 === INVALID) {
-    if ("statusText" in input) return INVALID;
-    v49 = undefined;
+  const v45 = input["protocolVersion"];
+  let v46 = null;
+  if (v45 !== null) {
+    if (typeof v45 !== "number" || !Number.isFinite(v45)) return INVALID;
+    if (!Number.isSafeInteger(v45)) return INVALID;
+    v46 = v45;
   }
-  const v52 = input["health"];
+  const v47 = input["error"];
+  let v48 = null;
+  if (v47 !== null) {
+    if (typeof v47 !== "object" || v47 === null || Array.isArray(v47)) return INVALID;
+    const v49 = v47["code"];
+    if (typeof v49 !== "string") return INVALID;
+    const v50 = v47["message"];
+    if (typeof v50 !== "string") return INVALID;
+    const v51 = { "code": v49, "message": v50 };
+    v48 = v51;
+  }
+  const v52 = input["statusText"];
   let v53 = (() => {
     let v54;
     if (v52 !== undefined) {
       let v55 = null;
       if (v52 !== null) {
-        if (!c2.has(v52)) return INVALID;
+        if (typeof v52 !== "string") return INVALID;
         v55 = v52;
       }
       v54 = v55;
@@ -180,58 +186,75 @@ export const parseStatus = ((INVALID, c0, c1, c2) => (input) => {
     return v54;
   })();
   if (v53 === INVALID) {
-    if ("health" in input) return INVALID;
+    if ("statusText" in input) return INVALID;
     v53 = undefined;
   }
-  const v56 = input["healthCheck"];
+  const v56 = input["health"];
   let v57 = (() => {
     let v58;
     if (v56 !== undefined) {
       let v59 = null;
       if (v56 !== null) {
-        if (typeof v56 !== "object" || v56 === null || Array.isArray(v56)) return INVALID;
-        const v60 = v56["at"];
-        if (typeof v60 !== "string") return INVALID;
-        const v61 = v56["healthy"];
-        if (typeof v61 !== "boolean") return INVALID;
-        const v62 = v56["output"];
-        if (typeof v62 !== "string") return INVALID;
-        const v63 = v56["failures"];
-        if (typeof v63 !== "number" || !Number.isFinite(v63)) return INVALID;
-        if (!Number.isSafeInteger(v63)) return INVALID;
-        const v64 = { "at": v60, "healthy": v61, "output": v62, "failures": v63 };
-        v59 = v64;
+        if (!c2.has(v56)) return INVALID;
+        v59 = v56;
       }
       v58 = v59;
     }
     return v58;
   })();
   if (v57 === INVALID) {
-    if ("healthCheck" in input) return INVALID;
+    if ("health" in input) return INVALID;
     v57 = undefined;
   }
-  const v65 = {};
-  v65["schema"] = v0;
-  v65["name"] = v1;
-  v65["state"] = v2;
-  v65["ready"] = v4;
-  v65["intent"] = v6;
-  v65["pid"] = v8;
-  v65["pidIdentity"] = v10;
-  v65["socketPath"] = v12;
-  v65["startedAt"] = v14;
-  v65["uptimeMs"] = v16;
-  v65["identity"] = v18;
-  v65["fresh"] = v20;
-  v65["child"] = v22;
-  v65["logPath"] = v38;
-  v65["version"] = v40;
-  v65["protocolVersion"] = v42;
-  v65["error"] = v44;
-  if ("statusText" in input) v65["statusText"] = v49;
-  if ("health" in input) v65["health"] = v53;
-  if ("healthCheck" in input) v65["healthCheck"] = v57;
-  return v65;
+  const v60 = input["healthCheck"];
+  let v61 = (() => {
+    let v62;
+    if (v60 !== undefined) {
+      let v63 = null;
+      if (v60 !== null) {
+        if (typeof v60 !== "object" || v60 === null || Array.isArray(v60)) return INVALID;
+        const v64 = v60["at"];
+        if (typeof v64 !== "string") return INVALID;
+        const v65 = v60["healthy"];
+        if (typeof v65 !== "boolean") return INVALID;
+        const v66 = v60["output"];
+        if (typeof v66 !== "string") return INVALID;
+        const v67 = v60["failures"];
+        if (typeof v67 !== "number" || !Number.isFinite(v67)) return INVALID;
+        if (!Number.isSafeInteger(v67)) return INVALID;
+        const v68 = { "at": v64, "healthy": v65, "output": v66, "failures": v67 };
+        v63 = v68;
+      }
+      v62 = v63;
+    }
+    return v62;
+  })();
+  if (v61 === INVALID) {
+    if ("healthCheck" in input) return INVALID;
+    v61 = undefined;
+  }
+  const v69 = {};
+  v69["schema"] = v0;
+  v69["name"] = v1;
+  v69["state"] = v2;
+  v69["ready"] = v4;
+  v69["intent"] = v6;
+  v69["pid"] = v8;
+  v69["pidIdentity"] = v10;
+  v69["socketPath"] = v12;
+  v69["startedAt"] = v14;
+  v69["uptimeMs"] = v16;
+  v69["identity"] = v18;
+  v69["fresh"] = v20;
+  v69["child"] = v22;
+  v69["logPath"] = v42;
+  v69["version"] = v44;
+  v69["protocolVersion"] = v46;
+  v69["error"] = v48;
+  if ("statusText" in input) v69["statusText"] = v53;
+  if ("health" in input) v69["health"] = v57;
+  if ("healthCheck" in input) v69["healthCheck"] = v61;
+  return v69;
 })(INVALID, new Set(["running","starting","backoff","stopping","stopped","failed","dead","hung","unknown","done"]), new Set(["running","stopped"]), new Set(["starting","healthy","unhealthy"])) as (input: unknown) => Status | Invalid;
 
 export const parseResponse = ((INVALID) => (input) => {

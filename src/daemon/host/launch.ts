@@ -1,0 +1,64 @@
+/**
+ * What exactly is spawned for a definition: the argv (wrapped for a watchdog) and the stdio
+ * layout (a readiness pipe at fd N). Pure apart from `resolveCommand`'s access checks.
+ */
+import { accessSync, constants, statSync } from "node:fs";
+
+export type StdioSlot = "ignore" | "pipe";
+
+export interface LaunchSpec {
+  file: string;
+  args: string[];
+  stdio: StdioSlot[];
+}
+
+/**
+ * systemd's `sd_watchdog_enabled` honours WATCHDOG_USEC only when WATCHDOG_PID is its own pid,
+ * which node's spawn cannot know before the exec: a shell learns it (`$$`) and execs the command
+ * in its place, so the pid, the environment and the process group stay the daemon's.
+ */
+export const WATCHDOG_WRAPPER = 'WATCHDOG_PID=$$; export WATCHDOG_PID; exec "$0" "$@"';
+
+export function launchSpec(command: string[], watchdog: boolean, readyFd: number | null): LaunchSpec {
+  const [file, ...args] = command;
+  const stdio: StdioSlot[] = ["ignore", "pipe", "pipe"];
+  if (readyFd !== null) {
+    while (stdio.length < readyFd) stdio.push("ignore");
+    stdio[readyFd] = "pipe";
+  }
+  if (!watchdog) return { file: file!, args, stdio };
+  return { file: "/bin/sh", args: ["-c", WATCHDOG_WRAPPER, file!, ...args], stdio };
+}
+
+export type Resolved = { ok: true; path: string } | { ok: false; code: 126 | 127; reason: string };
+
+/**
+ * Finds `file` as execvp would (a name with a slash as is, relative to `cwd`; else each PATH
+ * entry), so a wrapped command that cannot run still fails at once as `cannot-execute` instead of
+ * as a shell's exit 127 that the restart policy would retry.
+ */
+export function resolveCommand(file: string, pathEnv: string | undefined, cwd: string): Resolved {
+  if (file.includes("/")) return checkExecutable(file.startsWith("/") ? file : `${cwd}/${file}`);
+  let denied: Resolved | null = null;
+  for (const dir of (pathEnv ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
+    const base = dir === "" ? cwd : dir.startsWith("/") ? dir : `${cwd}/${dir}`;
+    const r = checkExecutable(`${base}/${file}`);
+    if (r.ok) return r;
+    if (r.code === 126) denied ??= r;
+  }
+  return denied ?? { ok: false, code: 127, reason: "command not found" };
+}
+
+function checkExecutable(path: string): Resolved {
+  try {
+    if (!statSync(path).isFile()) return { ok: false, code: 126, reason: "permission denied" };
+  } catch {
+    return { ok: false, code: 127, reason: "command not found" };
+  }
+  try {
+    accessSync(path, constants.X_OK);
+    return { ok: true, path };
+  } catch {
+    return { ok: false, code: 126, reason: "permission denied" };
+  }
+}
