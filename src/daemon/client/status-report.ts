@@ -32,6 +32,8 @@ export function blankStatus(name: string): Status {
     version: null,
     protocolVersion: null,
     error: null,
+    health: null,
+    healthCheck: null,
   };
 }
 

@@ -79,6 +79,8 @@ export class ChildRunner {
   private killTimer: ReturnType<typeof setTimeout> | null = null;
   private stopWaiters: Array<() => void> = [];
   private startAfterStop = false;
+  /** The child is being stopped as a failure (failChild): its exit counts as one, whatever its code. */
+  private failing = false;
   private readonly tapBuffers: Record<StreamName, string> = { stdout: "", stderr: "" };
 
   constructor(
@@ -146,6 +148,7 @@ export class ChildRunner {
     }
     const done = new Promise<void>((resolve) => this.stopWaiters.push(resolve));
     if (this.state !== "stopping") {
+      if (this.killTimer) clearTimeout(this.killTimer); // a failChild's grace: this stop's own replaces it
       this.state = "stopping";
       this.ready = false;
       this.cancelReadiness();
@@ -159,6 +162,23 @@ export class ChildRunner {
       }, this.definition.stopTimeout);
     }
     return done;
+  }
+
+  /**
+   * Stops the child as a failure (an unhealthy daemon): stopSignal to its group, SIGKILL after
+   * stopTimeout, as stop() does; but intent and state stay, and the restart policy decides on
+   * its exit as on a crash's, counting it as a failure even if the child exits 0 on the signal.
+   */
+  failChild(why: string): void {
+    if (!this.child || this.pid === null || this.state === "stopping" || this.failing) return;
+    const pid = this.pid;
+    this.failing = true;
+    this.hooks.log("warn", `${this.name}: ${why}; stopping it with ${this.definition.stopSignal}`);
+    signalOwnGroup(pid, this.definition.stopSignal as SignalName);
+    this.killTimer = setTimeout(() => {
+      this.hooks.log("warn", `${this.name}: still running ${formatDuration(this.definition.stopTimeout)} after ${this.definition.stopSignal}; sending SIGKILL to its process group`);
+      signalOwnGroup(pid, "SIGKILL");
+    }, this.definition.stopTimeout);
   }
 
   /** SIGKILL to the child's group now (grace expired, or a second shutdown signal). */
@@ -184,7 +204,8 @@ export class ChildRunner {
     this.readyTimer = null;
   }
 
-  private childEnv(): NodeJS.ProcessEnv {
+  /** The child's environment; exec readiness and health checks run with it too. */
+  childEnv(): NodeJS.ProcessEnv {
     return { ...this.baseEnv, ...this.definition.env, [NAME_ENV]: this.name, [INVOCATION_ENV]: this.invocation ?? "" };
   }
 
@@ -357,12 +378,16 @@ export class ChildRunner {
   }
 
   private finishExit(exit: ExitOutcome, pid: number | null = null): void {
+    const failed = this.failing;
+    this.failing = false;
     this.recordExit(exit, pid);
     if (this.state === "stopping") return this.settleStop();
     const hold = this.hooks.unexpectedExit?.(exit) === "hold";
     // A missing or non-executable file stays so: restarting would only loop until the start limit.
     if (!hold && this.execFailure !== null) return this.giveUp(exit, "a command that cannot be executed is not restarted");
-    if (hold || !shouldRestart(this.definition.restart, exit)) {
+    // Stopped as a failure: a clean exit on the stop signal is still one (on-failure restarts it).
+    const asFailure = failed && exit.code === 0 && exit.signal === null ? { code: 1, signal: null } : exit;
+    if (hold || !shouldRestart(this.definition.restart, asFailure)) {
       this.state = "exited";
       this.hooks.changed();
       return;
