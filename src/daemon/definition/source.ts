@@ -59,8 +59,15 @@ function validate(name: string, input: unknown, origin: string, baseDir: string)
 function flagIssue(issue: { path: PropertyKey[]; message: string; values?: unknown[] }, input: unknown): string {
   const key = String(issue.path[0] ?? "");
   if (key === "command") return `the command after --: ${issue.message}`;
-  const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-  const value = (input as Record<string, unknown>)[key];
+  const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  let flag = `--${kebab(key)}`;
+  let value = (input as Record<string, unknown>)[key];
+  // `health` comes from --health CHECK and its --health-* tuning: name the one flag at fault.
+  const sub = issue.path[1];
+  if (key === "health" && typeof sub === "string") {
+    flag = sub === "check" ? "--health" : `--health-${kebab(sub)}`;
+    value = (value as Record<string, unknown>)[sub];
+  }
   const hint = issue.values?.length ? `use ${issue.values.join(", ")}` : issue.message;
   return `${flag}: ${JSON.stringify(value)} is not valid; ${hint}`;
 }
