@@ -33,6 +33,16 @@ async function status(box: Sandbox, name: string): Promise<{ code: number | null
   return { code: r.code, doc: json(r) };
 }
 
+/** Polls status until `pred` holds of its document; returns that status. */
+async function statusWhen(box: Sandbox, name: string, pred: (doc: any) => boolean, what: string, timeoutMs = 10_000): Promise<{ code: number | null; doc: any }> {
+  let last: { code: number | null; doc: any } | null = null;
+  await waitFor(async () => {
+    last = await status(box, name);
+    return pred(last.doc);
+  }, timeoutMs, what);
+  return last!;
+}
+
 async function events(box: Sandbox, name: string): Promise<any[]> {
   const r = await box.run(["events", name, "--no-follow"]);
   return r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
@@ -48,10 +58,7 @@ test("http check: healthy; a 500 makes it unhealthy (status exit 1), restarted a
     "--", ...httpServer(port, flag, true),
   ]);
   expect(r.code).toBe(0);
-  const healthy = await waitFor(async () => {
-    const s = await status(box, "web");
-    return s.doc.health === "healthy" && s;
-  }, 10_000, "healthy");
+  const healthy = await statusWhen(box, "web", (d) => d.health === "healthy", "healthy", 10_000);
   expect(healthy.code).toBe(0);
   expect(healthy.doc.healthCheck).toMatchObject({ healthy: true, failures: 0 });
   expect(healthy.doc.healthCheck.output).toContain("HTTP 200");
@@ -59,10 +66,7 @@ test("http check: healthy; a 500 makes it unhealthy (status exit 1), restarted a
 
   writeFileSync(flag, "");
   // The child ignores SIGTERM: for its 1 s stopTimeout it runs, unhealthy.
-  const sick = await waitFor(async () => {
-    const s = await status(box, "web");
-    return s.doc.health === "unhealthy" && s;
-  }, 10_000, "unhealthy");
+  const sick = await statusWhen(box, "web", (d) => d.health === "unhealthy", "unhealthy", 10_000);
   expect(sick.code).toBe(1);
   expect(sick.doc.state).toBe("running");
   expect(sick.doc.healthCheck).toMatchObject({ healthy: false, failures: 2 });
@@ -75,10 +79,7 @@ test("http check: healthy; a 500 makes it unhealthy (status exit 1), restarted a
   expect(unhealthy.message).toContain("HTTP 500");
 
   rmSync(flag);
-  const again = await waitFor(async () => {
-    const s = await status(box, "web");
-    return s.doc.child?.pid && s.doc.child.pid !== firstPid && s.doc.health === "healthy" && s;
-  }, 15_000, "restarted and healthy");
+  const again = await statusWhen(box, "web", (d) => d.child?.pid && d.child.pid !== firstPid && d.health === "healthy", "restarted and healthy", 15_000);
   expect(again.code).toBe(0);
   expect(again.doc.child.restarts).toBeGreaterThanOrEqual(1);
   expect(alive(firstPid)).toBe(false);
@@ -94,17 +95,11 @@ test("onFailure none: same pid, reported unhealthy, then a `healthy` event when 
     daemons: { api: { command: httpServer(port, flag), ready: `tcp:127.0.0.1:${port}`, health: { check: `http://127.0.0.1:${port}/`, interval: "200ms", retries: 2, onFailure: "none" } } },
   }));
   expect((await box.run(["start", "api", "--config", config])).code).toBe(0);
-  const first = await waitFor(async () => {
-    const s = await status(box, "api");
-    return s.doc.health === "healthy" && s;
-  }, 10_000, "healthy");
+  const first = await statusWhen(box, "api", (d) => d.health === "healthy", "healthy", 10_000);
   const pid = first.doc.child.pid;
 
   writeFileSync(flag, "");
-  const sick = await waitFor(async () => {
-    const s = await status(box, "api");
-    return s.doc.health === "unhealthy" && s;
-  }, 10_000, "unhealthy");
+  const sick = await statusWhen(box, "api", (d) => d.health === "unhealthy", "unhealthy", 10_000);
   expect(sick.code).toBe(1);
   // It stays unhealthy and keeps running: no stop, no restart.
   await waitFor(async () => (await status(box, "api")).doc.healthCheck.failures >= 4, 10_000, "more failures");
@@ -131,20 +126,14 @@ test("tcp: and unix: checks; a socket that is not there is unhealthy and restart
   const unix = await box.run(["start", "u", "--health", `unix:${sock}`, "--health-interval", "200ms", "--ready", `unix:${sock}`, "--", BUN, "-e", `require("node:net").createServer(() => {}).listen(${JSON.stringify(sock)})`]);
   expect(unix.code).toBe(0);
   for (const name of ["t", "u"]) {
-    const s = await waitFor(async () => {
-      const s = await status(box, name);
-      return s.doc.health === "healthy" && s;
-    }, 10_000, `${name} healthy`);
+    const s = await statusWhen(box, name, (d) => d.health === "healthy", `${name} healthy`, 10_000);
     expect(s.doc.healthCheck.output).toContain("connected to");
   }
 
   const missing = box.path("nothing.sock");
   const r = await box.run(["start", "m", "--health", `unix:${missing}`, "--health-interval", "100ms", "--health-retries", "1", "--", "sleep", "1000"]);
   expect(r.code).toBe(0);
-  const restarted = await waitFor(async () => {
-    const s = await status(box, "m");
-    return s.doc.child?.restarts >= 1 && s;
-  }, 10_000, "m restarted");
+  const restarted = await statusWhen(box, "m", (d) => d.child?.restarts >= 1, "m restarted", 10_000);
   expect(restarted.doc.healthCheck.healthy).toBe(false);
   const unhealthy = (await events(box, "m")).find((e) => e.type === "unhealthy");
   expect(unhealthy?.message).toMatch(/ENOENT|no such file/i);
@@ -163,13 +152,10 @@ test("exec: a check that hangs is killed (its process group) at the timeout; che
   const seq = await box.run(["start", "seq", "--health", `exec:echo S >> ${log}; sleep 0.15; echo E >> ${log}`, "--health-interval", "10ms", "--", "sleep", "1000"]);
   expect(seq.code).toBe(0);
 
-  const first = await waitFor(() => existsSync(pids) && Number(readFileSync(pids, "utf8").split("\n")[0]), 10_000, "first hanging check");
+  const first = Number(await waitFor(() => existsSync(pids) && readFileSync(pids, "utf8").split("\n")[0], 10_000, "first hanging check"));
   box.track(first);
   await waitFor(() => !alive(first), 5_000, `the hanging check's sleep (pid ${first}) to be killed`);
-  const s = await waitFor(async () => {
-    const s = await status(box, "hang");
-    return s.doc.healthCheck && s;
-  }, 5_000, "a result");
+  const s = await statusWhen(box, "hang", (d) => d.healthCheck, "a result", 5_000);
   expect(s.doc.healthCheck.healthy).toBe(false);
   expect(s.doc.healthCheck.output).toContain("timed out after 300 ms");
   // Later checks too, one at a time: never more than one hanging sleep alive.
@@ -188,10 +174,7 @@ test("startPeriod: failures within it do not count; a success during it is healt
   const box = sandbox();
   const r = await box.run(["start", "slow", "--health", "exec:exit 1", "--health-interval", "100ms", "--health-retries", "1", "--health-start-period", "1500ms", "--", "sleep", "1000"]);
   expect(r.code).toBe(0);
-  const during = await waitFor(async () => {
-    const s = await status(box, "slow");
-    return s.doc.healthCheck && s;
-  }, 5_000, "a first check");
+  const during = await statusWhen(box, "slow", (d) => d.healthCheck, "a first check", 5_000);
   expect(during.doc.health).toBe("starting");
   expect(during.doc.healthCheck).toMatchObject({ healthy: false, failures: 0 });
   expect(during.code).toBe(0);
@@ -241,10 +224,7 @@ test("supervise: a daemon's health check; status exits 1 while it is unhealthy",
   await waitFor(async () => (await status(box, "checked")).doc.health === "healthy", 10_000, "healthy");
   expect((await status(box, "plain")).doc).toMatchObject({ health: null, healthCheck: null });
   rmSync(ok);
-  const sick = await waitFor(async () => {
-    const s = await status(box, "checked");
-    return s.doc.health === "unhealthy" && s;
-  }, 10_000, "unhealthy");
+  const sick = await statusWhen(box, "checked", (d) => d.health === "unhealthy", "unhealthy", 10_000);
   expect(sick.code).toBe(1);
   expect(sick.doc.healthCheck.output).toBe(`missing ${ok}`);
   sup.kill("SIGTERM");

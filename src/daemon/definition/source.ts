@@ -72,6 +72,13 @@ function flagIssue(issue: { path: PropertyKey[]; message: string; values?: unkno
   return `${flag}: ${JSON.stringify(value)} is not valid; ${hint}`;
 }
 
+/** Flags override the fields they name; `--health-*` the health keys they name, not the whole check. */
+function overlay(base: DefinitionInput, overrides: Partial<DefinitionInput>): DefinitionInput {
+  const out = { ...base, ...overrides };
+  if (base.health && overrides.health) out.health = { ...base.health, ...overrides.health };
+  return out;
+}
+
 export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {
   const { name, overrides } = req;
   let definition: Definition;
@@ -81,7 +88,7 @@ export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {
     source = "command-line";
   } else if (req.config?.config.daemons[name]) {
     const entry = readConfigEntry(req.config, name);
-    definition = validate(name, { ...entry, ...overrides }, req.config.path, req.config.dir);
+    definition = validate(name, overlay(entry, overrides), req.config.path, req.config.dir);
     source = "config";
   } else {
     const stored = readJsonOrNull(daemonFiles(req.dirs, name).state, stateSchema())?.definition;
@@ -92,7 +99,7 @@ export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {
           `or start it once with a command so its definition is stored in ${daemonFiles(req.dirs, name).state}`,
       );
     }
-    definition = validate(name, { ...definitionToInput(stored), ...overrides }, "stored definition", stored.cwd);
+    definition = validate(name, overlay(definitionToInput(stored), overrides), "stored definition", stored.cwd);
     source = "state";
   }
   return { name, definition, identity: definitionIdentity(definition), source };
