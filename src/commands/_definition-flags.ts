@@ -3,6 +3,7 @@ import type { DefinitionInput } from "../schema/definition.ts";
 import { absolutePath } from "../daemon/state/paths.ts";
 import { badValue, list, str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
 import { durationFlag } from "./_shared.ts";
+import { UsageError } from "../errors.ts";
 
 export const definitionFlags = {
   watch: { type: "string", multiple: true, description: "Config file whose content decides freshness (repeatable)", valueHint: "FILE" },
@@ -16,6 +17,11 @@ export const definitionFlags = {
   oneshot: { type: "boolean", description: "A task that runs to completion: start waits for it and exits with its exit code" },
   once: { type: "boolean", description: "With --oneshot: record its success and never run it again (for this definition)" },
   watchdog: { type: "string", description: "Watchdog period: the daemon must send WATCHDOG=1 over NOTIFY_SOCKET within each (at least 100ms)", valueHint: "DURATION" },
+  health: { type: "string", description: "Health check: http://HOST:PORT/PATH, tcp:HOST:PORT, unix:PATH or exec:COMMAND", valueHint: "CHECK" },
+  "health-interval": { type: "string", description: "Time from the end of one health check to the next (default 30s)", valueHint: "DURATION" },
+  "health-timeout": { type: "string", description: "Time a health check may take before it fails (default 30s)", valueHint: "DURATION" },
+  "health-retries": { type: "string", description: "Failed health checks in a row that make the daemon unhealthy (default 3)", valueHint: "N" },
+  "health-start-period": { type: "string", description: "Health check failures within this time from the start do not count (default 0s)", valueHint: "DURATION" },
 } as const satisfies FlagSpecs;
 
 export const waitFlags = {
@@ -55,5 +61,31 @@ export function definitionOverrides(p: ParsedArgv): Partial<DefinitionInput> {
   if (readyTimeout !== undefined) out.readyTimeout = `${readyTimeout}ms`;
   const watchdog = durationFlag(p, "watchdog");
   if (watchdog !== undefined) out.watchdog = `${watchdog}ms`;
+  const health = healthOverrides(p);
+  if (health) out.health = health;
   return out;
+}
+
+const HEALTH_TUNING = ["health-interval", "health-timeout", "health-retries", "health-start-period"] as const;
+
+/** `--health CHECK` and its tuning flags; the tuning alone has no check to tune. */
+function healthOverrides(p: ParsedArgv): DefinitionInput["health"] | undefined {
+  const check = str(p, "health");
+  if (check === undefined) {
+    const stray = HEALTH_TUNING.find((k) => str(p, k) !== undefined);
+    if (stray) throw new UsageError(`--${stray} needs --health CHECK (the check it tunes)`);
+    return undefined;
+  }
+  const ms = (key: string) => {
+    const v = durationFlag(p, key);
+    return v === undefined ? undefined : `${v}ms`;
+  };
+  const retriesText = str(p, "health-retries");
+  let retries: number | undefined;
+  if (retriesText !== undefined) {
+    retries = Number(retriesText);
+    if (!/^\d+$/.test(retriesText) || retries < 1) throw badValue("health-retries", retriesText, "a whole number of at least 1", "1, 3 or 5");
+  }
+  const given = { interval: ms("health-interval"), timeout: ms("health-timeout"), retries, startPeriod: ms("health-start-period") };
+  return { check, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
 }

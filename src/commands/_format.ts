@@ -24,9 +24,20 @@ export function colourState(state: string, on: boolean, text = state): string {
   return on && c ? `\x1b[${c}m${text}\x1b[0m` : text;
 }
 
-/** One line: `web: running (pid 12, child 13, up 3m, 0 restarts)`. */
+/** `healthy`, `health starting`, or `unhealthy: HTTP 500` (the first line of the last check's output). */
+function describeHealth(s: Status): string | null {
+  if (!s.health) return null;
+  if (s.health === "starting") return "health starting";
+  if (s.health === "healthy") return "healthy";
+  const line = (s.healthCheck?.output ?? "").split("\n", 1)[0]!.trim();
+  return line ? `unhealthy: ${line.length > 120 ? `${line.slice(0, 120)}…` : line}` : "unhealthy";
+}
+
+/** One line: `web: running (pid 12, child 13, up 3m, 0 restarts)`; with a health check, its state first. */
 export function describeStatus(s: Status, colour = false): string {
   const parts: string[] = [];
+  const health = describeHealth(s);
+  if (health) parts.push(health);
   if (s.pid !== null) parts.push(`pid ${s.pid}`);
   if (s.child?.pid) parts.push(`child ${s.child.pid}`);
   if (s.child?.mainPid) parts.push(`main ${s.child.mainPid}`);

@@ -4,7 +4,7 @@ import { Sandbox, alive, json, waitFor, sandboxes } from "../helpers/harness.ts"
 
 const sandbox = sandboxes();
 
-const FIELDS = ["schema", "name", "state", "ready", "intent", "pid", "pidIdentity", "socketPath", "startedAt", "uptimeMs", "identity", "fresh", "child", "logPath", "version", "protocolVersion", "error"];
+const FIELDS = ["schema", "name", "state", "ready", "intent", "pid", "pidIdentity", "socketPath", "startedAt", "uptimeMs", "identity", "fresh", "child", "logPath", "version", "protocolVersion", "error", "statusText", "health", "healthCheck"];
 
 function expectShape(doc: any) {
   expect(Object.keys(doc).sort()).toEqual([...FIELDS].sort());

@@ -32,6 +32,9 @@ export function blankStatus(name: string): Status {
     version: null,
     protocolVersion: null,
     error: null,
+    statusText: null,
+    health: null,
+    healthCheck: null,
   };
 }
 

@@ -59,10 +59,24 @@ function validate(name: string, input: unknown, origin: string, baseDir: string)
 function flagIssue(issue: { path: PropertyKey[]; message: string; values?: unknown[] }, input: unknown): string {
   const key = String(issue.path[0] ?? "");
   if (key === "command") return `the command after --: ${issue.message}`;
-  const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-  const value = (input as Record<string, unknown>)[key];
+  const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  let flag = `--${kebab(key)}`;
+  let value = (input as Record<string, unknown>)[key];
+  // `health` comes from --health CHECK and its --health-* tuning: name the one flag at fault.
+  const sub = issue.path[1];
+  if (key === "health" && typeof sub === "string") {
+    flag = sub === "check" ? "--health" : `--health-${kebab(sub)}`;
+    value = (value as Record<string, unknown>)[sub];
+  }
   const hint = issue.values?.length ? `use ${issue.values.join(", ")}` : issue.message;
   return `${flag}: ${JSON.stringify(value)} is not valid; ${hint}`;
+}
+
+/** Flags override the fields they name; `--health-*` the health keys they name, not the whole check. */
+function overlay(base: DefinitionInput, overrides: Partial<DefinitionInput>): DefinitionInput {
+  const out = { ...base, ...overrides };
+  if (base.health && overrides.health) out.health = { ...base.health, ...overrides.health };
+  return out;
 }
 
 export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {
@@ -74,7 +88,7 @@ export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {
     source = "command-line";
   } else if (req.config?.config.daemons[name]) {
     const entry = readConfigEntry(req.config, name);
-    definition = validate(name, { ...entry, ...overrides }, req.config.path, req.config.dir);
+    definition = validate(name, overlay(entry, overrides), req.config.path, req.config.dir);
     source = "config";
   } else {
     const stored = readJsonOrNull(daemonFiles(req.dirs, name).state, stateSchema())?.definition;
@@ -85,7 +99,7 @@ export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {
           `or start it once with a command so its definition is stored in ${daemonFiles(req.dirs, name).state}`,
       );
     }
-    definition = validate(name, { ...definitionToInput(stored), ...overrides }, "stored definition", stored.cwd);
+    definition = validate(name, overlay(definitionToInput(stored), overrides), "stored definition", stored.cwd);
     source = "state";
   }
   return { name, definition, identity: definitionIdentity(definition), source };

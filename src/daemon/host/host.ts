@@ -24,6 +24,8 @@ import { consumePlannedStopMarker, INTENT_NOT_RECORDED, readState, setIntent, un
 import { bindPathOf, daemonFiles, socketPathProblem, type DaemonFiles, type Dirs } from "../state/paths.ts";
 import { provenHost } from "../owner/proof.ts";
 import { ChildRunner, type OutputSink } from "./runner.ts";
+import { HealthMonitor, type HealthCheckResult } from "./health.ts";
+import type { HealthState } from "../../schema/constants.ts";
 import type { Logger } from "../../logger.ts";
 import type { Sharing } from "../state/sharing.ts";
 import { ControlServer, ProtocolError, type ClientConnection } from "../wire/server.ts";
@@ -76,6 +78,9 @@ export class DaemonHost {
   private writtenPending: string | null = null;
   private bound = false;
   private released = false;
+  /** The current child's health checks (from its readiness to its end), and the last result. */
+  private health: HealthMonitor | null = null;
+  private lastHealthCheck: HealthCheckResult | null = null;
 
   constructor(private readonly o: HostOptions) {
     this.name = o.name;
@@ -203,8 +208,17 @@ export class DaemonHost {
       version: VERSION,
       protocolVersion: PROTOCOL_VERSION,
       error: r.state === "failed" && r.execFailure ? { code: "cannot-execute", message: r.execFailure } : null,
-      ...(r.statusText !== null ? { statusText: r.statusText } : {}),
+      statusText: r.statusText,
+      health: this.healthState(),
+      healthCheck: this.lastHealthCheck,
     };
+  }
+
+  /** docs/status.md: null without a check or while no child runs; `starting` until a check passes. */
+  private healthState(): HealthState | null {
+    const r = this.runner;
+    if (!r.def.health || (r.state !== "starting" && r.state !== "running")) return null;
+    return this.health?.state ?? "starting";
   }
 
   publicState(): DaemonState {
@@ -229,6 +243,40 @@ export class DaemonHost {
     if (type === "done" && this.definition.once && !fields.message) this.writeState({ completed: { identity: this.identity, at: event.ts } });
     this.bus.emit(event);
     this.o.onEvent?.(this, event);
+    this.followHealth(type);
+  }
+
+  /** Health checks run from the child's readiness until it stops or exits; each child starts afresh. */
+  private followHealth(type: EventType): void {
+    if (type === "ready") this.startHealth();
+    else if (type === "stop" || type === "exit" || type === "spawn") this.endHealth();
+  }
+
+  private startHealth(): void {
+    this.endHealth();
+    const r = this.runner;
+    const spec = r.def.health;
+    if (!spec || r.pid === null) return;
+    const pid = r.pid;
+    const spawnedAtMs = r.startedAt ? Date.parse(r.startedAt) : Date.now();
+    const monitor = new HealthMonitor(spec, { cwd: r.def.cwd, env: r.childEnv(), spawnedAtMs }, {
+      checked: (result) => (this.lastHealthCheck = result),
+      healthy: () => this.emit("healthy", { pid }),
+      unhealthy: (output) => {
+        this.emit("unhealthy", { pid, message: output });
+        if (spec.onFailure !== "restart") return;
+        // No more checks for a child on its way out; `health` stays `unhealthy` until it is gone.
+        monitor.end();
+        r.failChild(`health check failed ${spec.retries} time${spec.retries === 1 ? "" : "s"} in a row (${firstLine(output)})`);
+      },
+    });
+    this.health = monitor;
+    monitor.begin();
+  }
+
+  private endHealth(): void {
+    this.health?.end();
+    this.health = null;
   }
 
   private async handle(method: Method, params: Record<string, unknown>, conn: ClientConnection, id: string | number): Promise<unknown> {
@@ -435,4 +483,9 @@ export class DaemonHost {
     }
     await this.server.close();
   }
+}
+
+function firstLine(text: string): string {
+  const line = text.split("\n", 1)[0] ?? "";
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }

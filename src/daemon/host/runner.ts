@@ -90,6 +90,7 @@ export class ChildRunner {
   private killTimer: ReturnType<typeof setTimeout> | null = null;
   private stopWaiters: Array<() => void> = [];
   private startAfterStop = false;
+  /** The child is being stopped as a failure (failChild): its exit counts as one, whatever its code. */
   private readonly tapBuffers: Record<StreamName, string> = { stdout: "", stderr: "" };
   private notifySocket: NotifySocket | null = null;
   private notifyIgnored = 0;
@@ -211,6 +212,20 @@ export class ChildRunner {
     }, ms);
   }
 
+  /**
+   * Stops the child as a failure (a missed watchdog, an unhealthy daemon): stopSignal to its
+   * group, SIGKILL after stopTimeout, as stop() does; but intent stays, and the restart policy
+   * decides on its exit as on a crash's, counting it as a failure even if it exits 0 on the signal.
+   */
+  failChild(why: string): void {
+    this.disarmWatchdog();
+    if (!this.child || this.pid === null || this.state === "stopping" || this.killTimer) return;
+    this.hooks.log("warn", `${this.name}: ${why}; stopping it (${this.definition.stopSignal})`);
+    this.failNextExit = true;
+    this.hooks.changed();
+    this.terminate();
+  }
+
   /** SIGKILL to the child's group now (grace expired, or a second shutdown signal). */
   kill(): void {
     if (this.pid !== null && this.child) signalOwnGroup(this.pid, "SIGKILL");
@@ -241,7 +256,8 @@ export class ChildRunner {
     this.disarmWatchdog();
   }
 
-  private childEnv(): NodeJS.ProcessEnv {
+  /** The child's environment; exec readiness and health checks run with it too. */
+  childEnv(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...this.baseEnv, ...this.definition.env, [NAME_ENV]: this.name, [INVOCATION_ENV]: this.invocation ?? "" };
     // Never inherited: a NOTIFY_SOCKET from our own environment belongs to whoever started us.
     delete env.NOTIFY_SOCKET;
@@ -396,13 +412,11 @@ export class ChildRunner {
     this.disarmWatchdog();
     if (!this.child || this.pid === null || this.state === "stopping" || this.killTimer) return;
     const period = this.definition.watchdog ?? 0;
-    this.hooks.log("warn", `${this.name}: no WATCHDOG=1 within ${formatDuration(period)}; stopping it (${this.definition.stopSignal})`);
     this.hooks.event("watchdog", { pid: this.pid, delayMs: period });
-    this.failNextExit = true;
+    // A silent daemon is presumed hung: no longer ready, and on its way out (state `stopping`).
     this.winding = true;
     this.ready = false;
-    this.hooks.changed();
-    this.terminate();
+    this.failChild(`no WATCHDOG=1 within ${formatDuration(period)}`);
   }
 
   /** The invocation id is recorded before the fork: see RunnerHooks.spawning for why. */
