@@ -90,6 +90,20 @@ describe("standalone oneshot", () => {
     expect(runs(box)).toBe(1);
   });
 
+  test("a start that joined a run returns when an operator stops that run", async () => {
+    const box = sandbox();
+    const args = ["start", "st", "--oneshot", "--", "sleep", "30"];
+    const first = box.run(args);
+    await waitFor(async () => json(await box.run(["status", "st", "--json"])).child?.pid, 10_000, "the task running");
+    const joiner = box.run(args);
+    await waitFor(() => box.processes().some((p) => p.argv.includes("start") && p.argv.includes("st") && p.pid !== undefined), 2_000, "the joiner");
+    await waitFor(async () => (await box.run(["stop", "st"])).code === 0, 5_000, "stop");
+    const [a, b] = await Promise.all([first, joiner]);
+    expect(a.code).not.toBe(0);
+    expect(b.code).not.toBe(0);
+    expect(b.stderr).toMatch(/stopped|went away/);
+  }, 20_000);
+
   test("bad input: once without oneshot, an unknown type", async () => {
     const box = sandbox();
     const r = await box.run(["start", "x", "--once", "--", "true"]);
@@ -164,6 +178,44 @@ describe("oneshot and dependencies inside supervise", () => {
     expect(end.code).toBe(0);
     expect(runs(box)).toBe(1);
   });
+
+  test("a oneshot that failed its start limit runs again at the next boot; done survives the supervisor's exit", async () => {
+    const box = sandbox();
+    const gate = box.path("gate");
+    const cfg = config(box, {
+      mig: { type: "oneshot", startLimit: { burst: 2 }, backoff: { initial: "50ms" }, command: ["sh", "-c", `echo x >> ${box.path("ran")}; test -f ${gate}`] },
+      web: { dependsOn: ["mig"], command: ["sleep", "1000"] },
+    });
+    const sup = box.spawn(["supervise", "--config", cfg]);
+    await waitFor(async () => json(await box.run(["status", "mig", "--json", "--config", cfg])).state === "failed", 10_000, "mig failed");
+    sup.kill("SIGTERM");
+    expect((await sup.waitExit()).code).toBe(1);
+    expect(runs(box)).toBe(2);
+    writeFileSync(gate, "");
+    const sup2 = box.spawn(["supervise", "--config", cfg]);
+    await waitFor(async () => json(await box.run(["status", "web", "--json", "--config", cfg])).state === "running", 10_000, "web running after mig");
+    expect(runs(box)).toBe(3);
+    sup2.kill("SIGTERM");
+    expect((await sup2.waitExit()).code).toBe(0);
+    const after = await box.run(["status", "mig", "--json", "--config", cfg]);
+    expect(json(after).state).toBe("done");
+    expect(after.code).toBe(0);
+  });
+
+  test("inside supervise, a start waiting for a oneshot returns when an operator stops it", async () => {
+    const box = sandbox();
+    const cfg = config(box, { app: { command: ["sleep", "1000"] }, mig: { type: "oneshot", autostart: false, command: ["sleep", "30"] } });
+    const sup = box.spawn(["supervise", "--config", cfg]);
+    await waitFor(async () => json(await box.run(["status", "app", "--json", "--config", cfg])).state === "running", 10_000, "app running");
+    const start = box.run(["start", "mig", "--config", cfg]);
+    await waitFor(async () => json(await box.run(["status", "mig", "--json", "--config", cfg])).child?.pid, 10_000, "mig running");
+    expect((await box.run(["stop", "mig", "--config", cfg])).code).toBe(0);
+    const r = await start;
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("was stopped");
+    sup.kill("SIGTERM");
+    await sup.waitExit();
+  }, 20_000);
 
   test("a dependency's restart: dependents get dependency-restart; restartWith ones restart after it", async () => {
     const box = sandbox();

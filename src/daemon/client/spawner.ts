@@ -73,6 +73,8 @@ export interface WaitProgress {
 const HOST_STARTUP_MARGIN_MS = 2_000;
 /** A oneshot may run for as long as it takes (a migration): `start` waits a day unless told. */
 const ONESHOT_WAIT_MS = 24 * 3_600_000;
+/** A oneshot run we joined whose socket has not answered for this long has ended. */
+const JOINED_HOST_GONE_MS = 1_000;
 
 /**
  * The readiness wait: never shorter than the host's own readiness timeout (plus start-up), so
@@ -253,19 +255,24 @@ async function waitForReady(
   const oneshot = isOneshot(o.resolved.definition);
   const waitingFor = oneshot ? `${o.resolved.name} to complete` : ready === "none" ? `${o.resolved.name} to start` : ready;
   let last: Status | null = null;
+  let unreachableSince: number | null = null;
   try {
     while (Date.now() < deadline) {
       o.progress?.({ waitingFor, elapsedMs: Date.now() - began, readyTimeoutMs: oneshot ? waitMs : readyTimeout });
       const got = await owner.status(deadline);
       if (got.kind === "unreachable") {
-        // A oneshot's host leaves once the task has ended: its state file has the outcome.
-        const ended = oneshot ? oneshotEndIn(files, began) : null;
+        // A oneshot's host leaves once the task has ended: its state file has the outcome. Ours
+        // (launched after `began`) wrote it; a run we joined ended when its host went away.
+        unreachableSince ??= Date.now();
+        const gone = host === null ? Date.now() - unreachableSince >= JOINED_HOST_GONE_MS : hostExit.code !== null;
+        const ended = !oneshot ? null : (oneshotEndIn(files, began) ?? (gone ? oneshotEndIn(files, null) : null));
         if (ended) return ended;
         // If our host has exited, no successor is coming.
         if (hostExit.code !== null) return failed(files, describeHostExit(files, hostExit.code), last);
         if (got.pause > 0) await sleep(got.pause);
         continue;
       }
+      unreachableSince = null;
       if (got.status) {
         last = got.status;
         const verdict = oneshot
@@ -331,17 +338,28 @@ function judgeOneshot(o: StartOptions, files: DaemonFiles, s: Status, replacing:
   o.started?.();
   if (s.state === "done") return { kind: "completed", status: s, already: false };
   if (s.state === "failed" || (s.state === "stopped" && s.intent === "running")) return oneshotFailed(files, s.child?.lastExit ?? null, s);
+  if (s.state === "stopped") return oneshotStopped(files, s.child?.lastExit ?? null, s);
   return "wait";
 }
 
-/** The outcome a oneshot's state file records for a run that ended after `since`, if any. */
-function oneshotEndIn(files: DaemonFiles, since: number): StartOutcome | null {
+/**
+ * The outcome of a oneshot whose host has gone, from its state file: for a run we launched only
+ * if it ended after `since` (an older record is another run's); for one we joined, whatever it
+ * says, since that host was live when we joined.
+ */
+function oneshotEndIn(files: DaemonFiles, since: number | null): StartOutcome | null {
   const st = readState(files);
-  const e = st?.lastExit;
-  if (!st || !e || Date.parse(e.at) < since) return null;
+  const e = st?.lastExit ?? null;
+  if (!st || (since !== null && (!e || Date.parse(e.at) < since))) return null;
   if (st.lastState === "done") return { kind: "completed", status: null, already: false };
   if (st.lastState === "failed" || st.lastState === "exited") return oneshotFailed(files, e, null);
-  return null;
+  if (st.intent === "stopped") return oneshotStopped(files, e, null);
+  return { ...failed(files, `${files.name}'s host went away before the task completed (see \`daemonctl logs ${files.name}\`)`, null), exitCode: 1 } as StartOutcome;
+}
+
+function oneshotStopped(files: DaemonFiles, e: { code: number | null; signal: string | null } | null, s: Status | null): StartOutcome {
+  const out = failed(files, `${files.name} was stopped (\`daemonctl stop\`) before it completed`, s);
+  return { ...out, exitCode: (e && shellExitCode(e)) || 1 } as StartOutcome;
 }
 
 function oneshotFailed(files: DaemonFiles, e: { code: number | null; signal: string | null } | null, s: Status | null): StartOutcome {

@@ -176,7 +176,7 @@ export class ChildRunner {
     this.startAfterStop = false;
     this.clearBackoff();
     if (!this.child) {
-      if (this.state !== "stopped" && this.state !== "failed" && this.state !== "exited") {
+      if (this.state !== "stopped" && this.state !== "failed" && this.state !== "exited" && this.state !== "done") {
         this.state = "stopped";
         this.hooks.changed();
       }

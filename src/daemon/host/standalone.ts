@@ -137,7 +137,10 @@ function createHost(spec: HostSpec, mode: HostMode, env: NodeJS.ProcessEnv, setu
     onEvent: (h, { type }) => {
       // The runner settles its next state right after the event; look once it has.
       // A oneshot's host has nothing left to serve once the task is done: its state file says so.
-      if (type === "exit" || type === "failed" || type === "done") setImmediate(() => {
+      // Done is final at once: from now on a `start` request is refused (`exiting`), never run
+      // by a host on its way out.
+      if (type === "done") return ending.end({ kind: "ended" });
+      if (type === "exit" || type === "failed") setImmediate(() => {
         if (h.runner.state === "exited" || h.runner.state === "failed" || h.runner.state === "done") ending.end({ kind: "ended" });
       });
     },

@@ -140,7 +140,9 @@ export type BootAction = "start" | "left-down" | "skipped-failed";
 export function bootAction(st: State | null, autostart: boolean): BootAction {
   if (!st) return autostart ? "start" : "left-down";
   if (st.intent === "stopped") return "left-down";
-  if (st.lastState === "failed") return "skipped-failed";
+  // A oneshot is a task of the boot (a migration): one that failed last time runs again, since
+  // what made it fail (a database not up yet) may have passed, and its dependents wait for it.
+  if (st.lastState === "failed" && st.definition?.type !== "oneshot") return "skipped-failed";
   return "start";
 }
 
