@@ -15,6 +15,7 @@ export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   logs: () => import("./logs.ts"),
   events: () => import("./events.ts"),
   reconcile: () => import("./reconcile.ts"),
+  reload: () => import("./reload.ts"),
   supervise: () => import("./supervise.ts"),
   schema: () => import("./schema.ts"),
   completion: () => import("./completion.ts"),

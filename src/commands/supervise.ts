@@ -75,7 +75,10 @@ async function superviseConfig(p: ParsedArgv, env: NodeJS.ProcessEnv, log: Logge
     throw new UsageError("supervise needs a config file (--config FILE, $DAEMONCTL_CONFIG or ./daemonctl.json), or a command after --: daemonctl supervise -- CMD ARGS");
   }
   const { planSupervision } = await import("../supervise/plan.ts");
-  const plan = planSupervision(ctx.config, { only: str(p, "only") ?? process.env.DAEMONCTL_DAEMONS, graceFlagMs: durationFlag(p, "grace"), envGrace: process.env.DAEMONCTL_GRACE, warn: (m) => log.warn(m) });
+  const { loadConfig } = await import("../daemon/definition/config.ts");
+  const inputs = { only: str(p, "only") ?? process.env.DAEMONCTL_DAEMONS, graceFlagMs: durationFlag(p, "grace"), envGrace: process.env.DAEMONCTL_GRACE, warn: (m: string) => log.warn(m) };
+  const plan = planSupervision(ctx.config, inputs);
+  const configPath = ctx.config.path;
   const format = logFormat(p);
   const colour = colourAllowed(p);
   const { Supervisor } = await import("../supervise/supervisor.ts");
@@ -89,6 +92,8 @@ async function superviseConfig(p: ParsedArgv, env: NodeJS.ProcessEnv, log: Logge
     colour: { stdout: colour && Boolean(process.stdout.isTTY), stderr: colour && Boolean(process.stderr.isTTY) },
     probeTimeoutMs: probeTimeout(p),
     ...initFlags(p),
+    // SIGHUP and `daemonctl reload`: the same file, read and checked again from scratch.
+    replan: () => planSupervision(loadConfig(configPath), inputs),
     env,
     log,
   }).run();

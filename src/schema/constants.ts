@@ -10,7 +10,7 @@ export const STATUS_LIST_SCHEMA = "daemonctl/status-list@1";
 export const EVENT_SCHEMA = "daemonctl/event@1";
 
 export const PROTOCOL_VERSION = 1;
-export const METHODS = ["status", "stop", "start", "restart", "signal", "events"] as const;
+export const METHODS = ["status", "stop", "start", "restart", "signal", "events", "reload"] as const;
 export type Method = (typeof METHODS)[number];
 
 export const INTENTS = ["running", "stopped"] as const;

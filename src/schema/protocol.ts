@@ -42,4 +42,17 @@ export const signalParamsSchema = lazySchema(() => z.object({ signal: z.union([z
 export const startParamsSchema = lazySchema(() => z.object({ definition: z.optional(z.unknown()), identity: z.optional(z.string()) }));
 /** `events` replays retained events newer than `since` (ISO time) before streaming live ones. */
 export const eventsParamsSchema = lazySchema(() => z.object({ since: z.optional(z.string()), follow: z.optional(z.boolean()) }));
+/** `reload` (supervised hosts only): re-read the supervisor's config and apply the difference. */
+export const reloadParamsSchema = lazySchema(() => z.object({ dryRun: z.optional(z.boolean()) }));
+/** What a reload did (or, with dryRun, would do), by daemon name. */
+export const reloadResultSchema = lazySchema(() =>
+  z.object({
+    dryRun: z.boolean(),
+    added: z.array(z.string()),
+    removed: z.array(z.string()),
+    changed: z.array(z.string()),
+    unchanged: z.array(z.string()),
+  }),
+);
+export type ReloadResult = z.infer<ReturnType<typeof reloadResultSchema>>;
 export const stopResultSchema = lazySchema(() => z.object({ stopping: z.boolean(), hostExits: z.boolean() }));

@@ -10,6 +10,10 @@
 import type { Writable } from "node:stream";
 import type { ResolvedDefinition } from "../daemon/definition/source.ts";
 import { DaemonHost } from "../daemon/host/host.ts";
+import { ProtocolError } from "../daemon/wire/server.ts";
+import type { ReloadResult } from "../schema/protocol.ts";
+import { filesLeftBy } from "../daemon/state/known.ts";
+import { removeQuietly } from "../daemon/state/store.ts";
 import type { Logger } from "../logger.ts";
 import type { Sharing } from "../daemon/state/sharing.ts";
 import { bootAction, describeReconcile, priorOf, readState } from "../daemon/state/intent.ts";
@@ -43,15 +47,20 @@ export interface SuperviseOptions {
   parentDeathSignal?: SignalName | null;
   /** tini -w: a warning per orphan reaped. */
   warnOnReap?: boolean;
+  /**
+   * Reads the config again and plans from it (SIGHUP, `daemonctl reload`); throws a UsageError
+   * when the new config is invalid. Without it a reload is refused.
+   */
+  replan?: () => { definitions: ResolvedDefinition[]; levels: string[][]; graceMs: number };
   env: NodeJS.ProcessEnv;
   log: Logger;
   out?: { stdout: Writable; stderr: Writable };
 }
 
-const SHUTDOWN_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"] as const;
+const SHUTDOWN_SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT"] as const;
 /**
  * Passed on to every daemon: all the rest but PIPE (ours) and the job-control stops, which keep
- * their default so a supervisor in a terminal stops on Ctrl+Z. (HUP is a shutdown signal here.)
+ * their default so a supervisor in a terminal stops on Ctrl+Z. (HUP reloads the config here.)
  */
 const FORWARDED: SignalName[] = [
   "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGALRM", "SIGURG", "SIGVTALRM", "SIGPROF", "SIGXCPU", "SIGXFSZ", "SIGIO", "SIGCONT",
@@ -84,8 +93,18 @@ export class Supervisor {
   private finish!: (code: number) => void;
   private readonly finished = new Promise<number>((r) => (this.finish = r));
   private unwatch: (() => void) | null = null;
+  private prefixWidth = 0;
+  /** Hosts created so far: each new one takes the next prefix colour. */
+  private created = 0;
+  /** Start levels and grace: from the config, and again from each reload. */
+  private levels: string[][];
+  private graceMs: number;
+  /** Reloads run one after another, never interleaved (nor with the shutdown). */
+  private reloads: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: SuperviseOptions) {
+    this.levels = o.levels;
+    this.graceMs = o.graceMs;
     this.reaper = new Reaper(o.warnOnReap ? (pid) => o.log.warn(`reaped zombie process ${pid}`) : undefined);
   }
 
@@ -110,52 +129,65 @@ export class Supervisor {
    * owner and dropped from ours; any error undoes every bind and fails the boot.
    */
   private async claimSockets(): Promise<boolean> {
-    const claims = await Promise.all([...this.hosts].map(async ([name, h]) => [name, await h.claim()] as const)).catch(async (e: Error) => {
-      this.o.log.error(e.message);
+    const errors = await this.claim([...this.hosts.keys()]);
+    if (errors === null || errors.length) {
       await this.abort();
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The bind guard of these hosts, all at once; hosts that are not ours are dropped. Returns the
+   * errors (each logged), or null when the claims themselves threw.
+   */
+  private async claim(names: string[]): Promise<string[] | null> {
+    const claims = await Promise.all(names.map(async (name) => [name, await this.hosts.get(name)!.claim()] as const)).catch((e: Error) => {
+      this.o.log.error(e.message);
       return null;
     });
-    if (!claims) return false;
+    if (!claims) return null;
+    const errors: string[] = [];
     for (const [name, c] of claims) {
       if (c.kind === "bound") continue;
       this.hosts.delete(name);
       if (c.kind === "error") {
         this.o.log.error(`${name}: ${c.message}`);
-        await this.abort();
-        return false;
-      }
-      if (c.kind === "busy") this.o.log.warn(`${c.message}, outside this supervisor`);
+        errors.push(`${name}: ${c.message}`);
+      } else if (c.kind === "busy") this.o.log.warn(`${c.message}, outside this supervisor`);
       else this.o.log.warn(`${name} is already run by pid ${c.pid} outside this supervisor; leaving it alone`);
     }
-    return true;
+    return errors;
   }
 
   private createHosts(): void {
-    const width = Math.max(...this.o.definitions.map((d) => d.name.length)) + 2;
+    this.prefixWidth = Math.max(...this.o.definitions.map((d) => d.name.length)) + 2;
+    for (const d of this.o.definitions) this.createHost(d);
+  }
+
+  private createHost(d: ResolvedDefinition): DaemonHost {
     const out = this.o.out ?? { stdout: process.stdout, stderr: process.stderr };
-    this.o.definitions.forEach((d, i) => {
-      const files = daemonFiles(this.o.dirs, d.name);
-      const logFile = new RotatingLog(files.log, d.definition.log.maxSize, d.definition.log.maxFiles, this.o.sharing, true);
-      const sink = teeSink(prefixSink(d.name, out, { width, colourIndex: i, colour: this.o.colour, format: this.o.logFormat }), logFileSink(logFile));
-      this.deps.set(d.name, d.definition.dependsOn);
-      this.hosts.set(
-        d.name,
-        new DaemonHost({
-          name: d.name,
-          definition: d.definition,
-          identity: d.identity,
-          dirs: this.o.dirs,
-          supervised: true,
-          sharing: this.o.sharing,
-          probeTimeoutMs: this.o.probeTimeoutMs,
-          sink,
-          baseEnv: this.o.env,
-          log: this.o.log,
-          onEvent: (h, event) => this.onEvent(h, event),
-          unexpectedExit: (h, exit) => this.onUnexpectedExit(h, exit),
-        }),
-      );
+    const files = daemonFiles(this.o.dirs, d.name);
+    const logFile = new RotatingLog(files.log, d.definition.log.maxSize, d.definition.log.maxFiles, this.o.sharing, true);
+    const sink = teeSink(prefixSink(d.name, out, { width: this.prefixWidth, colourIndex: this.created++, colour: this.o.colour, format: this.o.logFormat }), logFileSink(logFile));
+    this.deps.set(d.name, d.definition.dependsOn);
+    const host = new DaemonHost({
+      name: d.name,
+      definition: d.definition,
+      identity: d.identity,
+      dirs: this.o.dirs,
+      supervised: true,
+      sharing: this.o.sharing,
+      probeTimeoutMs: this.o.probeTimeoutMs,
+      sink,
+      baseEnv: this.o.env,
+      log: this.o.log,
+      onEvent: (h, event) => this.onEvent(h, event),
+      unexpectedExit: (h, exit) => this.onUnexpectedExit(h, exit),
+      onReload: this.o.replan ? (dryRun) => this.reload(dryRun) : undefined,
     });
+    this.hosts.set(d.name, host);
+    return host;
   }
 
   /**
@@ -163,17 +195,19 @@ export class Supervisor {
    * (state/intent.ts `bootAction`): restores what was recorded and starts nothing yet.
    */
   private bootReconcile(): void {
-    for (const [name, h] of this.hosts) {
-      const st = readState(h.files);
-      const action = bootAction(st, h.def.autostart);
-      if (action === "left-down") h.restore("stopped", null);
-      else if (action === "skipped-failed") h.restore("running", { lastExit: st!.lastExit, restarts: st!.restarts });
-      else {
-        h.begin(false);
-        this.waiting.add(name);
-      }
-      this.o.log.info(describeReconcile({ name, prior: priorOf(st), action: action === "start" ? "started" : action }, true));
+    for (const [name, h] of this.hosts) this.bootOne(name, h);
+  }
+
+  private bootOne(name: string, h: DaemonHost): void {
+    const st = readState(h.files);
+    const action = bootAction(st, h.def.autostart);
+    if (action === "left-down") h.restore("stopped", null);
+    else if (action === "skipped-failed") h.restore("running", { lastExit: st!.lastExit, restarts: st!.restarts });
+    else {
+      h.begin(false);
+      this.waiting.add(name);
     }
+    this.o.log.info(describeReconcile({ name, prior: priorOf(st), action: action === "start" ? "started" : action }, true));
   }
 
   /** Starts every waiting daemon whose dependencies (among those we supervise) are ready, or done. */
@@ -241,6 +275,8 @@ export class Supervisor {
       this.o.log.info(`${dependent} restarts with ${name} (restartWith)`);
       void h.runner.stop().then(() => {
         if (this.shuttingDown || h.intent !== "running") return;
+        // Not an operator's stop: if the dependency never comes back, this must not keep us up.
+        this.ended.set(dependent, null);
         this.waiting.add(dependent);
         this.startWaiting();
       });
@@ -312,7 +348,7 @@ export class Supervisor {
   /** Signals come through the trap armed at start (platform/signals.ts), held until we listen. */
   private async armSignals(): Promise<SignalSource> {
     const source = await armSignals(FORWARDABLE);
-    const wanted = new Set<SignalName>([...SHUTDOWN_SIGNALS, ...FORWARDED]);
+    const wanted = new Set<SignalName>([...SHUTDOWN_SIGNALS, ...FORWARDED, "SIGHUP"]);
     for (const sig of FORWARDABLE) if (!wanted.has(sig)) source.release(sig);
     const lost = source.unwatched();
     if (lost.length) this.o.log.warn(`${lost.join(", ")} cannot be received here (${source.note}); they will not be forwarded`);
@@ -323,6 +359,7 @@ export class Supervisor {
     const forwarded = new Set<SignalName>(FORWARDED);
     let firstAt = 0;
     source.listen((sig) => {
+      if (sig === "SIGHUP") return this.reloadOnHangup();
       if (forwarded.has(sig)) {
         for (const h of this.hosts.values()) h.runner.signal(sig);
         return;
@@ -339,6 +376,13 @@ export class Supervisor {
       firstAt = Date.now();
       void this.shutdown(sig);
     });
+  }
+
+  /** SIGHUP: reload, as most daemons do on it; what happened goes to the log. */
+  private reloadOnHangup(): void {
+    if (this.shuttingDown) return;
+    this.o.log.info("SIGHUP: reloading the config");
+    this.reload(false).catch(() => {}); // an invalid config is logged by reloadNow
   }
 
   private checkOwnership(only: string | null): void {
@@ -367,14 +411,14 @@ export class Supervisor {
     for (const h of this.hosts.values()) h.exiting = true; // a start now would outlive us
     this.unwatch?.();
     const active = [...this.hosts.values()].filter((h) => h.runner.hasChild());
-    if (reason.startsWith("SIG")) this.o.log.info(`${reason}: stopping ${active.length} daemon${active.length === 1 ? "" : "s"} (grace ${formatDuration(this.o.graceMs)})`);
+    if (reason.startsWith("SIG")) this.o.log.info(`${reason}: stopping ${active.length} daemon${active.length === 1 ? "" : "s"} (grace ${formatDuration(this.graceMs)})`);
     const grace = setTimeout(() => {
       const left = [...this.hosts.values()].filter((h) => h.runner.hasChild()).map((h) => h.name);
       if (left.length) this.o.log.warn(`grace period over; SIGKILL to ${left.join(", ")}`);
       this.killAll();
-    }, this.o.graceMs);
-    const graceOver = new Promise<void>((r) => setTimeout(r, this.o.graceMs).unref?.());
-    for (const level of [...this.o.levels].reverse()) {
+    }, this.graceMs);
+    const graceOver = new Promise<void>((r) => setTimeout(r, this.graceMs).unref?.());
+    for (const level of [...this.levels].reverse()) {
       const stops = level.map((n) => this.hosts.get(n)?.stopChild()).filter(Boolean);
       await Promise.race([Promise.all(stops), graceOver]);
     }
@@ -386,10 +430,113 @@ export class Supervisor {
     this.finish(this.forcedCode ?? this.worstCode());
   }
 
+  /**
+   * `daemonctl reload` or SIGHUP (docs/containers.md#reloading-the-config): read the config
+   * again and apply the difference. Added daemons are started (by the boot rule: recorded intent,
+   * else `autostart`), removed ones stopped and forgotten, changed ones restarted with their new
+   * definition, unchanged ones left alone (same pid). An invalid config changes nothing.
+   */
+  reload(dryRun: boolean): Promise<ReloadResult> {
+    const run = this.reloads.then(() => this.reloadNow(dryRun));
+    this.reloads = run.catch(() => {});
+    return run;
+  }
+
+  private async reloadNow(dryRun: boolean): Promise<ReloadResult> {
+    if (this.shuttingDown || !this.o.replan) throw new ProtocolError("exiting", "the supervisor is shutting down; nothing was reloaded");
+    let plan: ReturnType<NonNullable<SuperviseOptions["replan"]>>;
+    try {
+      plan = this.o.replan();
+    } catch (e) {
+      const message = (e as Error).message;
+      this.o.log.error(`reload: the new config is invalid; nothing changed:\n${message}`);
+      throw new ProtocolError("bad-config", message);
+    }
+    const diff = diffPlan(this.hosts, plan.definitions);
+    const result: ReloadResult = { dryRun, added: diff.added.map((d) => d.name), removed: diff.removed, changed: diff.changed.map((d) => d.name), unchanged: diff.unchanged };
+    if (dryRun) return result;
+    this.o.log.info(`reload: ${describeReload(result)}`);
+    await this.removeDaemons(diff.removed);
+    this.levels = plan.levels;
+    this.graceMs = plan.graceMs;
+    for (const d of diff.changed) this.changeDaemon(d);
+    await this.addDaemons(diff.added);
+    this.startWaiting();
+    return result;
+  }
+
+  /** Stopped and forgotten (state, logs, sockets), after the reload's answer has gone out. */
+  private async removeDaemons(names: string[]): Promise<void> {
+    const gone: DaemonHost[] = [];
+    for (const name of names) {
+      const h = this.hosts.get(name)!;
+      this.hosts.delete(name);
+      for (const set of [this.deps, this.ended, this.lastCodes]) set.delete(name);
+      for (const set of [this.waiting, this.waitingNoted, this.spawned]) set.delete(name);
+      h.exiting = true;
+      await h.stopChild();
+      gone.push(h);
+    }
+    if (!gone.length) return;
+    // The request may have come in on one of these very sockets: close them a moment later.
+    setTimeout(() => {
+      for (const h of gone) void h.release().then(() => forgetFiles(this.o.dirs, h.name));
+    }, 200);
+  }
+
+  private changeDaemon(d: ResolvedDefinition): void {
+    const h = this.hosts.get(d.name)!;
+    this.deps.set(d.name, d.definition.dependsOn);
+    void h.replaceDefinition(d.definition, d.identity);
+    // A daemon that had ended (failed, done, exited) runs again with its new definition, unless
+    // an operator stopped it.
+    if (h.intent === "running" && !h.runner.isActive()) this.waiting.add(d.name);
+  }
+
+  private async addDaemons(added: ResolvedDefinition[]): Promise<void> {
+    if (!added.length) return;
+    this.prefixWidth = Math.max(this.prefixWidth, ...added.map((d) => d.name.length + 2));
+    for (const d of added) this.createHost(d);
+    await this.claim(added.map((d) => d.name));
+    for (const d of added) {
+      const h = this.hosts.get(d.name);
+      if (h) this.bootOne(d.name, h);
+    }
+  }
+
   /** A daemon could not be set up: undo what was bound and leave. */
   private async abort(): Promise<void> {
     this.shuttingDown = true;
     await Promise.all([...this.hosts.values()].map((h) => h.release()));
     this.reaper.stop();
   }
+}
+
+/** Added, removed, changed and unchanged daemons between what runs and a new plan. */
+export function diffPlan(
+  running: Map<string, { definitionIdentity: string }>,
+  planned: ResolvedDefinition[],
+): { added: ResolvedDefinition[]; removed: string[]; changed: ResolvedDefinition[]; unchanged: string[] } {
+  const names = new Set(planned.map((d) => d.name));
+  return {
+    added: planned.filter((d) => !running.has(d.name)),
+    removed: [...running.keys()].filter((n) => !names.has(n)),
+    changed: planned.filter((d) => running.has(d.name) && running.get(d.name)!.definitionIdentity !== d.identity),
+    unchanged: planned.filter((d) => running.get(d.name)?.definitionIdentity === d.identity).map((d) => d.name),
+  };
+}
+
+export function describeReload(r: ReloadResult): string {
+  const parts = [
+    r.added.length ? `adding ${r.added.join(", ")}` : "",
+    r.removed.length ? `removing ${r.removed.join(", ")}` : "",
+    r.changed.length ? `restarting ${r.changed.join(", ")} (changed)` : "",
+    r.unchanged.length ? `leaving ${r.unchanged.join(", ")} as ${r.unchanged.length === 1 ? "it is" : "they are"}` : "",
+  ].filter(Boolean);
+  return parts.length ? parts.join("; ") : "nothing to do";
+}
+
+/** Every file a removed daemon left (state, logs, metadata, locks): it is forgotten, as by `delete`. */
+function forgetFiles(dirs: Dirs, name: string): void {
+  for (const f of filesLeftBy(dirs, name)) removeQuietly(f);
 }

@@ -9,7 +9,7 @@
 import { renameSync, chownSync } from "node:fs";
 import { METADATA_SCHEMA, metadataSchema, type Metadata } from "../../schema/metadata.ts";
 import { definitionSchema, isOneshot, type Definition } from "../../schema/definition.ts";
-import { PROTOCOL_VERSION, eventsParamsSchema, signalParamsSchema, startParamsSchema, stopParamsSchema, type Method } from "../../schema/protocol.ts";
+import { PROTOCOL_VERSION, reloadParamsSchema, type ReloadResult, eventsParamsSchema, signalParamsSchema, startParamsSchema, stopParamsSchema, type Method } from "../../schema/protocol.ts";
 import { STATUS_SCHEMA, type DaemonState, type Status } from "../../schema/status.ts";
 import { stateAfterEnd } from "../policy.ts";
 import type { Intent, LastState } from "../../schema/state.ts";
@@ -50,6 +50,8 @@ export interface HostOptions {
   unexpectedExit?: (host: DaemonHost, exit: ExitOutcome) => "policy" | "hold";
   /** Standalone: a stop request arrived (the host process ends itself). */
   onStopRequest?: (reason: string) => void;
+  /** Supervise: a `reload` request (docs/containers.md#reloading-the-config); absent elsewhere. */
+  onReload?: (dryRun: boolean) => Promise<ReloadResult>;
 }
 
 let bindCounter = 0;
@@ -292,7 +294,16 @@ export class DaemonHost {
       case "start":
       case "restart":
         return this.startRequested(method, params);
+      case "reload":
+        return this.reloadRequested(params);
     }
+  }
+
+  private reloadRequested(params: Record<string, unknown>): Promise<ReloadResult> {
+    if (!this.o.onReload) throw new ProtocolError("not-supervised", `${this.name} runs in its own host, not under \`daemonctl supervise\`: there is no config to reload`);
+    const p = reloadParamsSchema().safeParse(params);
+    if (!p.success) throw new ProtocolError("bad-params", 'expected {"dryRun"?: boolean}');
+    return this.o.onReload(p.data.dryRun === true);
   }
 
   private follow(params: Record<string, unknown>, conn: ClientConnection, id: string | number): unknown {
@@ -353,13 +364,22 @@ export class DaemonHost {
     const identity = definitionIdentity(parsed.data);
     if (identity === this.identity) return;
     if (!this.o.supervised) throw new ProtocolError("stale", `${this.name} runs another definition; a standalone host is replaced, not updated`);
-    this.o.log.info(`${this.name}: new definition; restarting with it`);
-    this.definition = parsed.data;
+    this.replaceDefinition(parsed.data, identity);
+  }
+
+  /**
+   * Supervise: runs `definition` from now on; a running child is restarted with it, a stopped
+   * one stays stopped. Resolves once the restart has begun (or at once).
+   */
+  replaceDefinition(definition: Definition, identity: string): Promise<void> {
+    this.o.log.info(`${this.name}: new definition; ${this.runner.isActive() ? "restarting with it" : "it applies at the next start"}`);
+    this.definition = definition;
     this.identity = identity;
-    this.runner.setDefinition(parsed.data);
-    this.writeState({ definition: parsed.data, identity });
+    this.runner.setDefinition(definition);
+    this.writeState({ definition, identity });
     this.writeMetadata();
-    if (this.runner.isActive()) void this.runner.stop().then(() => this.runner.start());
+    if (!this.runner.isActive()) return Promise.resolve();
+    return this.runner.stop().then(() => this.runner.start());
   }
 
   /** Records intent and says whether it is on disk. */
