@@ -9,6 +9,7 @@ import { stateSchema } from "../../schema/state.ts";
 import { UsageError } from "../../errors.ts";
 import { formatIssues, loadConfig, type LoadedConfig } from "./config.ts";
 import { definitionIdentity } from "./freshness.ts";
+import { describeEnvFileProblem, readEnvFiles } from "./envfile.ts";
 import { absolutePath, daemonFiles, type Dirs } from "../state/paths.ts";
 import { readJsonOrNull } from "../state/store.ts";
 
@@ -53,6 +54,19 @@ function validate(name: string, input: unknown, origin: string, baseDir: string)
 }
 
 /**
+ * Env files are read now, so a missing file or a bad line is a config error before anything
+ * starts, named like any other: `--env-file: PATH:LINE: …` or `FILE: daemons.NAME.envFile: PATH:LINE: …`.
+ */
+function checkEnvFiles(name: string, def: Definition, origin: string): void {
+  if (!def.envFile) return;
+  const read = readEnvFiles(def.envFile);
+  if (!("problem" in read)) return;
+  const problem = describeEnvFileProblem(read.problem);
+  if (origin === "command line") throw new UsageError(`--env-file: ${problem}`);
+  throw new UsageError(`invalid config (1 problem):\n${origin}: daemons.${name}.envFile: ${problem}`);
+}
+
+/**
  * A definition built from flags is wrong because of a flag: name it and the value given
  * (`--restart: "sometimes" is not valid; use no, on-failure, always`), not a config path.
  */
@@ -86,10 +100,12 @@ export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {
   if (req.command && req.command.length > 0) {
     definition = validate(name, { ...overrides, command: req.command }, "command line", process.cwd());
     source = "command-line";
+    checkEnvFiles(name, definition, "command line");
   } else if (req.config?.config.daemons[name]) {
     const entry = readConfigEntry(req.config, name);
     definition = validate(name, overlay(entry, overrides), req.config.path, req.config.dir);
     source = "config";
+    checkEnvFiles(name, definition, overrides.envFile !== undefined ? "command line" : req.config.path);
   } else {
     const stored = readJsonOrNull(daemonFiles(req.dirs, name).state, stateSchema())?.definition;
     if (!stored) {
@@ -101,6 +117,7 @@ export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {
     }
     definition = validate(name, overlay(definitionToInput(stored), overrides), "stored definition", stored.cwd);
     source = "state";
+    checkEnvFiles(name, definition, overrides.envFile !== undefined ? "command line" : `stored definition in ${daemonFiles(req.dirs, name).state}`);
   }
   return { name, definition, identity: definitionIdentity(definition), source };
 }
@@ -117,6 +134,7 @@ function readConfigEntry(loaded: LoadedConfig, name: string): DefinitionInput {
 export function configDefinitions(loaded: LoadedConfig): ResolvedDefinition[] {
   return Object.keys(loaded.config.daemons).map((name) => {
     const definition = validate(name, readConfigEntry(loaded, name), loaded.path, loaded.dir);
+    checkEnvFiles(name, definition, loaded.path);
     return { name, definition, identity: definitionIdentity(definition), source: "config" as const };
   });
 }
