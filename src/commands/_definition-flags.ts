@@ -9,6 +9,7 @@ export const definitionFlags = {
   watch: { type: "string", multiple: true, description: "Config file whose content decides freshness (repeatable)", valueHint: "FILE" },
   cwd: { type: "string", description: "Working directory of the command", valueHint: "DIR" },
   env: { type: "string", multiple: true, description: "Extra environment variable (repeatable)", valueHint: "K=V" },
+  "env-file": { type: "string", multiple: true, description: "Env file in dotenv syntax, read at each start; -FILE if it may be missing (repeatable, later ones win, --env wins over them)", valueHint: "FILE" },
   ready: { type: "string", description: "Readiness: none, notify, fd:N, tcp:HOST:PORT, unix:PATH, log:REGEX, exec:COMMAND, delay:DURATION", valueHint: "SPEC" },
   restart: { type: "string", description: "Restart policy: no, on-failure (default) or always", valueHint: "POLICY" },
   "stop-signal": { type: "string", description: "Signal that asks the daemon to stop (default SIGTERM)", valueHint: "SIGNAL" },
@@ -46,6 +47,9 @@ export function definitionOverrides(p: ParsedArgv): Partial<DefinitionInput> {
       out.env[kv.slice(0, eq)] = kv.slice(eq + 1);
     }
   }
+  const envFile = list(p, "env-file");
+  // The optional marker stays in front of the absolute path: "-app.env" → "-/cwd/app.env".
+  if (envFile.length) out.envFile = envFile.map((f) => (f.startsWith("-") && f.length > 1 ? `-${abs(f.slice(1))}` : f === "-" || f === "" ? f : abs(f)));
   const ready = str(p, "ready");
   if (ready !== undefined) out.ready = ready;
   const restart = str(p, "restart");

@@ -84,6 +84,10 @@ export const readinessSpecSchema = lazySchema(() =>
   ),
 );
 
+/** A path, or `-PATH` for an optional file (as systemd's EnvironmentFile=-PATH). */
+const envFilePathSchema = () =>
+  z.string().check(z.refine((p) => p !== "" && p !== "-", "a file path (a leading \"-\" makes it optional)"));
+
 const userOrGroup = () => z.union([z.string().check(z.minLength(1)), z.int().check(z.minimum(0))]);
 
 export const definitionInputSchema = lazySchema(() => {
@@ -93,6 +97,7 @@ export const definitionInputSchema = lazySchema(() => {
   cwd: z.optional(z.string()),
   env: z.optional(z.record(z.string(), z.string())),
   watch: z.optional(z.array(z.string())),
+  envFile: z.optional(z.union([envFilePathSchema(), z.array(envFilePathSchema())])),
   ready: z.optional(z.pipe(readinessSpecSchema(), z.transform(withDelayUnit("s")))),
   readyTimeout: z.optional(duration),
   restart: z.optional(z.enum(RESTART_POLICIES)),
@@ -173,6 +178,8 @@ export const definitionSchema = lazySchema(() =>
     }),
   ),
   restartWith: z.optional(z.boolean()),
+  // Added in 0.4, absolute paths with the optional "-" kept; absent when there is none (see type).
+  envFile: z.optional(z.array(z.string())),
   }),
 );
 export type Definition = z.infer<ReturnType<typeof definitionSchema>>;
@@ -225,8 +232,15 @@ export function millisecondsAsInput(parsed: object): DefinitionInput {
 
 type ParsedInput = z.output<ReturnType<typeof definitionInputSchema>>;
 
-/** Applies defaults; `cwd` and relative watch paths resolve against `baseDir`. */
+/** Env file paths made absolute against `baseDir`, the optional `-` kept in front. */
+function resolveEnvFiles(input: string | string[] | undefined, baseDir: string, resolvePath: (base: string, p: string) => string): string[] {
+  const list = input === undefined ? [] : typeof input === "string" ? [input] : input;
+  return list.map((p) => (p.startsWith("-") ? `-${resolvePath(baseDir, p.slice(1))}` : resolvePath(baseDir, p)));
+}
+
+/** Applies defaults; `cwd`, relative watch and env file paths resolve against `baseDir`. */
 export function completeDefinition(input: ParsedInput, baseDir: string, resolvePath: (base: string, p: string) => string): Definition {
+  const envFile = resolveEnvFiles(input.envFile, baseDir, resolvePath);
   return {
     command: input.command,
     cwd: resolvePath(baseDir, input.cwd ?? "."),
@@ -252,6 +266,7 @@ export function completeDefinition(input: ParsedInput, baseDir: string, resolveP
     ...(input.watchdog !== undefined ? { watchdog: input.watchdog } : {}),
     ...(input.health ? { health: { ...DEFAULTS.health, ...stripUndefined(input.health), check: input.health.check } } : {}),
     ...(input.restartWith ? { restartWith: true } : {}),
+    ...(envFile.length ? { envFile } : {}),
   };
 }
 

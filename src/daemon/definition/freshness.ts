@@ -1,11 +1,12 @@
 /**
  * Definition identity (docs/configuration.md#where-a-definition-comes-from): a hash of the
- * canonical definition plus the *contents* of each watched file. Content, not mtime: touching a
+ * canonical definition plus the *contents* of each watched file and env file. Content, not mtime: touching a
  * file changes nothing, editing it does.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Definition } from "../../schema/definition.ts";
+import { envFileRef } from "./envfile.ts";
 
 /** JSON with object keys sorted at every level, so equal definitions hash equally. */
 export function canonicalJson(value: unknown): string {
@@ -29,6 +30,9 @@ export function fileDigest(path: string): string | null {
 
 export function definitionIdentity(def: Definition): string {
   const watched = def.watch.map((path) => ({ path, sha256: fileDigest(path) }));
-  const hash = createHash("sha256").update(canonicalJson({ definition: def, watched })).digest("hex");
+  // Only when there are env files (canonicalJson drops undefined): every other definition keeps
+  // the identity it had before env files existed, so upgrading replaces no running daemon.
+  const envFiles = def.envFile?.map((entry) => ({ path: entry, sha256: fileDigest(envFileRef(entry).path) }));
+  const hash = createHash("sha256").update(canonicalJson({ definition: def, watched, envFiles })).digest("hex");
   return `sha256:${hash.slice(0, 32)}`;
 }

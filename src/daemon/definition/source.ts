@@ -9,6 +9,7 @@ import { stateSchema } from "../../schema/state.ts";
 import { UsageError } from "../../errors.ts";
 import { formatIssues, loadConfig, type LoadedConfig } from "./config.ts";
 import { definitionIdentity } from "./freshness.ts";
+import { describeEnvFileProblem, readEnvFiles } from "./envfile.ts";
 import { absolutePath, daemonFiles, type Dirs } from "../state/paths.ts";
 import { readJsonOrNull } from "../state/store.ts";
 
@@ -53,6 +54,22 @@ function validate(name: string, input: unknown, origin: string, baseDir: string)
 }
 
 /**
+ * Env files are read now, so a missing file or a bad line is a usage error (exit 2) before
+ * anything starts, named by where the file was given: `--env-file: PATH:LINE: …`, or a config
+ * problem `FILE: daemons.NAME.envFile: PATH:LINE: …`.
+ */
+function checkEnvFiles(def: Definition, where: string | { config: string }): void {
+  if (!def.envFile) return;
+  const read = readEnvFiles(def.envFile);
+  if (!("problem" in read)) return;
+  const problem = describeEnvFileProblem(read.problem);
+  if (typeof where === "string") throw new UsageError(`${where}: ${problem}`);
+  throw new UsageError(`invalid config (1 problem):\n${where.config}: ${problem}`);
+}
+
+const configKey = (path: string, name: string) => ({ config: `${path}: daemons.${name}.envFile` });
+
+/**
  * A definition built from flags is wrong because of a flag: name it and the value given
  * (`--restart: "sometimes" is not valid; use no, on-failure, always`), not a config path.
  */
@@ -86,10 +103,12 @@ export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {
   if (req.command && req.command.length > 0) {
     definition = validate(name, { ...overrides, command: req.command }, "command line", process.cwd());
     source = "command-line";
+    checkEnvFiles(definition, "--env-file");
   } else if (req.config?.config.daemons[name]) {
     const entry = readConfigEntry(req.config, name);
     definition = validate(name, overlay(entry, overrides), req.config.path, req.config.dir);
     source = "config";
+    checkEnvFiles(definition, overrides.envFile !== undefined ? "--env-file" : configKey(req.config.path, name));
   } else {
     const stored = readJsonOrNull(daemonFiles(req.dirs, name).state, stateSchema())?.definition;
     if (!stored) {
@@ -101,6 +120,7 @@ export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {
     }
     definition = validate(name, overlay(definitionToInput(stored), overrides), "stored definition", stored.cwd);
     source = "state";
+    checkEnvFiles(definition, overrides.envFile !== undefined ? "--env-file" : `stored definition ${daemonFiles(req.dirs, name).state}: definition.envFile`);
   }
   return { name, definition, identity: definitionIdentity(definition), source };
 }
@@ -117,6 +137,7 @@ function readConfigEntry(loaded: LoadedConfig, name: string): DefinitionInput {
 export function configDefinitions(loaded: LoadedConfig): ResolvedDefinition[] {
   return Object.keys(loaded.config.daemons).map((name) => {
     const definition = validate(name, readConfigEntry(loaded, name), loaded.path, loaded.dir);
+    checkEnvFiles(definition, configKey(loaded.path, name));
     return { name, definition, identity: definitionIdentity(definition), source: "config" as const };
   });
 }

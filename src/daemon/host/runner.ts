@@ -29,6 +29,7 @@ import { loadNotifySupport, notifySupportLoaded, openNotifySocket, type NotifySe
 import { readProcStat } from "../../platform/proc.ts";
 import { applyNotify } from "./notify.ts";
 import { launchSpec, resolveCommand } from "./launch.ts";
+import { describeEnvFileProblem, readEnvFiles } from "../definition/envfile.ts";
 
 export type RunnerState = "idle" | "starting" | "running" | "backoff" | "stopping" | "stopped" | "failed" | "exited" | "done";
 export type StreamName = "stdout" | "stderr";
@@ -100,6 +101,8 @@ export class ChildRunner {
   private watchdogTimer: ReturnType<typeof setTimeout> | null = null;
   /** The next exit counts as a failure whatever its code (a missed watchdog). */
   private failNextExit = false;
+  /** The env files' variables as read for the current spawn. */
+  private fileEnv: Record<string, string> = {};
 
   constructor(
     readonly name: string,
@@ -258,7 +261,7 @@ export class ChildRunner {
 
   /** The child's environment; exec readiness and health checks run with it too. */
   childEnv(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...this.baseEnv, ...this.definition.env, [NAME_ENV]: this.name, [INVOCATION_ENV]: this.invocation ?? "" };
+    const env: NodeJS.ProcessEnv = { ...this.baseEnv, ...this.fileEnv, ...this.definition.env, [NAME_ENV]: this.name, [INVOCATION_ENV]: this.invocation ?? "" };
     // Never inherited: a NOTIFY_SOCKET from our own environment belongs to whoever started us.
     delete env.NOTIFY_SOCKET;
     delete env.WATCHDOG_USEC;
@@ -283,6 +286,7 @@ export class ChildRunner {
       return;
     }
     if (!this.prepareSpawn()) return;
+    if (!this.readEnvFiles()) return;
     if (!this.openNotify()) return;
     const child = this.launch();
     if (!child) return this.closeNotify();
@@ -296,6 +300,25 @@ export class ChildRunner {
     this.hooks.changed();
     // A oneshot has no readiness to wait for and no time limit: it is done when it exits 0.
     if (!isOneshot(this.definition)) this.watchReadiness(child);
+  }
+
+  /**
+   * Env files are read afresh for each spawn, so a restart sees them as they are now. One that
+   * went missing or bad since `start` checked it is a failed start at once, like a command that
+   * cannot be executed: the file is configuration, and retrying would not fix it.
+   */
+  private readEnvFiles(): boolean {
+    this.fileEnv = {};
+    if (!this.definition.envFile) return true;
+    const read = readEnvFiles(this.definition.envFile);
+    if (!("problem" in read)) {
+      this.fileEnv = read.values;
+      return true;
+    }
+    this.execFailure = `cannot start ${this.definition.command[0]}: env file ${describeEnvFileProblem(read.problem)}`;
+    this.hooks.log("error", `${this.name}: ${this.execFailure}`);
+    this.finishExit({ code: 1, signal: null });
+    return false;
   }
 
   /** Binds NOTIFY_SOCKET for this spawn; a failure is a failed start (no restart would fix it). */
@@ -601,7 +624,7 @@ export class ChildRunner {
     if (isOneshot(this.definition) && exit.code === 0 && exit.signal === null) return this.complete(pid);
     const hold = this.hooks.unexpectedExit?.(exit) === "hold";
     // A missing or non-executable file stays so: restarting would only loop until the start limit.
-    if (!hold && this.execFailure !== null) return this.giveUp(exit, "a command that cannot be executed is not restarted");
+    if (!hold && this.execFailure !== null) return this.giveUp(exit, "a command that cannot be started is not restarted");
     // A missed watchdog is a failure even if the daemon then exits 0 on its stop signal.
     const judged = this.failNextExit && exit.signal === null && exit.code === 0 ? { code: 1, signal: null } : exit;
     this.failNextExit = false;
