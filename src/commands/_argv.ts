@@ -20,6 +20,11 @@ export interface FlagSpec {
   /** Boolean flag whose repetitions count (`-vvv`, `-v -v`): the value is how many times. */
   counted?: boolean;
   required?: boolean;
+  /**
+   * String flag whose value may be left out (`--procfile` alone means `./Procfile`): this is the
+   * value then. Given as `--flag=VALUE`, or as the next word unless that is an option or `--`.
+   */
+  optionalValue?: string;
 }
 export type FlagSpecs = Record<string, FlagSpec>;
 
@@ -135,10 +140,19 @@ function takeOption(argv: string[], i: number, byName: FlagIndex, flags: Flags, 
     setBoolean(flags, key, spec, booleanValue(key, opt.inline));
     return i;
   }
+  if (spec.optionalValue !== undefined && opt.inline === undefined && !takesNextWord(argv[i + 1])) {
+    setString(flags, key, spec, spec.optionalValue);
+    return i;
+  }
   const value = opt.inline ?? argv[i + 1];
   if (value === undefined) throw new UsageError(`option --${key} needs a value${spec.valueHint ? ` (${spec.valueHint})` : ""}`);
   setString(flags, key, spec, value);
   return opt.inline === undefined ? i + 1 : i;
+}
+
+/** For a flag with an optional value: the next word is its value unless it is absent or an option. */
+function takesNextWord(next: string | undefined): boolean {
+  return next !== undefined && (next === "-" || !next.startsWith("-"));
 }
 
 function splitLong(arg: string): Option {

@@ -18,7 +18,7 @@ const flags = withGlobals({
 /** Commands whose positional arguments are daemon names. */
 const TAKES_NAMES = ["start", "stop", "restart", "delete", "rm", "signal", "status", "logs", "events"];
 /** Flags whose value is a path: completed with file names. */
-const PATH_FLAGS = ["watch", "env-file", "cwd", "config", "runtime-dir", "state-dir"];
+const PATH_FLAGS = ["watch", "env-file", "cwd", "config", "runtime-dir", "state-dir", "procfile"];
 
 interface Spec {
   name: string;

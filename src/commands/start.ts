@@ -15,12 +15,17 @@ import { terminalProgress } from "./_progress.ts";
 import { everyDaemon, namesOrAll, resolveEvery } from "./_all.ts";
 import type { ParsedArgv } from "./_argv.ts";
 import type { Logger } from "../logger.ts";
+import { procfileFlags, procfileFromFlags } from "./_procfile.ts";
+import { UsageError } from "../errors.ts";
+import type { ResolvedDefinition } from "../daemon/definition/source.ts";
+import type { FullContext } from "./_context.ts";
 import { requireOneName, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 
 const flags = withGlobals({
   name: { type: "positional", description: "Daemon name", required: true },
   all: { type: "boolean", description: "Start every known daemon (and every daemon of the config), each with its own definition" },
   foreground: { type: "boolean", description: "Run the host in this process (output to this terminal) instead of detached" },
+  ...procfileFlags,
   ...definitionFlags,
   ...waitFlags,
   ...jsonFlag,
@@ -36,8 +41,10 @@ export default defineCommand({
   },
   flags,
   async run(argv) {
-    const p = parseArgv(argv, flags, "start", { names: 1, noMoreNames: true });
+    // With --procfile the positionals are entry names, as many as wanted.
+    const p = parseArgv(argv, flags, "start", { names: 1, noMoreNames: !mentionsProcfile(argv) });
     const log = createLogger(p);
+    if (str(p, "procfile") !== undefined) return startProcfile(p, log);
     if (namesOrAll(p, bool(p, "all"), "start") === "all") return startAll(p, log);
     const name = requireOneName(p, "start");
     const ctx = await fullContext(p);
@@ -66,9 +73,38 @@ export default defineCommand({
   },
 });
 
+/** `--procfile` before any `--`, in either spelling. */
+function mentionsProcfile(argv: string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === "--procfile" || a.startsWith("--procfile="));
+}
+
+/**
+ * `start --procfile [NAME…]`: each entry (or the named ones) as a standalone daemon with its own
+ * host, as `start --all` does. The same entry gets the same PORT and so the same definition
+ * whether started here or by `supervise --procfile`: a running one is left alone.
+ */
+async function startProcfile(p: ParsedArgv, log: Logger): Promise<number> {
+  if (p.rest !== null) throw new UsageError("--procfile starts the Procfile's entries; a command after -- defines one daemon: choose one");
+  if (bool(p, "all")) throw new UsageError("--procfile starts the Procfile's entries; --all every known daemon: choose one");
+  if (bool(p, "foreground")) throw new UsageError("--foreground runs one daemon's host in this terminal; for a Procfile in the foreground use: daemonctl supervise --procfile");
+  const ctx = await fullContext(p);
+  const procfile = procfileFromFlags(p, definitionOverrides(p))!;
+  const defined = procfile.definitions.map((d) => d.name);
+  const unknown = p.positionals.filter((n) => !defined.includes(n));
+  if (unknown.length) throw new UsageError(`${procfile.path} has no entr${unknown.length === 1 ? "y" : "ies"} ${unknown.map((n) => `"${n}"`).join(", ")}; it defines ${defined.join(", ")}`);
+  const chosen = p.positionals.length ? procfile.definitions.filter((d) => p.positionals.includes(d.name)) : procfile.definitions;
+  return startEach(p, chosen, 0, ctx, log);
+}
+
 async function startAll(p: ParsedArgv, log: Logger): Promise<number> {
   const ctx = await fullContext(p);
   const { resolved, failed } = resolveEvery(everyDaemon(ctx), ctx, definitionOverrides(p), log);
+  return startEach(p, resolved, failed, ctx, log);
+}
+
+/** Starts them all at once and reports each; `failed` counts those that could not even be defined. */
+async function startEach(p: ParsedArgv, resolved: ResolvedDefinition[], failed: number, ctx: FullContext, log: Logger): Promise<number> {
   const outcomes = await Promise.all(
     resolved.map((r) =>
       startDaemon({

@@ -7,6 +7,8 @@ import { defineCommand } from "./_define.ts";
 import { fullContext } from "./_context.ts";
 import { createLogger } from "./_log.ts";
 import { colourAllowed, durationFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
+import { procfileFlags, procfileFromFlags, type LoadedProcfile } from "./_procfile.ts";
+import type { FullContext } from "./_context.ts";
 import { SIGNAL_NAMES, normalizeSignal, type SignalName } from "../schema/units.ts";
 
 const flags = withGlobals({
@@ -20,6 +22,7 @@ const flags = withGlobals({
   subreaper: { type: "boolean", alias: "s", description: "Fail unless PID 1 or a child subreaper, which supervise becomes anyway (tini -s; env TINI_SUBREAPER)" },
   "parent-death-signal": { type: "string", alias: "p", description: "Receive this signal when our parent dies, handled as if sent (tini -p)", valueHint: "SIGNAL" },
   "warn-reap": { type: "boolean", alias: "w", description: "Warn for every orphan reaped (tini -w)" },
+  ...procfileFlags,
   ...probeTimeoutFlag,
 });
 
@@ -29,7 +32,7 @@ export default defineCommand({
     commandArgs: "[-- CMD [ARGS…]]",
     description: "Container init: run the config's daemons (or `-- CMD` like tini), forward signals, reap zombies",
     usage:
-      'Examples:\n  ENTRYPOINT ["daemonctl", "supervise"]                 daemons of ./daemonctl.json (or $DAEMONCTL_CONFIG)\n  ENTRYPOINT ["daemonctl", "supervise", "--"]           then CMD ["my-server"]: a tini/dumb-init drop-in',
+      'Examples:\n  ENTRYPOINT ["daemonctl", "supervise"]                 daemons of ./daemonctl.json (or $DAEMONCTL_CONFIG)\n  ENTRYPOINT ["daemonctl", "supervise", "--procfile"]   the entries of ./Procfile, each with its PORT\n  ENTRYPOINT ["daemonctl", "supervise", "--"]           then CMD ["my-server"]: a tini/dumb-init drop-in',
   },
   flags,
   async run(argv) {
@@ -44,6 +47,7 @@ export default defineCommand({
 /** `supervise -- CMD`: the tini/dumb-init drop-in. */
 async function superviseCommand(p: ParsedArgv, command: string[], env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
   if (command.length === 0) throw new UsageError("no command after --");
+  if (str(p, "procfile") !== undefined) throw new UsageError("--procfile runs the Procfile's entries; a command after -- runs one command: choose one");
   const { parseRewrite, runSingleChild } = await import("../supervise/single-child.ts");
   const { envGraceMs } = await import("../supervise/plan.ts");
   const rewrite = new Map<number, number>();
@@ -67,18 +71,22 @@ async function superviseCommand(p: ParsedArgv, command: string[], env: NodeJS.Pr
   });
 }
 
-/** `supervise`: container init for the daemons of the config file. */
+/** `supervise`: container init for the daemons of the config file, or of a Procfile. */
 async function superviseConfig(p: ParsedArgv, env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
   rejectCommandOnlyFlags(p);
+  const procfile = procfileFromFlags(p);
   const ctx = await fullContext(p);
-  if (!ctx.config) {
-    throw new UsageError("supervise needs a config file (--config FILE, $DAEMONCTL_CONFIG or ./daemonctl.json), or a command after --: daemonctl supervise -- CMD ARGS");
-  }
-  const { planSupervision } = await import("../supervise/plan.ts");
+  const { planSupervision, configSource } = await import("../supervise/plan.ts");
   const { loadConfig } = await import("../daemon/definition/config.ts");
   const inputs = { only: str(p, "only") ?? process.env.DAEMONCTL_DAEMONS, graceFlagMs: durationFlag(p, "grace"), envGrace: process.env.DAEMONCTL_GRACE, warn: (m: string) => log.warn(m) };
-  const plan = planSupervision(ctx.config, inputs);
-  const configPath = ctx.config.path;
+  const source = await daemonSource(ctx, procfile, log);
+  const plan = planSupervision(source, inputs);
+  // SIGHUP and `daemonctl reload`: the same files (Procfile and config), read and checked again.
+  const replan = () => {
+    const config = ctx.config ? loadConfig(ctx.config.path) : null;
+    const entries = procfile ? procfileFromFlags(p) : null;
+    return planSupervision(entries ? { path: entries.path, definitions: entries.definitions, configGraceMs: config?.config.grace } : configSource(config!), inputs);
+  };
   const format = logFormat(p);
   const colour = colourAllowed(p);
   const { Supervisor } = await import("../supervise/supervisor.ts");
@@ -92,11 +100,27 @@ async function superviseConfig(p: ParsedArgv, env: NodeJS.ProcessEnv, log: Logge
     colour: { stdout: colour && Boolean(process.stdout.isTTY), stderr: colour && Boolean(process.stderr.isTTY) },
     probeTimeoutMs: probeTimeout(p),
     ...initFlags(p),
-    // SIGHUP and `daemonctl reload`: the same file, read and checked again from scratch.
-    replan: () => planSupervision(loadConfig(configPath), inputs),
+    replan,
     env,
     log,
   }).run();
+}
+
+/**
+ * The Procfile's entries when given, else the config's daemons. With both, the Procfile's entries
+ * are the daemons and the config gives only its directories, sharing and grace: said at startup.
+ */
+async function daemonSource(ctx: FullContext, procfile: LoadedProcfile | null, log: Logger) {
+  const { configSource } = await import("../supervise/plan.ts");
+  if (procfile) {
+    const replaced = Object.keys(ctx.config?.config.daemons ?? {});
+    if (replaced.length) log.warn(`the daemons of ${procfile.path} replace those of ${ctx.config!.path} (${replaced.join(", ")}); its directories, socket sharing and grace still apply`);
+    return { path: procfile.path, definitions: procfile.definitions, configGraceMs: ctx.config?.config.grace };
+  }
+  if (!ctx.config) {
+    throw new UsageError("supervise needs a config file (--config FILE, $DAEMONCTL_CONFIG or ./daemonctl.json), a Procfile (--procfile [FILE]), or a command after --: daemonctl supervise -- CMD ARGS");
+  }
+  return configSource(ctx.config);
 }
 
 function rejectCommandOnlyFlags(p: ParsedArgv): void {

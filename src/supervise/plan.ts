@@ -1,6 +1,6 @@
 /**
- * What config-mode `supervise` runs: which daemons (`--only`, `DAEMONCTL_DAEMONS`), in what
- * dependency order, with which grace period. Every problem is a usage error (exit 2) before
+ * What config-mode `supervise` runs (the daemons of the config file or of a Procfile): which
+ * daemons (`--only`, `DAEMONCTL_DAEMONS`), in what dependency order, with which grace period. Every problem is a usage error (exit 2) before
  * anything starts.
  */
 import type { LoadedConfig } from "../daemon/definition/config.ts";
@@ -27,25 +27,40 @@ export interface PlanInputs {
 
 export const DEFAULT_GRACE_MS = 8_000;
 
-export function planSupervision(config: LoadedConfig, o: PlanInputs): SupervisionPlan {
-  const definitions = selectedDefinitions(config, o);
-  const all = new Set(Object.keys(config.config.daemons));
-  const order = dependencyLevels(new Map(definitions.map((d) => [d.name, d.definition.dependsOn])), all);
-  if ("problem" in order) throw new UsageError(`${config.path}: ${order.problem.message}`);
-  return { definitions, levels: order.levels, graceMs: graceOf(config, o) };
+/**
+ * The daemons to supervise and where they were defined (a config file or a Procfile, named in
+ * messages), with the config's `grace` when there is a config.
+ */
+export interface DaemonSource {
+  path: string;
+  definitions: ResolvedDefinition[];
+  configGraceMs: number | undefined;
 }
 
-function selectedDefinitions(config: LoadedConfig, o: PlanInputs): ResolvedDefinition[] {
-  const all = configDefinitions(config);
+/** The daemons of a config file. */
+export function configSource(config: LoadedConfig): DaemonSource {
+  return { path: config.path, definitions: configDefinitions(config), configGraceMs: config.config.grace };
+}
+
+export function planSupervision(source: DaemonSource, o: PlanInputs): SupervisionPlan {
+  const definitions = selectedDefinitions(source, o);
+  const all = new Set(source.definitions.map((d) => d.name));
+  const order = dependencyLevels(new Map(definitions.map((d) => [d.name, d.definition.dependsOn])), all);
+  if ("problem" in order) throw new UsageError(`${source.path}: ${order.problem.message}`);
+  return { definitions, levels: order.levels, graceMs: graceOf(source, o) };
+}
+
+function selectedDefinitions(source: DaemonSource, o: PlanInputs): ResolvedDefinition[] {
+  const all = source.definitions;
   const { selected, unknown } = selectDaemons(all.map((d) => d.name), o.only);
-  for (const u of unknown) o.warn(`--only/DAEMONCTL_DAEMONS names "${u}", which ${config.path} does not define; ignoring it`);
-  if (selected.length === 0) throw new UsageError(`no daemons to supervise: ${config.path} defines ${all.length ? all.map((d) => d.name).join(", ") : "none"}`);
+  for (const u of unknown) o.warn(`--only/DAEMONCTL_DAEMONS names "${u}", which ${source.path} does not define; ignoring it`);
+  if (selected.length === 0) throw new UsageError(`no daemons to supervise: ${source.path} defines ${all.length ? all.map((d) => d.name).join(", ") : "none"}`);
   return all.filter((d) => selected.includes(d.name));
 }
 
-function graceOf(config: LoadedConfig, o: PlanInputs): number {
+function graceOf(source: DaemonSource, o: PlanInputs): number {
   if (o.graceFlagMs !== undefined) return o.graceFlagMs;
-  return envGraceMs(o.envGrace) ?? config.config.grace ?? DEFAULT_GRACE_MS;
+  return envGraceMs(o.envGrace) ?? source.configGraceMs ?? DEFAULT_GRACE_MS;
 }
 
 /** `$DAEMONCTL_GRACE`, validated the same way in both modes of `supervise`; undefined when unset. */

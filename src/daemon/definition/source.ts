@@ -8,12 +8,13 @@ import { completeDefinition, definitionInputSchema, millisecondsAsInput, type De
 import { stateSchema } from "../../schema/state.ts";
 import { UsageError } from "../../errors.ts";
 import { formatIssues, loadConfig, type LoadedConfig } from "./config.ts";
+import { procfileInputs, type ProcfileEntry } from "./procfile.ts";
 import { definitionIdentity } from "./freshness.ts";
 import { describeEnvFileProblem, readEnvFiles } from "./envfile.ts";
 import { absolutePath, daemonFiles, type Dirs } from "../state/paths.ts";
 import { readJsonOrNull } from "../state/store.ts";
 
-export type DefinitionSource = "command-line" | "config" | "state";
+export type DefinitionSource = "command-line" | "config" | "state" | "procfile";
 
 export interface ResolvedDefinition {
   name: string;
@@ -143,3 +144,21 @@ export function configDefinitions(loaded: LoadedConfig): ResolvedDefinition[] {
 }
 
 export { loadConfig };
+
+/**
+ * Every entry of a Procfile as a complete definition, validated like any other. Flags
+ * (`start --procfile --restart always`) overlay each entry; `--env` adds to its `PORT`.
+ */
+export function procfileDefinitions(
+  procfile: { path: string; dir: string; entries: ProcfileEntry[] },
+  portBase: number,
+  overrides: Partial<DefinitionInput> = {},
+): ResolvedDefinition[] {
+  const inputs = procfileInputs(procfile.entries, portBase, procfile.dir);
+  if ("problem" in inputs) throw new UsageError(`${procfile.path}:${inputs.problem.line}: ${inputs.problem.message}`);
+  return inputs.map(({ entry, input }) => {
+    const merged = { ...overlay(input, overrides), env: { ...input.env, ...overrides.env } };
+    const definition = validate(entry.name, merged, "command line", procfile.dir);
+    return { name: entry.name, definition, identity: definitionIdentity(definition), source: "procfile" as const };
+  });
+}
