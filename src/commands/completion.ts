@@ -16,9 +16,9 @@ const flags = withGlobals({
 });
 
 /** Commands whose positional arguments are daemon names. */
-const TAKES_NAMES = ["start", "stop", "restart", "delete", "rm", "signal", "status", "logs", "events"];
+const TAKES_NAMES = ["start", "stop", "restart", "delete", "rm", "signal", "status", "logs", "events", "metrics"];
 /** Flags whose value is a path: completed with file names. */
-const PATH_FLAGS = ["watch", "env-file", "cwd", "config", "runtime-dir", "state-dir", "procfile"];
+const PATH_FLAGS = ["watch", "env-file", "cwd", "config", "runtime-dir", "state-dir", "procfile", "output"];
 
 interface Spec {
   name: string;

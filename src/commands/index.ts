@@ -14,6 +14,7 @@ export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   list: () => import("./list.ts"),
   logs: () => import("./logs.ts"),
   events: () => import("./events.ts"),
+  metrics: () => import("./metrics.ts"),
   reconcile: () => import("./reconcile.ts"),
   reload: () => import("./reload.ts"),
   supervise: () => import("./supervise.ts"),

@@ -1,7 +1,8 @@
 /** `daemonctl supervise`: container init, for the daemons of a config file or for one command. */
 import type { Logger } from "../logger.ts";
 import { withoutHostSpec } from "../schema/host-spec.ts";
-import { UsageError } from "../errors.ts";
+import { CliError, UsageError } from "../errors.ts";
+import type { Status } from "../schema/status.ts";
 import { badValue, bool, count, list, parseArgv, str, type ParsedArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
 import { fullContext } from "./_context.ts";
@@ -10,6 +11,7 @@ import { colourAllowed, durationFlag, probeTimeout, probeTimeoutFlag, withGlobal
 import { procfileFlags, procfileFromFlags, type LoadedProcfile } from "./_procfile.ts";
 import type { FullContext } from "./_context.ts";
 import { SIGNAL_NAMES, normalizeSignal, type SignalName } from "../schema/units.ts";
+import { formatListenAddress, listenMetrics, parseListenAddress, type ListenAddress, type MetricsServer } from "../supervise/metrics-server.ts";
 
 const flags = withGlobals({
   only: { type: "string", description: "Supervise only these daemons (comma-separated); env DAEMONCTL_DAEMONS", valueHint: "a,b" },
@@ -23,6 +25,7 @@ const flags = withGlobals({
   "parent-death-signal": { type: "string", alias: "p", description: "Receive this signal when our parent dies, handled as if sent (tini -p)", valueHint: "SIGNAL" },
   "warn-reap": { type: "boolean", alias: "w", description: "Warn for every orphan reaped (tini -w)" },
   ...procfileFlags,
+  metrics: { type: "string", description: "Serve the daemons' metrics over HTTP at /metrics on [HOST:]PORT (host default 127.0.0.1; 0.0.0.0:9100 for all)", valueHint: "[HOST:]PORT" },
   ...probeTimeoutFlag,
 });
 
@@ -48,6 +51,7 @@ export default defineCommand({
 async function superviseCommand(p: ParsedArgv, command: string[], env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
   if (command.length === 0) throw new UsageError("no command after --");
   if (str(p, "procfile") !== undefined) throw new UsageError("--procfile runs the Procfile's entries; a command after -- runs one command: choose one");
+  if (str(p, "metrics") !== undefined) throw new UsageError("--metrics applies to the daemons of a config file, not to a command after --");
   const { parseRewrite, runSingleChild } = await import("../supervise/single-child.ts");
   const { envGraceMs } = await import("../supervise/plan.ts");
   const rewrite = new Map<number, number>();
@@ -89,8 +93,9 @@ async function superviseConfig(p: ParsedArgv, env: NodeJS.ProcessEnv, log: Logge
   };
   const format = logFormat(p);
   const colour = colourAllowed(p);
+  const metricsAt = metricsFlag(p);
   const { Supervisor } = await import("../supervise/supervisor.ts");
-  return new Supervisor({
+  const supervisor = new Supervisor({
     definitions: plan.definitions,
     levels: plan.levels,
     dirs: ctx.dirs,
@@ -103,7 +108,29 @@ async function superviseConfig(p: ParsedArgv, env: NodeJS.ProcessEnv, log: Logge
     replan,
     env,
     log,
-  }).run();
+  });
+  // Bound before any daemon starts: a taken port ends the start-up with nothing begun.
+  const metrics = metricsAt ? await serveMetrics(metricsAt, () => supervisor.statuses(), log) : null;
+  try {
+    return await supervisor.run();
+  } finally {
+    await metrics?.close();
+  }
+}
+
+function metricsFlag(p: ParsedArgv): ListenAddress | null {
+  const value = str(p, "metrics");
+  if (value === undefined) return null;
+  const at = parseListenAddress(value);
+  if (!at) throw badValue("metrics", value, "a listen address", "9100, 127.0.0.1:9100, 0.0.0.0:9100 or [::]:9100");
+  return at;
+}
+
+async function serveMetrics(at: ListenAddress, statuses: () => Status[], log: Logger): Promise<MetricsServer> {
+  const r = await listenMetrics(at, statuses);
+  if (!r.ok) throw new CliError(r.message, 1);
+  log.info(`metrics at http://${formatListenAddress(r.server.address)}/metrics`);
+  return r.server;
 }
 
 /**

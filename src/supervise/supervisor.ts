@@ -27,6 +27,7 @@ import { collectGarbage } from "../platform/runtime.ts";
 import { spawnManaged } from "../platform/spawn.ts";
 import { formatDuration, signalNumber, type SignalName } from "../schema/units.ts";
 import type { DaemonEvent } from "../schema/event.ts";
+import type { Status } from "../schema/status.ts";
 import { isOneshot } from "../schema/definition.ts";
 import { prefixSink } from "./output.ts";
 import { Reaper, takeInitDuties } from "./reaper.ts";
@@ -122,6 +123,11 @@ export class Supervisor {
     this.unwatch = watchOwnership(this.o.dirs.runtimeDir, (name) => this.checkOwnership(name));
     setTimeout(collectGarbage, 2_000).unref?.();
     return this.finished;
+  }
+
+  /** Each supervised daemon's status as its host sees itself (for `--metrics`; no I/O). */
+  statuses(): Status[] {
+    return [...this.hosts.values()].map((h) => h.status());
   }
 
   /**

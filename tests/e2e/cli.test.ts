@@ -5,7 +5,7 @@ import { Sandbox, json, setprivProblem, waitFor, sandboxes } from "../helpers/ha
 
 const sandbox = sandboxes();
 
-const COMMANDS = ["start", "stop", "restart", "delete", "signal", "status", "list", "logs", "events", "reconcile", "supervise", "schema", "completion"];
+const COMMANDS = ["start", "stop", "restart", "delete", "signal", "status", "list", "logs", "events", "metrics", "reconcile", "supervise", "schema", "completion"];
 
 test("--version prints the package version and the commit; --help works for every command", async () => {
   const box = sandbox();

@@ -24,11 +24,13 @@ test("bash: commands, per-command flags, daemon names, schema names", async () =
   expect(await complete(["daemonctl", "stop", ""])).toEqual(["alpha", "beta"]);
   expect(await complete(["daemonctl", "schema", "pl"])).toEqual(["planned-stop"]);
   expect(await complete(["daemonctl", "supervise", "--only"])).toEqual(["--only"]);
+  expect(await complete(["daemonctl", "metrics", ""])).toEqual(["alpha", "beta"]);
+  expect(await complete(["daemonctl", "supervise", "--met"])).toEqual(["--metrics"]);
 });
 
 test("zsh and fish scripts name every command and flag", async () => {
   const help = (await box.run(["--help"])).stdout;
-  const commands = ["start", "stop", "restart", "status", "list", "logs", "events", "reconcile", "supervise", "schema", "completion"];
+  const commands = ["start", "stop", "restart", "status", "list", "logs", "events", "metrics", "reconcile", "supervise", "schema", "completion"];
   for (const c of commands) expect(help).toContain(c);
   const zsh = (await box.run(["completion", "zsh"])).stdout;
   const fish = (await box.run(["completion", "fish"])).stdout;
@@ -38,7 +40,7 @@ test("zsh and fish scripts name every command and flag", async () => {
   }
   for (const c of ["help", "version"]) expect(zsh).toContain(`'${c}:`);
   expect((await box.run(["completion", "bash"])).stdout).toContain("--no-follow");
-  for (const flag of ["foreground", "watch", "stop-timeout", "grace", "log-format", "rewrite", "single-child", "remap-exit", "parent-death-signal", "warn-reap", "subreaper", "process-group", "probe-timeout", "no-color", "no-follow"]) {
+  for (const flag of ["foreground", "watch", "stop-timeout", "grace", "log-format", "rewrite", "single-child", "remap-exit", "parent-death-signal", "warn-reap", "subreaper", "process-group", "probe-timeout", "no-color", "no-follow", "output", "metrics"]) {
     expect(zsh).toContain(`--${flag}`);
     expect(fish).toContain(`-l ${flag}`);
   }
