@@ -12,6 +12,7 @@ import type { ResolvedDefinition } from "../daemon/definition/source.ts";
 import { DaemonHost } from "../daemon/host/host.ts";
 import { ProtocolError } from "../daemon/wire/server.ts";
 import type { ReloadResult } from "../schema/protocol.ts";
+import type { SupervisionPlan } from "./plan.ts";
 import { filesLeftBy } from "../daemon/state/known.ts";
 import { removeQuietly } from "../daemon/state/store.ts";
 import type { Logger } from "../logger.ts";
@@ -52,7 +53,7 @@ export interface SuperviseOptions {
    * Reads the config again and plans from it (SIGHUP, `daemonctl reload`); throws a UsageError
    * when the new config is invalid. Without it a reload is refused.
    */
-  replan?: () => { definitions: ResolvedDefinition[]; levels: string[][]; graceMs: number };
+  replan?: () => SupervisionPlan;
   env: NodeJS.ProcessEnv;
   log: Logger;
   out?: { stdout: Writable; stderr: Writable };
@@ -100,12 +101,17 @@ export class Supervisor {
   /** Start levels and grace: from the config, and again from each reload. */
   private levels: string[][];
   private graceMs: number;
-  /** Reloads run one after another, never interleaved (nor with the shutdown). */
-  private reloads: Promise<unknown> = Promise.resolve();
+  /** Reloads are applied one after another, never interleaved; the shutdown waits for them. */
+  private reloads: Promise<void> = Promise.resolve();
+  /** What runs once every queued reload is applied: the base each new reload is planned against. */
+  private target: Map<string, { definitionIdentity: string }>;
+  /** Daemons a reload is taking away: their events no longer count. */
+  private readonly removing = new Set<string>();
 
   constructor(private readonly o: SuperviseOptions) {
     this.levels = o.levels;
     this.graceMs = o.graceMs;
+    this.target = new Map(o.definitions.map((d) => [d.name, { definitionIdentity: d.identity }]));
     this.reaper = new Reaper(o.warnOnReap ? (pid) => o.log.warn(`reaped zombie process ${pid}`) : undefined);
   }
 
@@ -244,6 +250,7 @@ export class Supervisor {
 
   private onEvent(h: DaemonHost, event: DaemonEvent): void {
     const { name, type } = event;
+    if (this.removing.has(name)) return;
     if (type === "spawn") {
       this.ended.set(name, null);
       this.lastCodes.delete(name);
@@ -429,6 +436,9 @@ export class Supervisor {
       await Promise.race([Promise.all(stops), graceOver]);
     }
     await Promise.all([...this.hosts.values()].map((h) => h.stopChild()));
+    // A reload being applied stops at its next step; hosts it created meanwhile are stopped too.
+    await this.reloads;
+    await Promise.all([...this.hosts.values()].map((h) => h.stopChild()));
     clearTimeout(grace);
     await Promise.all([...this.hosts.values()].map((h) => h.release()));
     this.reaper.sweep();
@@ -443,59 +453,74 @@ export class Supervisor {
    * definition, unchanged ones left alone (same pid). An invalid config changes nothing.
    */
   reload(dryRun: boolean): Promise<ReloadResult> {
-    const run = this.reloads.then(() => this.reloadNow(dryRun));
-    this.reloads = run.catch(() => {});
-    return run;
-  }
-
-  private async reloadNow(dryRun: boolean): Promise<ReloadResult> {
-    if (this.shuttingDown || !this.o.replan) throw new ProtocolError("exiting", "the supervisor is shutting down; nothing was reloaded");
-    let plan: ReturnType<NonNullable<SuperviseOptions["replan"]>>;
+    if (this.shuttingDown || !this.o.replan) return Promise.reject(new ProtocolError("exiting", "the supervisor is shutting down; nothing was reloaded"));
+    let plan: SupervisionPlan;
     try {
       plan = this.o.replan();
     } catch (e) {
       const message = (e as Error).message;
       this.o.log.error(`reload: the new config is invalid; nothing changed:\n${message}`);
-      throw new ProtocolError("bad-config", message);
+      return Promise.reject(new ProtocolError("bad-config", message));
     }
-    const diff = diffPlan(this.hosts, plan.definitions);
+    // Against what runs once the reloads already queued are applied: each answer describes the
+    // step it adds, and the request is answered before anything it changes can close its socket.
+    const diff = diffPlan(this.target, plan.definitions);
     const result: ReloadResult = { dryRun, added: diff.added.map((d) => d.name), removed: diff.removed, changed: diff.changed.map((d) => d.name), unchanged: diff.unchanged };
-    if (dryRun) return result;
+    if (dryRun) return Promise.resolve(result);
+    this.target = new Map(plan.definitions.map((d) => [d.name, { definitionIdentity: d.identity }]));
     this.o.log.info(`reload: ${describeReload(result)}`);
+    this.reloads = this.reloads.then(() => this.applyPlan(plan)).catch((e: Error) => this.o.log.error(`reload: ${e.message}`));
+    return Promise.resolve(result);
+  }
+
+  /** One reload, applied after the ones before it. A shutdown meanwhile cuts it short. */
+  private async applyPlan(plan: SupervisionPlan): Promise<void> {
+    if (this.shuttingDown) return;
+    const diff = diffPlan(this.hosts, plan.definitions);
     await this.removeDaemons(diff.removed);
+    if (this.shuttingDown) return;
     this.levels = plan.levels;
     this.graceMs = plan.graceMs;
-    for (const d of diff.changed) this.changeDaemon(d);
+    await Promise.all(diff.changed.map((d) => this.changeDaemon(d)));
+    if (this.shuttingDown) return;
     await this.addDaemons(diff.added);
+    if (this.shuttingDown) return;
     this.startWaiting();
-    return result;
   }
 
-  /** Stopped and forgotten (state, logs, sockets), after the reload's answer has gone out. */
+  /**
+   * Stopped in reverse dependency order, then forgotten (state, logs, sockets), as by `delete`.
+   * They stay among the hosts until stopped, so a shutdown meanwhile stops them too; their
+   * events no longer count (a removed daemon is no part of the exit code).
+   */
   private async removeDaemons(names: string[]): Promise<void> {
-    const gone: DaemonHost[] = [];
+    if (!names.length) return;
     for (const name of names) {
-      const h = this.hosts.get(name)!;
+      this.removing.add(name);
+      this.hosts.get(name)!.exiting = true;
+    }
+    const order = [...this.levels].reverse().flat().filter((n) => names.includes(n));
+    for (const name of [...order, ...names.filter((n) => !order.includes(n))]) {
+      const h = this.hosts.get(name);
+      if (!h) continue;
+      await h.stopChild();
       this.hosts.delete(name);
       for (const set of [this.deps, this.ended, this.lastCodes]) set.delete(name);
-      for (const set of [this.waiting, this.waitingNoted, this.spawned]) set.delete(name);
-      h.exiting = true;
-      await h.stopChild();
-      gone.push(h);
+      for (const set of [this.waiting, this.waitingNoted, this.spawned, this.removing]) set.delete(name);
+      await h.release();
+      forgetFiles(this.o.dirs, name);
     }
-    if (!gone.length) return;
-    // The request may have come in on one of these very sockets: close them a moment later.
-    setTimeout(() => {
-      for (const h of gone) void h.release().then(() => forgetFiles(this.o.dirs, h.name));
-    }, 200);
   }
 
-  private changeDaemon(d: ResolvedDefinition): void {
+  /**
+   * A new definition: a running child is stopped, and the daemon waits to be started again with
+   * it in dependency order (its new `dependsOn` may name a daemon this very reload adds). One
+   * that had ended (failed, done, exited) runs again too, unless an operator stopped it.
+   */
+  private async changeDaemon(d: ResolvedDefinition): Promise<void> {
     const h = this.hosts.get(d.name)!;
     this.deps.set(d.name, d.definition.dependsOn);
-    void h.replaceDefinition(d.definition, d.identity);
-    // A daemon that had ended (failed, done, exited) runs again with its new definition, unless
-    // an operator stopped it.
+    await h.replaceDefinition(d.definition, d.identity, { restart: false });
     if (h.intent === "running" && !h.runner.isActive()) this.waiting.add(d.name);
   }
 

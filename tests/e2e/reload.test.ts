@@ -92,6 +92,7 @@ describe("reload", () => {
     expect(r.code).toBe(0);
     expect(json(r).removed).toEqual(["aa"]);
     expect(json(r).added).toEqual(["lazy"]);
+    await waitFor(async () => json(await box.run(["status", "lazy", "--json", "--config", cfg])).intent !== null, 10_000, "lazy added");
     expect(json(await box.run(["status", "lazy", "--json", "--config", cfg])).state).toBe("stopped");
     expect(json(await box.run(["status", "zz", "--json", "--config", cfg])).state).toBe("stopped");
     sup.kill("SIGTERM");
@@ -114,6 +115,56 @@ describe("reload", () => {
     sup.kill("SIGTERM");
     expect((await sup.waitExit()).code).toBe(0);
   });
+
+  test("a shutdown during a reload waits for it: the removed daemon is stopped and forgotten, its exit code not counted", async () => {
+    const box = sandbox();
+    const slow = { command: ["sh", "-c", "trap 'sleep 1; exit 3' TERM; while :; do sleep 0.1; done"], stopTimeout: "10s" };
+    const cfg = writeConfig(box, { a: sleeper(1), slow });
+    const sup = await supervise(box, cfg, ["a", "slow"]);
+    const slowPid = (await childPid(box, cfg, "slow"))!;
+    writeConfig(box, { a: sleeper(1), b: sleeper(2) });
+    expect((await box.run(["reload", "--config", cfg])).code).toBe(0);
+    await waitFor(() => box.processes().some((p) => p.pid === slowPid), 1_000, "slow still stopping");
+    sup.kill("SIGTERM");
+    const end = await sup.waitExit(15_000);
+    expect(end.code).toBe(0);
+    expect(box.processes().some((p) => p.pid === slowPid)).toBe(false);
+    expect(existsSync(box.path("s", "slow.state.json"))).toBe(false);
+    expect(existsSync(box.path("r", "slow.sock"))).toBe(false);
+  }, 20_000);
+
+  test("removed daemons stop in reverse dependency order; a changed dependsOn is honoured; remove then re-add works", async () => {
+    const box = sandbox();
+    const log = box.path("order");
+    const stopper = (n: string, extra: Record<string, unknown> = {}) => ({ command: ["sh", "-c", `trap 'echo ${n} >> ${log}; exit 0' TERM; while :; do sleep 0.05; done`], ...extra });
+    const cfg = writeConfig(box, { db: stopper("db"), web: stopper("web", { dependsOn: ["db"] }), x: sleeper(9) });
+    const sup = await supervise(box, cfg, ["db", "web", "x"]);
+    writeConfig(box, { x: sleeper(9) });
+    expect((await box.run(["reload", "--config", cfg])).code).toBe(0);
+    await waitFor(() => existsSync(log) && Bun.file(log).size > 0 && !existsSync(box.path("r", "db.sock")), 10_000, "db and web removed");
+    expect((await Bun.file(log).text()).trim().split("\n")).toEqual(["web", "db"]);
+
+    // x now waits for a new daemon that is slow to be ready.
+    const x0 = await childPid(box, cfg, "x");
+    writeConfig(box, { x: { ...sleeper(9), dependsOn: ["slowdb"] }, slowdb: { command: ["sleep", "1000"], ready: "delay:1s" } });
+    const t0 = Date.now();
+    expect((await box.run(["reload", "--config", cfg])).code).toBe(0);
+    await waitFor(async () => {
+      const x = await childPid(box, cfg, "x");
+      return x !== null && x !== x0;
+    }, 10_000, "x restarted");
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+
+    // Gone and back at once: still supervised.
+    writeConfig(box, { slowdb: { command: ["sleep", "1000"], ready: "delay:1s" } });
+    expect((await box.run(["reload", "--config", cfg])).code).toBe(0);
+    writeConfig(box, { x: sleeper(9), slowdb: { command: ["sleep", "1000"], ready: "delay:1s" } });
+    expect((await box.run(["reload", "--config", cfg])).code).toBe(0);
+    await waitFor(() => childPid(box, cfg, "x"), 10_000, "x back");
+    expect(sup.stderr).not.toContain("outside this supervisor");
+    sup.kill("SIGTERM");
+    expect((await sup.waitExit()).code).toBe(0);
+  }, 30_000);
 
   test("a reload during shutdown is refused; reload without a supervisor says so", async () => {
     const box = sandbox();

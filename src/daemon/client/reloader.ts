@@ -21,17 +21,28 @@ export type ReloadOutcome =
   | { kind: "failed"; message: string };
 
 export async function reloadSupervisor(dirs: Dirs, o: { dryRun: boolean; probeTimeoutMs: number; timeoutMs: number }): Promise<ReloadOutcome> {
-  const found = await findSupervisor(dirs, o.probeTimeoutMs);
-  if (!found) {
-    return { kind: "no-supervisor", message: `no \`daemonctl supervise\` serves ${dirs.runtimeDir} (nothing to reload; SIGHUP reloads a supervisor too)` };
+  // The socket we pick may belong to a daemon an earlier reload is removing right now: then it
+  // closes under us, and another of the supervisor's sockets is asked.
+  for (let attempt = 1; ; attempt++) {
+    const found = await findSupervisor(dirs, o.probeTimeoutMs);
+    if (!found) {
+      return { kind: "no-supervisor", message: `no \`daemonctl supervise\` serves ${dirs.runtimeDir} (nothing to reload; SIGHUP reloads a supervisor too)` };
+    }
+    const r = await requestOnce(found.socket, "reload", { dryRun: o.dryRun }, o.timeoutMs);
+    const lost = !("kind" in r) || r.kind === "closed";
+    if (lost && attempt < 3) continue;
+    if (!("kind" in r)) return { kind: "failed", message: `cannot reach the supervisor (pid ${found.pid}) at ${found.socket}: ${r.message}` };
+    if (r.kind === "error") return { kind: "refused", code: r.code, message: r.message, supervisor: found.pid };
+    if (r.kind === "closed") return { kind: "failed", message: `the supervisor (pid ${found.pid}) closed the connection without answering; is it shutting down?` };
+    if (r.kind !== "ok") return { kind: "failed", message: `the supervisor (pid ${found.pid}) did not answer within ${o.timeoutMs} ms` };
+    return reloaded(r.result, found.pid);
   }
-  const r = await requestOnce(found.socket, "reload", { dryRun: o.dryRun }, o.timeoutMs);
-  if (!("kind" in r)) return { kind: "failed", message: `cannot reach the supervisor (pid ${found.pid}) at ${found.socket}: ${r.message}` };
-  if (r.kind === "error") return { kind: "refused", code: r.code, message: r.message, supervisor: found.pid };
-  if (r.kind !== "ok") return { kind: "failed", message: `the supervisor (pid ${found.pid}) did not answer within ${o.timeoutMs} ms (${r.kind})` };
-  const parsed = reloadResultSchema().safeParse(r.result);
+}
+
+function reloaded(raw: unknown, pid: number): ReloadOutcome {
+  const parsed = reloadResultSchema().safeParse(raw);
   if (!parsed.success) return { kind: "failed", message: "the supervisor's answer does not match daemonctl's reload result; is it another version?" };
-  return { kind: "reloaded", result: parsed.data, supervisor: found.pid };
+  return { kind: "reloaded", result: parsed.data, supervisor: pid };
 }
 
 async function findSupervisor(dirs: Dirs, probeTimeoutMs: number): Promise<{ socket: string; pid: number } | null> {

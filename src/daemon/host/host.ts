@@ -350,7 +350,9 @@ export class DaemonHost {
     if (method === "restart") {
       // A restart runs a `once` oneshot again on purpose: its record of success goes first.
       if (this.definition.once) this.writeState({ completed: null });
-      void this.runner.stop().then(() => this.runner.start());
+      void this.runner.stop().then(() => {
+        if (!this.exiting) this.runner.start();
+      });
       return { restarting: true };
     }
     if (!this.runner.isActive()) this.startChild();
@@ -368,10 +370,11 @@ export class DaemonHost {
   }
 
   /**
-   * Supervise: runs `definition` from now on; a running child is restarted with it, a stopped
-   * one stays stopped. Resolves once the restart has begun (or at once).
+   * Supervise: runs `definition` from now on; a running child is stopped and (unless `restart`
+   * is false: the caller starts it, in dependency order) started again with it; a stopped one
+   * stays stopped. Resolves once the old child is gone.
    */
-  replaceDefinition(definition: Definition, identity: string): Promise<void> {
+  replaceDefinition(definition: Definition, identity: string, o: { restart: boolean } = { restart: true }): Promise<void> {
     this.o.log.info(`${this.name}: new definition; ${this.runner.isActive() ? "restarting with it" : "it applies at the next start"}`);
     this.definition = definition;
     this.identity = identity;
@@ -379,7 +382,10 @@ export class DaemonHost {
     this.writeState({ definition, identity });
     this.writeMetadata();
     if (!this.runner.isActive()) return Promise.resolve();
-    return this.runner.stop().then(() => this.runner.start());
+    return this.runner.stop().then(() => {
+      // A shutdown that began meanwhile must not find a fresh child to stop.
+      if (o.restart && !this.exiting) this.runner.start();
+    });
   }
 
   /** Records intent and says whether it is on disk. */
