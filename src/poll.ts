@@ -12,3 +12,11 @@ export async function pollUntil(cond: () => boolean, timeoutMs: number, o: { fir
     await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(1, deadline - Date.now()))));
   }
 }
+
+/** setTimeout's longest delay (2^31 - 1 ms, about 24.8 days); a longer one would fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A delay setTimeout keeps: a duration from a config or EXTEND_TIMEOUT_USEC may exceed 24.8 days. */
+export function timerDelay(ms: number): number {
+  return Math.max(0, Math.min(ms, MAX_TIMER_MS));
+}

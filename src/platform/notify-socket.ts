@@ -45,7 +45,14 @@ const IOCB_FLAG_RESFD = 1;
 const POLLIN = 1;
 const IOCB_SIZE = 64;
 const IO_EVENT_SIZE = 32;
-const MAX_EVENTS = 256;
+/**
+ * Polls per AIO context. io_setup reserves its size from the kernel-wide `fs/aio-max-nr` (65536,
+ * shared by every container and every libaio user on the host), so contexts stay small and are
+ * added as sockets are: 32 notify daemons cost 32 slots, not 256.
+ */
+const CONTEXT_SIZE = 32;
+/** Datagrams read per wake-up: a daemon flooding its socket must not keep the host from its other work. */
+const DRAIN_BATCH = 64;
 const BUF_SIZE = 8192;
 const CONTROL_SIZE = 256;
 const SUN_PATH_MAX = 108;
@@ -71,15 +78,34 @@ interface NotifyLibc {
   awaitReadable?(fd: number): Promise<void>;
 }
 
-/** Process-wide: the AIO context, the eventfd that wakes us, and the sockets by poll id. */
+/** One AIO context and how many sockets have a poll in it. */
+interface AioContext {
+  ctx: bigint;
+  used: number;
+}
+
+/** Process-wide: the AIO contexts, the eventfd that wakes us, and the sockets by poll id. */
 interface Reactor {
   libc: NotifyLibc;
   nr: (typeof SYSCALLS)[string];
-  ctx: bigint;
+  contexts: AioContext[];
   efd: number;
   events: Uint8Array;
   timeout: Uint8Array;
   sockets: Map<number, OpenSocket>;
+}
+
+/** A context with room for one more socket's poll, set up when every other one is full. */
+function contextWithRoom(r: Reactor): AioContext {
+  const free = r.contexts.find((c) => c.used < CONTEXT_SIZE);
+  if (free) return free;
+  const ctxBuf = new Uint8Array(8);
+  if (r.libc.syscall(r.nr.setup, BigInt(CONTEXT_SIZE), r.libc.address(ctxBuf)) !== 0) {
+    throw new Error(`io_setup failed (errno ${r.libc.errno()}; the kernel's fs/aio-max-nr may be exhausted)`);
+  }
+  const c = { ctx: new DataView(ctxBuf.buffer).getBigUint64(0, true), used: 0 };
+  r.contexts.push(c);
+  return c;
 }
 
 let reactor: Reactor | null = null;
@@ -126,6 +152,7 @@ class OpenSocket implements NotifySocket {
   private readonly msg = new Uint8Array(56);
   private listener: (text: string, from: NotifySender | null) => void = () => {};
   private closed = false;
+  private readonly aio: AioContext;
 
   constructor(
     private readonly r: Reactor,
@@ -138,6 +165,13 @@ class OpenSocket implements NotifySocket {
     const fd = r.libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) throw new Error(`socket(AF_UNIX, SOCK_DGRAM) failed (errno ${r.libc.errno()})`);
     this.fd = fd;
+    try {
+      this.aio = contextWithRoom(r);
+    } catch (e) {
+      r.libc.close(fd);
+      throw e;
+    }
+    this.aio.used++;
     try {
       this.bindPrivately(addr);
       if (r.libc.setsockopt(fd, SOL_SOCKET, SO_PASSCRED, new Uint8Array(new Int32Array([1]).buffer)) !== 0) throw new Error(`SO_PASSCRED refused (errno ${r.libc.errno()})`);
@@ -161,8 +195,9 @@ class OpenSocket implements NotifySocket {
     this.closed = true;
     if (this.r.sockets.delete(this.id)) {
       // A cancelled poll still completes into the ring; its id no longer maps to a socket.
-      this.r.libc.syscall(this.r.nr.cancel, this.r.ctx, this.r.libc.address(this.iocb), this.r.libc.address(this.r.events));
+      this.r.libc.syscall(this.r.nr.cancel, this.aio.ctx, this.r.libc.address(this.iocb), this.r.libc.address(this.r.events));
     }
+    this.aio.used--;
     this.r.libc.close(this.fd);
     if (!this.path.startsWith("@")) removeStaleSocket(this.path);
   }
@@ -194,15 +229,18 @@ class OpenSocket implements NotifySocket {
 
   submitPoll(): void {
     if (this.closed) return;
-    const n = this.r.libc.syscall(this.r.nr.submit, this.r.ctx, 1n, this.r.libc.address(this.iocbList));
+    const n = this.r.libc.syscall(this.r.nr.submit, this.aio.ctx, 1n, this.r.libc.address(this.iocbList));
     if (n !== 1) throw new Error(`io_submit(IOCB_CMD_POLL) failed (errno ${this.r.libc.errno()})`);
   }
 
-  /** Reads every queued datagram (the poll fired once for all of them). */
+  /**
+   * Reads the queued datagrams (the poll fired once for all of them), at most DRAIN_BATCH: what
+   * is left makes the poll submitted next fire again at once, after the event loop's other work.
+   */
   drain(): void {
     const libc = this.r.libc;
     const msg = new DataView(this.msg.buffer);
-    while (!this.closed) {
+    for (let read = 0; !this.closed && read < DRAIN_BATCH; read++) {
       this.msg.fill(0);
       msg.setBigUint64(16, libc.address(this.iov), true); // msg_iov
       msg.setBigUint64(24, 1n, true); // msg_iovlen
@@ -267,23 +305,24 @@ async function setUpReactor(): Promise<Reactor> {
   const nr = SYSCALLS[process.arch];
   if (!nr) throw new Error(`no AIO syscall numbers for ${process.arch}`);
   const libc = deno ? openDenoLibc() : await openBunLibc();
-  const ctxBuf = new Uint8Array(8);
-  if (libc.syscall(nr.setup, BigInt(MAX_EVENTS), libc.address(ctxBuf)) !== 0) throw new Error(`io_setup failed (errno ${libc.errno()})`);
-  const ctx = new DataView(ctxBuf.buffer).getBigUint64(0, true);
   const efd = libc.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0) throw new Error(`eventfd failed (errno ${libc.errno()})`);
-  const r: Reactor = { libc, nr, ctx, efd, events: new Uint8Array(IO_EVENT_SIZE * 64), timeout: new Uint8Array(16), sockets: new Map() };
+  const r: Reactor = { libc, nr, contexts: [], efd, events: new Uint8Array(IO_EVENT_SIZE * CONTEXT_SIZE), timeout: new Uint8Array(16), sockets: new Map() };
   const wake = () => reap(r);
   (libc.awaitReadable ? watchWithThread(efd, libc.awaitReadable, wake) : watchWithBunFile(efd, wake)).catch(() => {});
   return r;
 }
 
-/** Takes every completed poll off the ring (timeout zero: never blocks) and serves its socket. */
+/** Takes every completed poll off the rings (timeout zero: never blocks) and serves its socket. */
 function reap(r: Reactor): void {
+  for (const c of r.contexts) reapContext(r, c.ctx);
+}
+
+function reapContext(r: Reactor, ctx: bigint): void {
   const view = new DataView(r.events.buffer);
   const max = r.events.length / IO_EVENT_SIZE;
   for (;;) {
-    const n = r.libc.syscall(r.nr.getevents, r.ctx, 0n, BigInt(max), r.libc.address(r.events), r.libc.address(r.timeout));
+    const n = r.libc.syscall(r.nr.getevents, ctx, 0n, BigInt(max), r.libc.address(r.events), r.libc.address(r.timeout));
     if (n <= 0) return;
     for (let i = 0; i < n; i++) {
       const sock = r.sockets.get(Number(view.getBigUint64(i * IO_EVENT_SIZE, true)));

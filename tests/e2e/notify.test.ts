@@ -117,9 +117,9 @@ describe("ready: notify", () => {
     const script = perlDaemon(box, "u", `while (! -e "${box.path("go")}") { sleep 0.05; } n("READY=1");`);
     writeFileSync(box.path("daemonctl.json"), JSON.stringify({ daemons: { u: { command: script, user: NOBODY, ready: "notify", cwd: box.dir } } }));
     const host = box.spawn(["start", "u", "--config", box.path("daemonctl.json"), "--foreground", "--log-level", "debug"]);
-    const sock = `@${box.runtimeDir}/u.notify`;
     const child = await waitFor(async () => (await status(box, "u"))?.child?.pid, 10_000, "the child");
-    expect(readFileSync(`/proc/${child}/environ`, "utf8").split("\0")).toContain(`NOTIFY_SOCKET=${sock}`);
+    const sock = readFileSync(`/proc/${child}/environ`, "utf8").split("\0").find((e) => e.startsWith("NOTIFY_SOCKET="))!.slice("NOTIFY_SOCKET=".length);
+    expect(sock).toMatch(/^@daemonctl\/[0-9a-f-]{36}$/);
     sendFromHere(sock, "READY=1");
     await waitFor(() => host.stderr.includes("ignored a NOTIFY_SOCKET datagram from uid 0"), 5_000, "the debug line about the foreign datagram");
     expect((await status(box, "u")).ready).toBe(false);
@@ -200,5 +200,76 @@ describe("inside supervise", () => {
       return s?.ready ? s : null;
     }, 10_000, "svc ready");
     expect(st.statusText).toBe("up");
+  });
+});
+
+describe("under abuse and at the edges", () => {
+  test("a daemon flooding its notify socket does not freeze its host; stop leaves no files", async () => {
+    const box = sandbox();
+    const script = perlDaemon(box, "fl", `n("READY=1"); my $i = 0; while (1) { n("STATUS=x " . $i++ . "\\nWATCHDOG=1"); }`);
+    expect((await box.run(["start", "fl", "--ready", "notify", "--watchdog", "2s", "--", ...script])).code).toBe(0);
+    for (let i = 0; i < 3; i++) {
+      const t0 = Date.now();
+      const r = await box.run(["status", "fl", "--json", "--probe-timeout", "2s"]);
+      expect(json(r).state).toBe("running");
+      expect(Date.now() - t0).toBeLessThan(2_000);
+    }
+    expect(json(await box.run(["status", "fl", "--json"])).statusText).toMatch(/^x \d+$/);
+    expect((await box.run(["stop", "fl"])).code).toBe(0);
+    for (const f of ["fl.sock", "fl.json", "fl.notify"]) expect(existsSync(box.path("r", f))).toBe(false);
+  }, 30_000);
+
+  test("exit 0 before READY=1 ends failed, not stopped; a missing #! interpreter fails at once behind the watchdog wrapper", async () => {
+    const box = sandbox();
+    const early = await box.run(["start", "early", "--ready", "notify", "--restart", "no", "--", "sh", "-c", "sleep 0.2; exit 0"]);
+    expect(early.code).toBe(1);
+    const st = await box.run(["status", "early", "--json"]);
+    expect(json(st).state).toBe("failed");
+    expect(st.code).toBe(1);
+
+    const script = box.path("bad-interp");
+    writeFileSync(script, "#!/nonexistent/interp\necho hi\n", { mode: 0o755 });
+    const t0 = Date.now();
+    const r = await box.run(["start", "bi", "--watchdog", "1s", "--", script]);
+    expect(r.code).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(r.stderr).toContain("/nonexistent/interp");
+    const bi = json(await box.run(["status", "bi", "--json"]));
+    expect(bi.state).toBe("failed");
+    expect(bi.error.code).toBe("cannot-execute");
+  });
+
+  test("exec checks do not get the notify socket; a very long readiness timeout is not a zero one", async () => {
+    const box = sandbox();
+    const seen = box.path("check-env");
+    const r = await box.run(["start", "ck", "--watchdog", "10s", "--ready", `exec:env > ${seen}`, "--", "sleep", "1000"]);
+    expect(r.code).toBe(0);
+    const env = readFileSync(seen, "utf8");
+    expect(env).not.toContain("NOTIFY_SOCKET=");
+    expect(env).not.toContain("WATCHDOG_USEC=");
+    const child = json(await box.run(["status", "ck", "--json"])).child.pid;
+    expect(readFileSync(`/proc/${child}/environ`, "utf8")).toContain("NOTIFY_SOCKET=");
+
+    // 700 h is past setTimeout's 24.8-day limit: it must not fire at once.
+    const long = await box.run(["start", "lg", "--ready", "exec:false", "--ready-timeout", "700h", "--no-wait", "--", "sleep", "1000"]);
+    expect(long.code).toBe(0);
+    const pid = await waitFor(async () => json(await box.run(["status", "lg", "--json"])).child?.pid, 10_000, "lg spawned");
+    await Bun.sleep(500);
+    const lg = json(await box.run(["status", "lg", "--json"]));
+    expect(lg.child.pid).toBe(pid);
+    expect(lg.state).toBe("starting");
+  });
+
+  test("delete removes a notify socket a killed host left behind", async () => {
+    const box = sandbox();
+    const script = perlDaemon(box, "k", `n("READY=1");`);
+    expect((await box.run(["start", "k", "--ready", "notify", "--", ...script])).code).toBe(0);
+    const st = json(await box.run(["status", "k", "--json"]));
+    process.kill(st.pid, "SIGKILL");
+    process.kill(-st.child.pid, "SIGKILL");
+    await waitFor(() => !box.processes().some((p) => p.pid === st.pid), 5_000, "host gone");
+    expect(existsSync(box.path("r", "k.notify"))).toBe(true);
+    expect((await box.run(["delete", "k"])).code).toBe(0);
+    expect(existsSync(box.path("r", "k.notify"))).toBe(false);
   });
 });

@@ -5,6 +5,7 @@
  * when the last one has ended, `interval` later, so a slow check can never overlap the next or
  * let them pile up. While a check is out nothing else is pending; between checks, one timer.
  */
+import { timerDelay } from "../../poll.ts";
 import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { HealthState } from "../../schema/constants.ts";
@@ -82,7 +83,7 @@ export class HealthMonitor {
       if (this.stopped) return;
       this.record(outcome);
       if (this.stopped) return; // a hook may have stopped the child
-      this.timer = setTimeout(() => this.runCheck(), this.spec.interval);
+      this.timer = setTimeout(() => this.runCheck(), timerDelay(this.spec.interval));
     });
   }
 
@@ -127,7 +128,7 @@ export function startCheck(check: string, timeoutMs: number, ctx: HealthContext,
     over = true;
     cleanup();
     done({ healthy: false, output: `timed out after ${formatDuration(timeoutMs)}` + timeoutSuffix() });
-  }, timeoutMs);
+  }, timerDelay(timeoutMs));
   let timeoutSuffix = () => "";
   try {
     if (check.startsWith("http://")) cleanup = httpCheck(check, finish);

@@ -82,6 +82,7 @@ export class DaemonHost {
   private released = false;
   /** The current child's health checks (from its readiness to its end), and the last result. */
   private health: HealthMonitor | null = null;
+  private healthPid: number | null = null;
   private lastHealthCheck: HealthCheckResult | null = null;
 
   constructor(private readonly o: HostOptions) {
@@ -255,13 +256,16 @@ export class DaemonHost {
   }
 
   private startHealth(): void {
-    this.endHealth();
     const r = this.runner;
+    // Ready again after RELOADING=1 is the same child: its checks, and its failure count, go on.
+    if (this.health && this.healthPid === r.pid) return;
+    this.endHealth();
     const spec = r.def.health;
     if (!spec || r.pid === null) return;
+    this.healthPid = r.pid;
     const pid = r.pid;
     const spawnedAtMs = r.startedAt ? Date.parse(r.startedAt) : Date.now();
-    const monitor = new HealthMonitor(spec, { cwd: r.def.cwd, env: r.childEnv(), spawnedAtMs }, {
+    const monitor = new HealthMonitor(spec, { cwd: r.def.cwd, env: r.checkEnv(), spawnedAtMs }, {
       checked: (result) => (this.lastHealthCheck = result),
       healthy: () => this.emit("healthy", { pid }),
       unhealthy: (output) => {
@@ -355,7 +359,8 @@ export class DaemonHost {
       });
       return { restarting: true };
     }
-    if (!this.runner.isActive()) this.startChild();
+    // A child still stopping is replaced once it is gone (the runner starts after the stop).
+    if (!this.runner.isActive() || this.runner.state === "stopping") this.startChild();
     return this.status();
   }
 

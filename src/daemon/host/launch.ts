@@ -2,7 +2,7 @@
  * What exactly is spawned for a definition: the argv (wrapped for a watchdog) and the stdio
  * layout (a readiness pipe at fd N). Pure apart from `resolveCommand`'s access checks.
  */
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
 
 export type StdioSlot = "ignore" | "pipe";
 
@@ -49,7 +49,7 @@ export function resolveCommand(file: string, pathEnv: string | undefined, cwd: s
   return denied ?? { ok: false, code: 127, reason: "command not found" };
 }
 
-function checkExecutable(path: string): Resolved {
+function checkExecutable(path: string, depth = 0): Resolved {
   try {
     if (!statSync(path).isFile()) return { ok: false, code: 126, reason: "permission denied" };
   } catch {
@@ -57,8 +57,34 @@ function checkExecutable(path: string): Resolved {
   }
   try {
     accessSync(path, constants.X_OK);
-    return { ok: true, path };
   } catch {
     return { ok: false, code: 126, reason: "permission denied" };
   }
+  // One level of `#!` (a script run by a script is rare, and must not recurse forever).
+  return (depth === 0 ? interpreterProblem(path) : null) ?? { ok: true, path };
+}
+
+/**
+ * A script whose `#!` interpreter is missing fails in exec with ENOENT; behind the watchdog's
+ * shell wrapper that would be the shell's exit 127, which a restart policy retries. Checked here
+ * so it fails at once, as it does without the wrapper.
+ */
+function interpreterProblem(path: string): Resolved | null {
+  let head = "";
+  try {
+    const fd = openSync(path, "r");
+    try {
+      const buf = Buffer.alloc(256);
+      head = buf.subarray(0, readSync(fd, buf, 0, 256, 0)).toString("latin1");
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return null; // unreadable but executable: exec decides
+  }
+  if (!head.startsWith("#!")) return null;
+  const interpreter = head.slice(2).split("\n")[0]!.trim().split(/\s+/)[0];
+  if (!interpreter || !interpreter.startsWith("/")) return null;
+  const r = checkExecutable(interpreter, 1);
+  return r.ok ? null : { ok: false, code: r.code, reason: `its interpreter ${interpreter}: ${r.reason}` };
 }

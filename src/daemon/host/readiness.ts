@@ -6,6 +6,7 @@
  * tcp:HOST:PORT · unix:PATH · log:REGEX · exec:COMMAND · delay:D.
  * A check only ever reports "ready"; giving up is the runner's `readyTimeout`.
  */
+import { timerDelay } from "../../poll.ts";
 import { connect, type Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { parseDuration } from "../../schema/common.ts";
@@ -96,7 +97,7 @@ class ReadinessRun implements ReadinessCheck {
     const t = setTimeout(() => {
       this.timers.delete(t);
       if (!this.done) fn();
-    }, ms);
+    }, timerDelay(ms));
     this.timers.add(t);
   }
 

@@ -9,6 +9,7 @@
  * exited (policy says no restart), stopping → stopped (asked to stop); a oneshot that exits 0 →
  * done (docs/lifecycle.md#one-shot-tasks).
  */
+import { timerDelay } from "../../poll.ts";
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
@@ -212,7 +213,7 @@ export class ChildRunner {
     this.killTimer = setTimeout(() => {
       this.hooks.log("warn", `${this.name}: still running ${formatDuration(ms)} after ${this.definition.stopSignal}; sending SIGKILL to its process group`);
       signalOwnGroup(pid, "SIGKILL");
-    }, ms);
+    }, timerDelay(ms));
   }
 
   /**
@@ -268,6 +269,18 @@ export class ChildRunner {
     delete env.WATCHDOG_PID;
     if (this.notifySocket) env.NOTIFY_SOCKET = this.notifySocket.path;
     if (this.definition.watchdog !== undefined) env.WATCHDOG_USEC = String(this.definition.watchdog * 1000);
+    return env;
+  }
+
+  /**
+   * For exec readiness and health checks: the child's environment without its notify socket and
+   * watchdog, so a check running the daemon's own binary cannot report ready or alive for it.
+   */
+  checkEnv(): NodeJS.ProcessEnv {
+    const env = this.childEnv();
+    delete env.NOTIFY_SOCKET;
+    delete env.WATCHDOG_USEC;
+    delete env.WATCHDOG_PID;
     return env;
   }
 
@@ -331,7 +344,9 @@ export class ChildRunner {
       const uid = this.childUid();
       // A child of another uid cannot reach R (0700, ours): it gets the same name as an abstract
       // address instead, which needs no path, and the credentials check still admits only it.
-      const path = uid === (process.getuid?.() ?? 0) ? this.notifyPath : `@${this.notifyPath}`;
+      // Unique per spawn: a just-closed abstract name stays taken until the kernel has finished
+      // with its cancelled poll, and an immediate respawn would find it in use.
+      const path = uid === (process.getuid?.() ?? 0) ? this.notifyPath : `@daemonctl/${randomUUID()}`;
       const sock = openNotifySocket(path, uid);
       sock.onMessage((text, from) => this.onNotify(text, from));
       this.notifySocket = sock;
@@ -366,10 +381,8 @@ export class ChildRunner {
     }
     applyNotify(text, {
       mainPid: (pid) => this.acceptMainPid(pid),
-      status: (t) => {
-        this.statusText = t;
-        this.hooks.changed();
-      },
+      // Live only (status answers it): a chatty daemon must not cost a file write per message.
+      status: (t) => (this.statusText = t),
       reloading: () => {
         if (!this.ready) return;
         this.ready = false;
@@ -422,7 +435,7 @@ export class ChildRunner {
     const period = this.definition.watchdog;
     if (period === undefined) return;
     if (this.watchdogTimer) clearTimeout(this.watchdogTimer);
-    this.watchdogTimer = setTimeout(() => this.watchdogExpired(), period);
+    this.watchdogTimer = setTimeout(() => this.watchdogExpired(), timerDelay(period));
   }
 
   private disarmWatchdog(): void {
@@ -524,7 +537,7 @@ export class ChildRunner {
     const fd = fdReadiness(def.ready);
     this.readiness = startReadiness(def.ready, {
       cwd: def.cwd,
-      env: this.childEnv(),
+      env: this.checkEnv(),
       isAlive: () => this.child === child && this.state === "starting",
       onReady: () => this.becomeReady(),
       readyPipe: fd === null ? null : ((child.stdio[fd] as Readable | null | undefined) ?? null),
@@ -542,7 +555,7 @@ export class ChildRunner {
       this.hooks.log("error", `${this.name}: not ready within ${formatDuration(ms)} (${def.ready}); killing it`);
       this.cancelReadiness();
       if (this.pid) signalOwnGroup(this.pid, "SIGKILL");
-    }, ms);
+    }, timerDelay(ms));
   }
 
   private becomeReady(): void {
@@ -625,10 +638,14 @@ export class ChildRunner {
     const hold = this.hooks.unexpectedExit?.(exit) === "hold";
     // A missing or non-executable file stays so: restarting would only loop until the start limit.
     if (!hold && this.execFailure !== null) return this.giveUp(exit, "a command that cannot be started is not restarted");
-    // A missed watchdog is a failure even if the daemon then exits 0 on its stop signal.
-    const judged = this.failNextExit && exit.signal === null && exit.code === 0 ? { code: 1, signal: null } : exit;
+    // A failure even when the exit is a clean 0: stopped for a missed watchdog or a failed health
+    // check, or gone before its readiness check passed (a failed start, not a ready one).
+    const beforeReady = this.state === "starting" && this.definition.ready !== "none";
+    const asFailure = (this.failNextExit || beforeReady) && exit.signal === null && exit.code === 0;
+    const judged = asFailure ? { code: 1, signal: null } : exit;
     this.failNextExit = false;
     if (hold || !shouldRestart(this.definition.restart, judged)) {
+      if (asFailure && !hold) return this.giveUp(exit, beforeReady ? "it exited before it was ready, and its policy does not restart it" : "it was stopped as a failure, and its policy does not restart it");
       this.state = "exited";
       this.hooks.changed();
       return;
@@ -690,7 +707,7 @@ export class ChildRunner {
       this.restarts++;
       this.hooks.event("restart", { restarts: this.restarts });
       this.spawnChild();
-    }, delayMs);
+    }, timerDelay(delayMs));
   }
 }
 

@@ -54,7 +54,7 @@ export function filesLeftBy(dirs: Dirs, name: string): string[] {
   const bind = namesOf(dirs.runtimeDir, (e) => e.startsWith(`.${name}.b`) && /^\d+\.\d+$/.test(e.slice(name.length + 3)));
   const logs = namesOf(`${dirs.stateDir}/logs`, (e) => e === `${name}.log` || (e.startsWith(`${name}.log.`) && /^\d+$/.test(e.slice(name.length + 5))));
   const state = namesOf(dirs.stateDir, (e) => e === `${name}.state.json` || (e.startsWith(`.${name}.state.json.`) && e.endsWith(".tmp")));
-  return [...r([".sock", ".json", ".json.lock", ".json.bind", ".stop.json"]), ...bind, ...logs, ...state];
+  return [...r([".sock", ".json", ".json.lock", ".json.bind", ".stop.json", ".notify"]), ...bind, ...logs, ...state];
 }
 
 function namesOf(dir: string, keep: (entry: string) => boolean): string[] {
