@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dir, "..");
-export const BIN = join(ROOT, "dist/daemonctl");
+/** DAEMONCTL_BIN compares another build (e.g. a copy of the one before a change). */
+export const BIN = process.env.DAEMONCTL_BIN ?? join(ROOT, "dist/daemonctl");
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

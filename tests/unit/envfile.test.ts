@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { envFileRef, parseDotenv, readEnvFiles } from "../../src/daemon/definition/envfile.ts";
-import { definitionIdentity } from "../../src/daemon/definition/freshness.ts";
+import { definitionIdentity, FreshnessMemo } from "../../src/daemon/definition/freshness.ts";
 import { completeDefinition, definitionInputSchema, definitionSchema } from "../../src/schema/definition.ts";
 import { absolutePath } from "../../src/daemon/state/paths.ts";
 
@@ -132,6 +132,40 @@ describe("identity", () => {
       expect(definitionIdentity(def)).not.toBe(first);
       // Optional or not is part of the definition.
       expect(definitionIdentity({ ...def, envFile: [`-${file}`] })).not.toBe(definitionIdentity(def));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the remembered freshness follows a file's edits, young (hashed each time) or trusted by stat", () => {
+    const dir = mkdtempSync(join(tmpdir(), "envfile-"));
+    try {
+      const file = join(dir, "app.env");
+      writeFileSync(file, "A=1\n");
+      const def = { ...fixed(), envFile: [file] };
+      const identity = definitionIdentity(def);
+      for (const memo of [new FreshnessMemo(), new FreshnessMemo(0n)]) {
+        expect(memo.isFresh(def, identity)).toBe(true);
+        expect(memo.isFresh(def, identity)).toBe(true);
+        writeFileSync(file, "A=22\n");
+        expect(memo.isFresh(def, identity)).toBe(false);
+        writeFileSync(file, "A=1\n");
+        expect(memo.isFresh(def, identity)).toBe(true);
+        expect(memo.isFresh(def, "sha256:other")).toBe(false);
+        rmSync(file);
+        expect(memo.isFresh(def, identity)).toBe(false);
+        writeFileSync(file, "A=1\n");
+      }
+      // Young, a same-size edit is seen too: the stat is not trusted, the content is hashed.
+      const memo = new FreshnessMemo();
+      expect(memo.isFresh(def, identity)).toBe(true);
+      writeFileSync(file, "A=2\n");
+      expect(memo.isFresh(def, identity)).toBe(false);
+      // No files: nothing to go stale but the definition and the identity.
+      const plain = fixed();
+      expect(memo.isFresh(plain, definitionIdentity(plain))).toBe(true);
+      expect(memo.isFresh(plain, definitionIdentity(plain))).toBe(true);
+      expect(memo.isFresh({ ...plain, stopTimeout: 1 }, definitionIdentity(plain))).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

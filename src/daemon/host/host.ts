@@ -18,7 +18,7 @@ import { normalizeSignal, type ExitInfo } from "../../schema/common.ts";
 import { VERSION } from "../../version.ts";
 import { claimSocket, type ClaimOutcome } from "./bind-guard.ts";
 import { EventBus, makeEvent, type EventFields } from "./events.ts";
-import { definitionIdentity } from "../definition/freshness.ts";
+import { definitionIdentity, FreshnessMemo } from "../definition/freshness.ts";
 import { selfIdentity } from "../../platform/identity.ts";
 import { consumePlannedStopMarker, INTENT_NOT_RECORDED, readState, setIntent, unrecordedStopMessage, updateState } from "../state/intent.ts";
 import { bindPathOf, daemonFiles, socketPathProblem, type DaemonFiles, type Dirs } from "../state/paths.ts";
@@ -73,6 +73,7 @@ export class DaemonHost {
   private readonly server: ControlServer;
   private definition: Definition;
   private identity: string;
+  private readonly freshness = new FreshnessMemo();
   private bindPath: string | null = null;
   private socketIno: number | null = null;
   private metaVersion: string | null = null;
@@ -205,7 +206,7 @@ export class DaemonHost {
       startedAt: this.startedAt,
       uptimeMs: Date.now() - this.startedAtMs,
       identity: this.identity,
-      fresh: definitionIdentity(this.definition) === this.identity,
+      fresh: this.freshness.isFresh(this.definition, this.identity),
       child: { pid: r.pid, startedAt: r.pid ? r.startedAt : null, restarts: r.restarts, lastExit: r.lastExit, ...(r.mainPid !== null ? { mainPid: r.mainPid } : {}) },
       logPath: this.files.log,
       version: VERSION,
