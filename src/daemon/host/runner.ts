@@ -30,6 +30,7 @@ import { readProcStat } from "../../platform/proc.ts";
 import { applyNotify } from "./notify.ts";
 import { launchSpec, resolveCommand } from "./launch.ts";
 import { describeEnvFileProblem, readEnvFiles } from "../definition/envfile.ts";
+import { trace } from "../../trace.ts";
 
 export type RunnerState = "idle" | "starting" | "running" | "backoff" | "stopping" | "stopped" | "failed" | "exited" | "done";
 export type StreamName = "stdout" | "stderr";
@@ -288,7 +289,9 @@ export class ChildRunner {
     if (!this.prepareSpawn()) return;
     if (!this.readEnvFiles()) return;
     if (!this.openNotify()) return;
+    trace("host: spawning child");
     const child = this.launch();
+    trace("host: spawn returned");
     if (!child) return this.closeNotify();
     this.adopt(child);
     // A oneshot has no readiness: once spawned it is running (not ready) until it is done.
@@ -528,6 +531,7 @@ export class ChildRunner {
       isAlive: () => this.child === child && this.state === "starting",
       onReady: () => this.becomeReady(),
       readyPipe: fd === null ? null : ((child.stdio[fd] as Readable | null | undefined) ?? null),
+      whenExecuted: (fn) => child.once("spawn", fn),
     });
     this.armReadyTimer(def.readyTimeout);
   }
@@ -546,6 +550,7 @@ export class ChildRunner {
   }
 
   private becomeReady(): void {
+    trace("host: child ready");
     if (this.readyTimer) clearTimeout(this.readyTimer);
     this.readyTimer = null;
     this.readiness = null;
