@@ -6,8 +6,10 @@
 import { writeStderr } from "../platform/files.ts";
 import { HOST_SPEC_ENV, hostSpecSchema, withoutHostSpec } from "../schema/host-spec.ts";
 import { runStandaloneHost } from "../daemon/host/standalone.ts";
+import { trace } from "../trace.ts";
 
 export async function hostMain(argv: string[]): Promise<number> {
+  trace("host: main");
   const raw = process.env[HOST_SPEC_ENV];
   let parsed: unknown = null;
   try {
@@ -20,6 +22,7 @@ export async function hostMain(argv: string[]): Promise<number> {
     await writeStderr(`daemonctl __host: internal command for \`daemonctl start\`; missing or invalid ${HOST_SPEC_ENV}\n`);
     return 2;
   }
+  trace("host: spec parsed");
   const env = withoutHostSpec(process.env);
   delete process.env[HOST_SPEC_ENV];
   return runStandaloneHost(spec.data, "detached", null, env);

@@ -19,6 +19,7 @@ import { procfileFlags, procfileFromFlags } from "./_procfile.ts";
 import { UsageError } from "../errors.ts";
 import type { ResolvedDefinition } from "../daemon/definition/source.ts";
 import type { FullContext } from "./_context.ts";
+import { trace } from "../trace.ts";
 import { requireOneName, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 
 const flags = withGlobals({
@@ -58,6 +59,7 @@ export default defineCommand({
         withoutHostSpec(process.env),
       );
     }
+    trace("client: definition resolved");
     const outcome = await startDaemon({
       resolved,
       dirs: ctx.dirs,
@@ -69,6 +71,7 @@ export default defineCommand({
       env: withoutHostSpec(process.env),
       log,
     });
+    trace("client: outcome");
     return await reportStart(name, outcome, bool(p, "json"), log);
   },
 });

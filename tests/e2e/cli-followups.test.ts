@@ -32,7 +32,7 @@ test("a short --wait is no warning when readiness is instant; a daemon that ends
   const q = await box.run(["start", "q", "--wait", "5", "--", "sleep", "100"]);
   expect(q.code).toBe(0);
   expect(q.stderr).not.toContain("[warn]");
-  const ok = await box.run(["start", "ok", "--restart", "no", "--", "sh", "-c", "exit 3"]);
+  const ok = await box.run(["start", "ok", "--restart", "no", "--ready", "delay:100ms", "--", "sh", "-c", "exit 3"]);
   expect(ok.code).toBe(1);
   expect(ok.stderr).toContain("ok exited with code 3 before it was ready");
   expect(ok.stderr).not.toContain("the host for");

@@ -131,7 +131,9 @@ test("tcp: and unix: checks; a socket that is not there is unhealthy and restart
   }
 
   const missing = box.path("nothing.sock");
-  const r = await box.run(["start", "m", "--health", `unix:${missing}`, "--health-interval", "100ms", "--health-retries", "1", "--", "sleep", "1000"]);
+  // Two failures 300 ms apart: the first check runs the moment it is ready (executed), and
+  // `start` must have seen it ready before the second one stops it.
+  const r = await box.run(["start", "m", "--health", `unix:${missing}`, "--health-interval", "300ms", "--health-retries", "2", "--", "sleep", "1000"]);
   expect(r.code).toBe(0);
   const restarted = await statusWhen(box, "m", (d) => d.child?.restarts >= 1, "m restarted", 10_000);
   expect(restarted.doc.healthCheck.healthy).toBe(false);

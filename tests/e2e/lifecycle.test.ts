@@ -57,7 +57,8 @@ test("ready log:REGEX and exec:COMMAND", async () => {
 
 test("a daemon that exits during start: exit 1 with its last output lines", async () => {
   const box = sandbox();
-  const r = await box.run(["start", "bad", "--restart", "no", "--", "sh", "-c", "echo first line; echo boom >&2; exit 3"]);
+  // delay:100ms (the old meaning of `none`): it surely exits before it is ready.
+  const r = await box.run(["start", "bad", "--restart", "no", "--ready", "delay:100ms", "--", "sh", "-c", "echo first line; echo boom >&2; exit 3"]);
   expect(r.code).toBe(1);
   expect(r.stderr).toContain("exited with code 3");
   expect(r.stderr).toContain("boom");
@@ -66,6 +67,43 @@ test("a daemon that exits during start: exit 1 with its last output lines", asyn
   expect(json(st).state).toBe("failed");
   expect(json(st).child.lastExit.code).toBe(3);
   expect(st.code).toBe(1);
+});
+
+test("ready none: ready once executed, not after a settle time (delay:100ms keeps the old rule)", async () => {
+  const box = sandbox();
+  const events = async (name: string) => (await box.run(["events", name, "--no-follow"])).stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const gap = async (name: string) => {
+    const ev = await events(name);
+    const at = (type: string) => Date.parse(ev.find((e) => e.type === type)!.ts);
+    return at("ready") - at("spawn");
+  };
+  expect((await box.run(["start", "now", "--", "sleep", "1000"])).code).toBe(0);
+  expect((await box.run(["start", "old", "--ready", "delay:100ms", "--", "sleep", "1000"])).code).toBe(0);
+  // `none` used to wait 100 ms; now ready follows spawn at once (generous: a loaded host may lag).
+  expect(await gap("now")).toBeLessThan(100);
+  expect(await gap("old")).toBeGreaterThanOrEqual(100);
+});
+
+test("ready none and a daemon that exits at once: started, or reported gone; never hidden", async () => {
+  const box = sandbox();
+  const r = await box.run(["start", "quick", "--restart", "no", "--", "sh", "-c", "exit 3"]);
+  // Either answer is honest, depending on whether its exit came before `start` looked.
+  if (r.code !== 0) {
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("quick exited with code 3 right after it started");
+  }
+  await waitFor(async () => json(await box.run(["status", "quick", "--json"]))?.child?.lastExit?.code === 3, 5_000, "its exit recorded");
+});
+
+test("ready none: a command that cannot be executed is still a failed start at once, with a watchdog too", async () => {
+  const box = sandbox();
+  const plain = await box.run(["start", "gone", "--", "/nonexistent/daemon"]);
+  expect(plain.code).toBe(1);
+  expect(plain.stderr).toContain("command not found");
+  const wrapped = await box.run(["start", "wd", "--watchdog", "5s", "--", "no-such-command-daemonctl-test"]);
+  expect(wrapped.code).toBe(1);
+  expect(wrapped.stderr).toContain("command not found");
+  expect(json(await box.run(["status", "wd", "--json"])).state).toBe("failed");
 });
 
 test("a missing command: exit 1 saying so", async () => {
@@ -94,7 +132,7 @@ test("restart on-failure with backoff, then the start limit: state failed after 
     JSON.stringify({ daemons: { crash: { command: ["sh", "-c", `echo run >> ${runs}; sleep 0.2; exit 7`], startLimit: { burst: 3, interval: "1m" }, backoff: { initial: "50ms" } } } }),
   );
   const r = await box.run(["start", "crash", "--config", cfg]);
-  expect(r.code).toBe(0); // ready (alive after 100 ms) before the first crash
+  expect(r.code).toBe(0); // ready (executed) before the first crash
   await waitFor(async () => json(await box.run(["status", "crash", "--json"])).state === "failed", 10_000, "state failed");
   expect(readFileSync(runs, "utf8").trim().split("\n")).toHaveLength(3);
   const st = await box.run(["status", "crash", "--json"]);

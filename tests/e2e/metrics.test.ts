@@ -58,7 +58,7 @@ test("metrics: running, stopped, failed, restarted and defined-only daemons; exi
   expect((await box.run(["start", "web", "--", "sleep", "1000"])).code).toBe(0);
   expect((await box.run(["start", "idle", "--", "sleep", "1000"])).code).toBe(0);
   expect((await box.run(["stop", "idle"])).code).toBe(0);
-  expect((await box.run(["start", "bad", "--restart", "no", "--", "sh", "-c", "exit 3"])).code).toBe(1);
+  expect((await box.run(["start", "bad", "--restart", "no", "--ready", "delay:100ms", "--", "sh", "-c", "exit 3"])).code).toBe(1);
   expect((await box.run(["start", "flappy", "--config", cfg])).code).toBe(0);
   await waitFor(async () => {
     const st = json(await box.run(["status", "flappy", "--json"]));

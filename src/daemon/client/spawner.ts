@@ -16,7 +16,8 @@ import { spawnManaged } from "../../platform/spawn.ts";
 import { HOST_SPEC_ENV } from "../../schema/host-spec.ts";
 import { hostSpecFor } from "../definition/host-spec.ts";
 import { metadataSchema } from "../../schema/metadata.ts";
-import { statusSchema, type Status } from "../../schema/status.ts";
+import type { Status } from "../../schema/status.ts";
+import { INVALID, parseStatus } from "../../schema/generated/validators.ts";
 import type { DaemonEvent } from "../../schema/event.ts";
 import { metadataNamesStatus, reconcileMetadataFromStatus } from "../owner/metadata.ts";
 import { isSameProcess } from "../../platform/identity.ts";
@@ -33,6 +34,7 @@ import { inodeOf, readJson } from "../state/store.ts";
 import { formatDuration } from "../../schema/units.ts";
 import { isOneshot } from "../../schema/definition.ts";
 import { shellExitCode } from "../policy.ts";
+import { trace } from "../../trace.ts";
 
 export type StartOutcome =
   | { kind: "started" | "already-running" | "replaced"; status: Status }
@@ -102,13 +104,14 @@ export async function startDaemon(o: StartOptions): Promise<StartOutcome> {
   ensureDirs(o.dirs, { mode: o.sharing.dirMode, gid: o.sharing.gid });
   const oneshot = isOneshot(definition);
   const waitMs = o.waitMs === null ? 0 : oneshot ? (o.waitGiven ? o.waitMs : ONESHOT_WAIT_MS) : effectiveWaitMs(o.waitMs, definition.readyTimeout);
-  // With `ready: none` the daemon counts as ready ~100 ms after spawn: a short --wait is fine.
+  // With `ready: none` the daemon counts as ready once executed: a short --wait is fine.
   const note = o.waitGiven && o.waitMs !== null && definition.ready !== "none" && !oneshot ? raisedWaitNote(name, o.waitMs, definition.readyTimeout) : null;
   if (note) o.log.warn(note);
   // A racing caller may hold the lock while it replaces a stale daemon (up to its stopTimeout)
   // and then waits for readiness: our own patience must cover both.
   const lockTimeout = waitMs + definition.stopTimeout + definition.readyTimeout + 10_000;
   const got = await acquireLock(files.spawnLock, lockTimeout, { mode: o.sharing.fileMode, gid: o.sharing.gid, role: "client" }, frozenSpawnLockHolder(o.log));
+  trace("client: lock acquired");
   if (got.kind === "timeout") return failed(files, `another \`daemonctl start ${name}\` held ${files.spawnLock} for over ${formatDuration(lockTimeout)}`, null);
   if (got.kind === "refused") return failed(files, got.message, null);
   let held = got.kind === "locked";
@@ -141,6 +144,7 @@ function frozenSpawnLockHolder(log: Logger): FrozenHolderPolicy {
 async function startLocked(o: StartOptions, files: DaemonFiles, waitMs: number): Promise<StartOutcome> {
   const done = completedOnce(o, files);
   const probe = await currentOwner(o, files, waitMs);
+  trace(`client: probed ${probe.kind}`);
   if (probe.kind === "denied") return failed(files, probe.reason, null);
   if (probe.kind === "busy") return failed(files, `${busyMessage(o.resolved.name, probe.reason)} — try again`, null);
   if (probe.kind !== "live") {
@@ -209,6 +213,7 @@ async function offerDefinition(o: StartOptions, files: DaemonFiles, waitMs: numb
 
 function launchAndWait(o: StartOptions, files: DaemonFiles, waitMs: number, replacing: boolean): Promise<StartOutcome> | StartOutcome {
   const host = launchHost(o, files);
+  trace("client: host launched");
   if (o.waitMs === null) return { kind: "launched", hostPid: host.pid ?? null };
   return waitForReady(o, files, waitMs, host, replacing ? "replaced" : "started");
 }
@@ -260,6 +265,7 @@ async function waitForReady(
     while (Date.now() < deadline) {
       o.progress?.({ waitingFor, elapsedMs: Date.now() - began, readyTimeoutMs: oneshot ? waitMs : readyTimeout });
       const got = await owner.status(deadline);
+      trace(`client: status ${got.kind === "answered" ? `${got.status?.state} ready=${got.status?.ready}` : "unreachable"}`);
       if (got.kind === "unreachable") {
         // A oneshot's host leaves once the task has ended: its state file has the outcome. Ours
         // (launched after `began`) wrote it; a run we joined ended when its host went away.
@@ -268,7 +274,7 @@ async function waitForReady(
         const ended = !oneshot ? null : (oneshotEndIn(files, began) ?? (gone ? oneshotEndIn(files, null) : null));
         if (ended) return ended;
         // If our host has exited, no successor is coming.
-        if (hostExit.code !== null) return failed(files, describeHostExit(files, hostExit.code), last);
+        if (hostExit.code !== null) return failed(files, describeHostExit(files, hostExit.code, ready), last);
         if (got.pause > 0) await sleep(got.pause);
         continue;
       }
@@ -321,7 +327,7 @@ function judgeStatus(
   }
   if (s.ready && s.state === "running" && metadataNames(files, s)) return { kind: success, status: s };
   if (crashed || s.state === "backoff" || s.state === "failed" || (s.state === "stopped" && s.intent === "running")) {
-    return failed(files, describeEnd(o.resolved.name, s), s);
+    return failed(files, describeEnd(o.resolved.name, s, o.resolved.definition.ready), s);
   }
   return "wait";
 }
@@ -397,8 +403,10 @@ class OwnerLink {
       this.drop();
       return { kind: "unreachable", pause: 0 };
     }
-    const parsed = statusSchema().safeParse(r.result);
-    return { kind: "answered", status: parsed.success ? parsed.data : null };
+    // The generated validator is statusSchema compiled (scripts/gen-validators.ts): the same
+    // checks, without building the zod schema on the start path.
+    const parsed = parseStatus(r.result);
+    return { kind: "answered", status: parsed === INVALID ? null : parsed };
   }
 
   /** Connects and subscribes to events; null once following, else the pause before a retry. */
@@ -475,23 +483,26 @@ async function repairMetadata(files: DaemonFiles, s: Status, sharing: Sharing): 
 }
 
 /** A host that left early: a planned stop that won the race is not a crash. */
-function describeHostExit(files: DaemonFiles, code: number): string {
+function describeHostExit(files: DaemonFiles, code: number, ready: string): string {
   if (code === 0 && readState(files)?.intent === "stopped") {
     return `${files.name} was stopped while it was starting (a \`daemonctl stop ${files.name}\` won the race); run start again to start it`;
   }
-  return execFailureIn(files) ?? daemonEndIn(files) ?? `the host for ${files.name} exited with code ${code} before it was ready`;
+  return execFailureIn(files) ?? daemonEndIn(files, ready) ?? `the host for ${files.name} exited with code ${code} before it was ready`;
 }
 
 /** A standalone host ends with its daemon: the daemon's own last exit says what happened. */
-function daemonEndIn(files: DaemonFiles): string | null {
+function daemonEndIn(files: DaemonFiles, ready: string): string | null {
   const e = readState(files)?.lastExit;
-  return e ? endedBeforeReady(files.name, e) : null;
+  return e ? endedBeforeReady(files.name, e, ready) : null;
 }
 
-/** `web exited with code 3 before it was ready`: the one wording, from status or state. */
-function endedBeforeReady(name: string, e: { code: number | null; signal: string | null } | null | undefined): string {
+/**
+ * `web exited with code 3 before it was ready`: the one wording, from status or state. With
+ * `ready: none` it was ready (executed) and is gone already by the time `start` answers.
+ */
+function endedBeforeReady(name: string, e: { code: number | null; signal: string | null } | null | undefined, ready: string): string {
   const how = e ? (e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`) : "ended";
-  return `${name} ${how} before it was ready`;
+  return `${name} ${how} ${ready === "none" ? "right after it started" : "before it was ready"}`;
 }
 
 /**
@@ -506,9 +517,9 @@ function execFailureIn(files: DaemonFiles): string | null {
   return null;
 }
 
-function describeEnd(name: string, s: Status): string {
+function describeEnd(name: string, s: Status, ready: string): string {
   if (s.error?.code === "cannot-execute") return `${s.error.message} (state ${s.state})`;
-  return `${endedBeforeReady(name, s.child?.lastExit)} (state ${s.state})`;
+  return `${endedBeforeReady(name, s.child?.lastExit, ready)} (state ${s.state})`;
 }
 
 function failed(files: DaemonFiles, message: string, status: Status | null): StartOutcome {

@@ -31,6 +31,7 @@ import type { Sharing } from "../state/sharing.ts";
 import { ControlServer, ProtocolError, type ClientConnection } from "../wire/server.ts";
 import { inodeOf, readJson, removeQuietly, unlinkIfSocket, versionOf, writeJsonAtomic } from "../state/store.ts";
 import type { ExitOutcome } from "../policy.ts";
+import { trace } from "../../trace.ts";
 
 export interface HostOptions {
   name: string;
@@ -487,6 +488,7 @@ export class DaemonHost {
 
   private writeState(patch: Parameters<typeof updateState>[1]): void {
     if (this.lost) return;
+    trace(`host: write state ${patch.lastState ?? ""}`);
     const clean = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
     try {
       updateState(this.files, clean, this.o.sharing);

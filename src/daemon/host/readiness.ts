@@ -2,7 +2,7 @@
  * Readiness (`ready` in docs/configuration.md#daemon-definition-keys): when is a freshly spawned
  * child actually serving?
  *
- * none (alive after 100 ms) · notify (the runner calls `ready()` on READY=1) · fd:N ·
+ * none (the command was executed: the spawn succeeded) · notify (the runner calls `ready()` on READY=1) · fd:N ·
  * tcp:HOST:PORT · unix:PATH · log:REGEX · exec:COMMAND · delay:D.
  * A check only ever reports "ready"; giving up is the runner's `readyTimeout`.
  */
@@ -19,6 +19,12 @@ export interface ReadinessContext {
   env: NodeJS.ProcessEnv;
   /** For `fd:N`: our end of the pipe the child has as fd N. */
   readyPipe?: Readable | null;
+  /**
+   * Calls `fn` once the command has been executed. node:child_process's 'spawn' event is that
+   * proof in Bun, Deno and Node alike: a failed exec (ENOENT, EACCES, a bad working directory)
+   * leaves `pid` undefined and emits 'error' instead, never 'spawn' (docs/platform-notes.md).
+   */
+  whenExecuted(fn: () => void): void;
 }
 
 export interface ReadinessCheck {
@@ -28,8 +34,6 @@ export interface ReadinessCheck {
   ready(): void;
   cancel(): void;
 }
-
-export const NONE_SETTLE_MS = 100;
 
 export function startReadiness(spec: string, ctx: ReadinessContext): ReadinessCheck {
   const run = new ReadinessRun(ctx);
@@ -56,7 +60,9 @@ export function startReadiness(spec: string, ctx: ReadinessContext): ReadinessCh
       watchPipe(run, ctx.readyPipe ?? null);
       break;
     default:
-      run.later(NONE_SETTLE_MS, () => run.ready());
+      // `none` is systemd's Type=exec: ready as soon as the command runs. `delay:100ms` is the
+      // old "still alive after 100 ms".
+      ctx.whenExecuted(() => run.ready());
   }
   return run;
 }

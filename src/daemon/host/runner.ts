@@ -31,6 +31,7 @@ import { readProcStat } from "../../platform/proc.ts";
 import { applyNotify } from "./notify.ts";
 import { launchSpec, resolveCommand } from "./launch.ts";
 import { describeEnvFileProblem, readEnvFiles } from "../definition/envfile.ts";
+import { trace } from "../../trace.ts";
 
 export type RunnerState = "idle" | "starting" | "running" | "backoff" | "stopping" | "stopped" | "failed" | "exited" | "done";
 export type StreamName = "stdout" | "stderr";
@@ -301,7 +302,9 @@ export class ChildRunner {
     if (!this.prepareSpawn()) return;
     if (!this.readEnvFiles()) return;
     if (!this.openNotify()) return;
+    trace("host: spawning child");
     const child = this.launch();
+    trace("host: spawn returned");
     if (!child) return this.closeNotify();
     this.adopt(child);
     // A oneshot has no readiness: once spawned it is running (not ready) until it is done.
@@ -541,6 +544,7 @@ export class ChildRunner {
       isAlive: () => this.child === child && this.state === "starting",
       onReady: () => this.becomeReady(),
       readyPipe: fd === null ? null : ((child.stdio[fd] as Readable | null | undefined) ?? null),
+      whenExecuted: (fn) => child.once("spawn", fn),
     });
     this.armReadyTimer(def.readyTimeout);
   }
@@ -559,6 +563,7 @@ export class ChildRunner {
   }
 
   private becomeReady(): void {
+    trace("host: child ready");
     if (this.readyTimer) clearTimeout(this.readyTimer);
     this.readyTimer = null;
     this.readiness = null;

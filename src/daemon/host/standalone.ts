@@ -24,6 +24,7 @@ import { shellExitCode } from "../policy.ts";
 import { logFileSink, stdioSink } from "./sinks.ts";
 import { selfIdentity } from "../../platform/identity.ts";
 import { watchOwnership } from "./ownership-watch.ts";
+import { trace } from "../../trace.ts";
 
 export type HostMode = "foreground" | "detached";
 
@@ -41,10 +42,13 @@ export async function runStandaloneHost(spec: HostSpec, mode: HostMode, consoleL
   trapSignals(mode, setup.files, ending);
   if (!prepareDirs(setup)) return 1;
   const host = ending.attach(createHost(spec, mode, env, setup, ending));
+  trace("host: claiming");
   const refused = await claimOrLeave(host, spec.name, setup.log, ending);
+  trace("host: bound");
   if (refused !== null) return refused;
   setup.log.debug(`${spec.name}: bound ${setup.files.socket}`);
   host.begin();
+  trace("host: begun");
   return finish(host, await serveUntilEnd(host, spec.name, setup.dirs.runtimeDir, ending));
 }
 

@@ -84,11 +84,19 @@ export interface FileSharing {
 
 /** Read-modify-write of `S/NAME.state.json`. Throws on I/O errors. */
 export function updateState(files: DaemonFiles, patch: Partial<Omit<State, "schema" | "name">>, sharing: FileSharing = {}): State {
-  const next: State = { ...(readState(files) ?? emptyState(files.name)), ...patch, updatedAt: new Date().toISOString() };
+  const current = readState(files);
+  // A patch that changes nothing is not written: each write costs an fsync, and a host records
+  // "starting" both before and right after the spawn.
+  if (current && changesNothing(current, patch)) return current;
+  const next: State = { ...(current ?? emptyState(files.name)), ...patch, updatedAt: new Date().toISOString() };
   // fsync every time: each write replaces the whole file, intent included, and an un-synced
   // replacement can come back empty after a power loss on some filesystems.
   writeJsonAtomic(files.state, stateSchema(), next, { durable: true, mode: sharing.fileMode, gid: sharing.gid });
   return next;
+}
+
+function changesNothing(current: State, patch: Partial<State>): boolean {
+  return Object.entries(patch).every(([k, v]) => JSON.stringify(current[k as keyof State] ?? null) === JSON.stringify(v ?? null));
 }
 
 /** Sets the intent, reporting (not throwing) a failure to write it. */
