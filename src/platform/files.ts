@@ -1,8 +1,8 @@
 /**
  * File access for code on the `status` fast path.
  *
- * In a compiled Bun binary, loading node:fs costs about 4 ms and 6 MiB (measured again for issue 19), node:path ~0.8 ms, about
- * half a hello world each. Hot-path reads therefore use the runtime's native file API
+ * In a compiled Bun binary, loading node:fs costs about 4 ms and 6 MiB (bench/README.md: as much
+ * as a whole hello world), node:path ~0.8 ms. Hot-path reads therefore use the runtime's native file API
  * (`Bun.file`, `Deno.readTextFile`), and everything else gets node:fs lazily through `nodeFs()`,
  * which loads it on first use only.
  */
