@@ -10,6 +10,7 @@
 import { Buffer, isUtf8 } from "node:buffer";
 import type { Writable } from "node:stream";
 import type { OutputSink, StreamName } from "../daemon/host/runner.ts";
+import { LineStartInserter } from "../daemon/state/linestarts.ts";
 
 const REPLACEMENT = [0xef, 0xbf, 0xbd];
 const encoder = new TextEncoder();
@@ -25,13 +26,9 @@ export class LinePrefixer {
   /** Reused between chunks; each result is copied out because writes may still reference it. */
   private scratch = new Uint8Array(0);
 
-  private readonly prefixLatin1: string;
-  private readonly newlinePrefix: string;
+  private readonly inserter = new LineStartInserter();
 
-  constructor(private readonly prefix: Uint8Array) {
-    this.prefixLatin1 = Buffer.from(prefix).toString("latin1");
-    this.newlinePrefix = `\n${this.prefixLatin1}`;
-  }
+  constructor(private readonly prefix: Uint8Array) {}
 
   get midLine(): boolean {
     return !this.atLineStart || this.carryLen > 0;
@@ -60,19 +57,12 @@ export class LinePrefixer {
     return this.repair(chunk);
   }
 
-  /**
-   * Inserts the prefix at line starts of valid text. The bytes travel as a latin1 string (one
-   * char per byte, both ways), so the newline search and the copying are native: ~1 GB/s against
-   * ~550 MB/s for a per-line copy loop (bench/prefix.ts). One string per chunk, none per line.
-   */
+  /** Inserts the prefix at line starts of valid text, into a fresh buffer (writes may still hold it). */
   private prefixLines(chunk: Uint8Array): Uint8Array {
     if (chunk.length === 0) return chunk;
-    const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString("latin1");
-    const head = this.atLineStart ? this.prefixLatin1 : "";
-    const endsLine = text.charCodeAt(text.length - 1) === 10;
-    const body = endsLine ? text.slice(0, -1) : text;
-    this.atLineStart = endsLine;
-    return Buffer.from(`${head}${body.replaceAll("\n", this.newlinePrefix)}${endsLine ? "\n" : ""}`, "latin1");
+    const out = this.inserter.run(chunk, this.prefix, this.atLineStart, (size) => Buffer.allocUnsafe(size));
+    this.atLineStart = chunk[chunk.length - 1] === 10;
+    return out;
   }
 
   /** Byte by byte: replaces invalid sequences with U+FFFD while inserting prefixes. */
