@@ -28,7 +28,10 @@ export class LinePrefixer {
 
   private readonly inserter = new LineStartInserter();
 
-  constructor(private readonly prefix: Uint8Array) {}
+  constructor(
+    private readonly prefix: Uint8Array,
+    private readonly alloc: (size: number) => Uint8Array = (size) => Buffer.allocUnsafe(size),
+  ) {}
 
   get midLine(): boolean {
     return !this.atLineStart || this.carryLen > 0;
@@ -57,10 +60,10 @@ export class LinePrefixer {
     return this.repair(chunk);
   }
 
-  /** Inserts the prefix at line starts of valid text, into a fresh buffer (writes may still hold it). */
+  /** Inserts the prefix at line starts of valid text, into a buffer from `alloc` (fresh or recycled after its write). */
   private prefixLines(chunk: Uint8Array): Uint8Array {
     if (chunk.length === 0) return chunk;
-    const out = this.inserter.run(chunk, this.prefix, this.atLineStart, (size) => Buffer.allocUnsafe(size));
+    const out = this.inserter.run(chunk, this.prefix, this.atLineStart, this.alloc);
     this.atLineStart = chunk[chunk.length - 1] === 10;
     return out;
   }
@@ -263,13 +266,42 @@ export function prefixSink(name: string, out: Record<StreamName, Writable>, opts
       drained,
     };
   }
+  const pool = outputPool();
   const prefixers: Record<StreamName, LinePrefixer> = {
-    stdout: new LinePrefixer(prefixBytes(name, opts, opts.colour.stdout)),
-    stderr: new LinePrefixer(prefixBytes(name, opts, opts.colour.stderr)),
+    stdout: new LinePrefixer(prefixBytes(name, opts, opts.colour.stdout), pool.alloc),
+    stderr: new LinePrefixer(prefixBytes(name, opts, opts.colour.stderr), pool.alloc),
+  };
+  const writePooled = (stream: StreamName, bytes: Uint8Array): boolean => {
+    if (bytes.length === 0) return true;
+    const ok = out[stream].write(bytes, () => pool.release(bytes));
+    if (!ok) blocked = out[stream];
+    return ok;
   };
   return {
-    write: (stream, chunk) => write(stream, prefixers[stream].transform(chunk)),
+    write: (stream, chunk) => writePooled(stream, prefixers[stream].transform(chunk)),
     flush: (stream) => void write(stream, prefixers[stream].finish()),
     drained,
+  };
+}
+
+const POOLED_SIZE = 256 * 1024;
+
+/**
+ * Output buffers reused once the stream has written them (its write callback): a fresh buffer
+ * per chunk costs page faults and GC (~10% of end-to-end prefixing, bench/supervise.ts prefix).
+ * Only buffers this sink allocated come back (each output is a fresh buffer or a pooled one,
+ * never the child's chunk); a few are kept, the rest left to the GC.
+ */
+function outputPool(): { alloc: (size: number) => Uint8Array; release: (bytes: Uint8Array) => void } {
+  const free: ArrayBuffer[] = [];
+  return {
+    alloc(size) {
+      const b = free.pop();
+      if (b && b.byteLength >= size) return new Uint8Array(b);
+      return Buffer.allocUnsafeSlow(Math.max(size, POOLED_SIZE)); // never a shared slab
+    },
+    release(bytes) {
+      if (bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength >= POOLED_SIZE && free.length < 4) free.push(bytes.buffer);
+    },
   };
 }
