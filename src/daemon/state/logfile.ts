@@ -5,9 +5,11 @@
  * is killed right after. Readers take the last lines (`tailLines`) or follow the file across
  * rotations (`followLog`).
  */
+import { Buffer } from "node:buffer";
 import { closeSync, fchownSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { entryExists } from "../../platform/files.ts";
+import { LineStartInserter } from "./linestarts.ts";
 
 /**
  * With `timestamps`, every line starts with the time its first byte was written, ISO 8601 UTC and
@@ -34,6 +36,10 @@ export class RotatingLog {
   private fd: number | null = null;
   private size = 0;
   private atLineStart = true;
+  private readonly inserter = new LineStartInserter();
+  private scratch = Buffer.alloc(0);
+  private stampMs = -1;
+  private stampCache = Buffer.alloc(0);
 
   constructor(
     readonly path: string,
@@ -44,20 +50,28 @@ export class RotatingLog {
     private readonly timestamps = false,
   ) {}
 
-  /** Puts the current time before every line that starts in this chunk. */
+  /**
+   * Puts the current time before every line that starts in this chunk, into `scratch`: the
+   * writes are synchronous, so one buffer serves every chunk.
+   */
   private stamp(bytes: Uint8Array): Uint8Array {
-    const stamp = new TextEncoder().encode(`${new Date().toISOString()} `);
-    const parts: Uint8Array[] = [];
-    let start = 0;
-    while (start < bytes.length) {
-      if (this.atLineStart) parts.push(stamp);
-      const nl = bytes.indexOf(10, start);
-      const end = nl < 0 ? bytes.length : nl + 1;
-      parts.push(bytes.subarray(start, end));
-      this.atLineStart = nl >= 0;
-      start = end;
+    if (bytes.length === 0) return bytes;
+    const out = this.inserter.run(bytes, this.stampBytes(), this.atLineStart, (size) => {
+      if (this.scratch.length < size) this.scratch = Buffer.allocUnsafe(size + (size >> 2));
+      return this.scratch;
+    });
+    this.atLineStart = bytes[bytes.length - 1] === 10;
+    return out;
+  }
+
+  /** `toISOString()` and a space, formatted once per millisecond. */
+  private stampBytes(): Uint8Array {
+    const now = Date.now();
+    if (now !== this.stampMs) {
+      this.stampMs = now;
+      this.stampCache = Buffer.from(`${new Date(now).toISOString()} `, "latin1");
     }
-    return Buffer.concat(parts);
+    return this.stampCache;
   }
 
   private open(): number {
