@@ -103,6 +103,8 @@ export class ChildRunner {
   private watchdogTimer: ReturnType<typeof setTimeout> | null = null;
   /** The next exit counts as a failure whatever its code (a missed watchdog). */
   private failNextExit = false;
+  /** The child has exited and its output is being drained; the exit settles when this resolves. */
+  private ending: Promise<void> | null = null;
   /** The env files' variables as read for the current spawn. */
   private fileEnv: Record<string, string> = {};
 
@@ -180,6 +182,11 @@ export class ChildRunner {
   stop(): Promise<void> {
     this.startAfterStop = false;
     this.clearBackoff();
+    if (!this.child && this.ending) {
+      // Exited, its output still draining: the exit settles as the stop we were asked for.
+      this.state = "stopping";
+      return new Promise<void>((resolve) => this.stopWaiters.push(resolve));
+    }
     if (!this.child) {
       if (this.state !== "stopped" && this.state !== "failed" && this.state !== "exited" && this.state !== "done") {
         this.state = "stopped";
@@ -529,7 +536,8 @@ export class ChildRunner {
       const code = err.code === "ENOENT" ? 127 : 126;
       this.execFailure = `cannot execute ${file}: ${execReason(err, this.definition.cwd)}`;
       this.hooks.log("error", `${this.name}: ${this.execFailure}`);
-      onExit(code, null);
+      exited = true;
+      this.handleExit(child, { code, signal: null }, false);
     });
     child.once("exit", onExit);
   }
@@ -619,7 +627,7 @@ export class ChildRunner {
     this.tapBuffers[name] = text.length > MAX_TAP_LINE ? "" : text;
   }
 
-  private handleExit(child: ChildProcess, exit: ExitOutcome): void {
+  private handleExit(child: ChildProcess, exit: ExitOutcome, drain = true): void {
     if (this.child !== child) return;
     const pid = this.pid;
     this.child = null;
@@ -630,10 +638,16 @@ export class ChildRunner {
     // Whatever the leader left behind in its group (workers, `cmd &` from a shell) goes with it:
     // leftovers would hold ports and files and block the restart.
     if (pid) signalOwnGroup(pid, "SIGKILL");
-    this.sink.flush("stdout");
-    this.sink.flush("stderr");
-    this.tapBuffers.stdout = this.tapBuffers.stderr = "";
-    this.finishExit(exit, pid);
+    // 'exit' can come before the last of the child's output has been read from its pipes: the
+    // exit is settled (and a partial last line finished) only once they are drained, or else a
+    // line would be cut in two and the tail lost when supervise then exits.
+    this.ending = (drain ? outputDrained(child, OUTPUT_DRAIN_MS) : Promise.resolve()).then(() => {
+      this.ending = null;
+      this.sink.flush("stdout");
+      this.sink.flush("stderr");
+      this.tapBuffers.stdout = this.tapBuffers.stderr = "";
+      this.finishExit(exit, pid);
+    });
   }
 
   private finishExit(exit: ExitOutcome, pid: number | null = null): void {
@@ -728,4 +742,16 @@ function execReason(err: NodeJS.ErrnoException, cwd: string | undefined): string
 /** `fd:N` → N; null for every other readiness. */
 function fdReadiness(spec: string): number | null {
   return spec.startsWith("fd:") ? Number(spec.slice(3)) : null;
+}
+
+/** How long an exited child's pipes may stay open (a grandchild outside its group holds them). */
+const OUTPUT_DRAIN_MS = 1_000;
+
+/** Resolves once the child's stdout and stderr have ended, or after `ms`. */
+function outputDrained(child: ChildProcess, ms: number): Promise<void> {
+  const ended = (s: Readable | null) =>
+    !s || s.readableEnded || s.destroyed ? Promise.resolve() : new Promise<void>((r) => (s.once("end", r), s.once("close", r), s.once("error", r)));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+  return Promise.race([Promise.all([ended(child.stdout), ended(child.stderr)]).then(() => {}), late]).finally(() => clearTimeout(timer));
 }
