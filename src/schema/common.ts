@@ -6,7 +6,8 @@
  * the `status` path (bench/).
  */
 import * as z from "zod/mini";
-import { DAEMON_NAME_RE, DURATION_RE, SIZE_RE, normalizeSignal, parseDuration, parseSize } from "./units.ts";
+import { DAEMON_NAME_RE, DURATION_RE, SIZE_RE } from "./units.ts";
+import { CALLBACKS } from "./checks.ts";
 import { lazySchema } from "./lazy.ts";
 
 export { DAEMON_NAME_RE, parseDuration, formatDuration, DURATION_HINT, parseSize, normalizeSignal, signalNumber, SIGNAL_NAMES, type SignalName } from "./units.ts";
@@ -25,7 +26,7 @@ export const durationSchema = lazySchema(() =>
       z.number().check(z.minimum(0)),
       z.string().check(z.regex(DURATION_RE, 'a duration: a number of seconds or a string like "500ms", "8s", "2m"')),
     ]),
-    z.transform((v) => parseDuration(v)!),
+    z.transform(CALLBACKS.durationToMs),
   ),
 );
 
@@ -33,14 +34,14 @@ export const durationSchema = lazySchema(() =>
 export const byteSizeSchema = lazySchema(() =>
   z.pipe(
     z.union([z.int().check(z.minimum(0)), z.string().check(z.regex(SIZE_RE, 'a size like "10MB", "512K" or integer bytes'))]),
-    z.transform((v) => parseSize(v)!),
+    z.transform(CALLBACKS.sizeToBytes),
   ),
 );
 
 export const signalNameSchema = lazySchema(() =>
   z.pipe(
-    z.union([z.string(), z.int()]).check(z.refine((v) => normalizeSignal(v) !== null, "a signal name like SIGTERM, TERM or a number 1-31")),
-    z.transform((v) => normalizeSignal(v)!),
+    z.union([z.string(), z.int()]).check(z.refine(CALLBACKS.isSignal, "a signal name like SIGTERM, TERM or a number 1-31")),
+    z.transform(CALLBACKS.toSignalName),
   ),
 );
 

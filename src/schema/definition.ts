@@ -6,87 +6,23 @@
  * defaulted form that hosts run, stores persist and freshness hashes.
  */
 import * as z from "zod/mini";
-import { byteSizeSchema, daemonNameSchema, durationSchema, parseDuration, signalNameSchema } from "./common.ts";
+import { byteSizeSchema, daemonNameSchema, durationSchema, signalNameSchema } from "./common.ts";
+import { CALLBACKS, withDelayUnit } from "./checks.ts";
 import { lazySchema } from "./lazy.ts";
 
 export const RESTART_POLICIES = ["no", "on-failure", "always"] as const;
 export const ON_EXIT = ["ignore", "shutdown"] as const;
 export const DAEMON_TYPES = ["longrun", "oneshot"] as const;
 export const HEALTH_ON_FAILURE = ["restart", "none"] as const;
-/** systemd refuses shorter watchdog periods in practice; below this a busy host misses beats. */
-export const MIN_WATCHDOG_MS = 100;
+export { MIN_WATCHDOG_MS, healthCheckProblem, readinessProblem } from "./checks.ts";
 
-/** Why a readiness string is malformed, or null when it is valid. */
-export function readinessProblem(spec: string): string | null {
-  if (spec === "none" || spec === "notify") return null;
-  const colon = spec.indexOf(":");
-  const kind = colon < 0 ? spec : spec.slice(0, colon);
-  const rest = colon < 0 ? "" : spec.slice(colon + 1);
-  switch (kind) {
-    case "tcp": {
-      const m = /^(.*):(\d{1,5})$/.exec(rest);
-      return m && m[1] && Number(m[2]) > 0 && Number(m[2]) < 65536 ? null : "tcp:HOST:PORT (for example tcp:127.0.0.1:8000)";
-    }
-    case "unix":
-      return rest ? null : "unix:PATH";
-    case "log":
-      try {
-        if (!rest) return "log:REGEX";
-        new RegExp(rest);
-        return null;
-      } catch (e) {
-        return `log:REGEX with a valid regular expression (${(e as Error).message})`;
-      }
-    case "exec":
-      return rest.trim() ? null : "exec:COMMAND";
-    case "delay":
-      return parseDuration(rest) !== null ? null : "delay:DURATION (for example delay:2s)";
-    case "fd": {
-      if (!/^\d{1,4}$/.test(rest)) return "fd:N, a file descriptor number from 3 up (for example fd:3)";
-      return Number(rest) >= 3 ? null : "fd:N with N of 3 or more (0, 1 and 2 are the child's stdin, stdout and stderr)";
-    }
-    default:
-      return "one of none, notify, fd:N, tcp:HOST:PORT, unix:PATH, log:REGEX, exec:COMMAND, delay:DURATION";
-  }
-}
+const healthCheckSchema = () => z.string().check(z.superRefine(CALLBACKS.checkHealthCheck));
 
-/** Why a health check string is malformed, or null when it is valid (docs/lifecycle.md#health-checks). */
-export function healthCheckProblem(spec: string): string | null {
-  const hint = "http://HOST:PORT/PATH, tcp:HOST:PORT, unix:PATH or exec:COMMAND";
-  if (spec.startsWith("http://")) {
-    try {
-      const u = new URL(spec);
-      return u.hostname && u.port !== "0" ? null : `${hint} (an http URL with a host)`;
-    } catch {
-      return `${hint} (not a valid URL)`;
-    }
-  }
-  if (spec.startsWith("tcp:")) return /^tcp:(.+):(\d{1,5})$/.test(spec) && Number(spec.slice(spec.lastIndexOf(":") + 1)) > 0 && Number(spec.slice(spec.lastIndexOf(":") + 1)) < 65536 ? null : `${hint} (for example tcp:127.0.0.1:5432)`;
-  if (spec.startsWith("unix:")) return spec.length > 5 ? null : `${hint} (unix: needs a path)`;
-  if (spec.startsWith("exec:")) return spec.slice(5).trim() ? null : `${hint} (exec: needs a command)`;
-  return hint;
-}
-
-const healthCheckSchema = () =>
-  z.string().check(
-    z.superRefine((value, ctx) => {
-      const problem = healthCheckProblem(value);
-      if (problem) ctx.issues.push({ code: "custom", message: `expected ${problem}`, input: value });
-    }),
-  );
-
-export const readinessSpecSchema = lazySchema(() =>
-  z.string().check(
-    z.superRefine((value, ctx) => {
-      const problem = readinessProblem(value);
-      if (problem) ctx.issues.push({ code: "custom", message: `expected ${problem}`, input: value });
-    }),
-  ),
-);
+export const readinessSpecSchema = lazySchema(() => z.string().check(z.superRefine(CALLBACKS.checkReadiness)));
 
 /** A path, or `-PATH` for an optional file (as systemd's EnvironmentFile=-PATH). */
 const envFilePathSchema = () =>
-  z.string().check(z.refine((p) => p !== "" && p !== "-", "a file path (a leading \"-\" makes it optional)"));
+  z.string().check(z.refine(CALLBACKS.isEnvFilePath, "a file path (a leading \"-\" makes it optional)"));
 
 const userOrGroup = () => z.union([z.string().check(z.minLength(1)), z.int().check(z.minimum(0))]);
 
@@ -98,7 +34,7 @@ export const definitionInputSchema = lazySchema(() => {
   env: z.optional(z.record(z.string(), z.string())),
   watch: z.optional(z.array(z.string())),
   envFile: z.optional(z.union([envFilePathSchema(), z.array(envFilePathSchema())])),
-  ready: z.optional(z.pipe(readinessSpecSchema(), z.transform(withDelayUnit("s")))),
+  ready: z.optional(z.pipe(readinessSpecSchema(), z.transform(CALLBACKS.readyDelayInSeconds))),
   readyTimeout: z.optional(duration),
   restart: z.optional(z.enum(RESTART_POLICIES)),
   backoff: z.optional(
@@ -118,10 +54,7 @@ export const definitionInputSchema = lazySchema(() => {
   log: z.optional(z.strictObject({ maxSize: z.optional(byteSizeSchema()), maxFiles: z.optional(z.int().check(z.minimum(1))) })),
   type: z.optional(z.enum(DAEMON_TYPES)),
   once: z.optional(z.boolean()),
-  watchdog: z.optional(z.pipe(duration, z.transform((ms, ctx) => {
-    if (ms < MIN_WATCHDOG_MS) ctx.issues.push({ code: "custom", message: `a watchdog period of at least ${MIN_WATCHDOG_MS}ms`, input: ms });
-    return ms;
-  }))),
+  watchdog: z.optional(z.pipe(duration, z.transform(CALLBACKS.watchdogAtLeastMinimum))),
   health: z.optional(
     z.strictObject({
       check: healthCheckSchema(),
@@ -133,11 +66,7 @@ export const definitionInputSchema = lazySchema(() => {
     }),
   ),
   restartWith: z.optional(z.boolean()),
-  }).check(
-    z.superRefine((d, ctx) => {
-      if (d.once && d.type !== "oneshot") ctx.issues.push({ code: "custom", path: ["once"], message: 'once applies to oneshot tasks: add "type": "oneshot" (or --oneshot)', input: d.once });
-    }),
-  );
+  }).check(z.superRefine(CALLBACKS.checkOnceNeedsOneshot));
 });
 export type DefinitionInput = z.input<ReturnType<typeof definitionInputSchema>>;
 
@@ -206,14 +135,6 @@ export function isOneshot(def: Pick<Definition, "type">): boolean {
 }
 
 /**
- * `delay:N` read from a person means N seconds; stored definitions say the unit, so a bare
- * number there (written by versions before 0.2, where it meant milliseconds) keeps its meaning.
- */
-function withDelayUnit(unit: "s" | "ms"): (spec: string) => string {
-  return (spec) => (/^delay:\d+(\.\d+)?$/.test(spec.trim()) ? `${spec.trim()}${unit}` : spec);
-}
-
-/**
  * Durations already in milliseconds (a stored definition, a parsed config entry) in the input
  * form, where a bare number means seconds: `"1500ms"`, so re-validating them is lossless.
  */
@@ -230,7 +151,7 @@ export function millisecondsAsInput(parsed: object): DefinitionInput {
   return out as DefinitionInput;
 }
 
-type ParsedInput = z.output<ReturnType<typeof definitionInputSchema>>;
+export type ParsedDefinitionInput = z.output<ReturnType<typeof definitionInputSchema>>;
 
 /** Env file paths made absolute against `baseDir`, the optional `-` kept in front. */
 function resolveEnvFiles(input: string | string[] | undefined, baseDir: string, resolvePath: (base: string, p: string) => string): string[] {
@@ -239,7 +160,7 @@ function resolveEnvFiles(input: string | string[] | undefined, baseDir: string, 
 }
 
 /** Applies defaults; `cwd`, relative watch and env file paths resolve against `baseDir`. */
-export function completeDefinition(input: ParsedInput, baseDir: string, resolvePath: (base: string, p: string) => string): Definition {
+export function completeDefinition(input: ParsedDefinitionInput, baseDir: string, resolvePath: (base: string, p: string) => string): Definition {
   const envFile = resolveEnvFiles(input.envFile, baseDir, resolvePath);
   return {
     command: input.command,

@@ -3,12 +3,13 @@
  * the detached host `start` launches and `start --foreground`.
  */
 import { hostSpecSchema, type HostSpec } from "../../schema/host-spec.ts";
+import { INVALID, parseHostSpec } from "../../schema/generated/definition-validators.ts";
 import type { Dirs } from "../state/paths.ts";
 import type { Sharing } from "../state/sharing.ts";
 import type { ResolvedDefinition } from "./source.ts";
 
 export function hostSpecFor(resolved: ResolvedDefinition, dirs: Dirs, sharing: Sharing, probeTimeoutMs: number): HostSpec {
-  return hostSpecSchema().parse({
+  const spec = {
     schema: "daemonctl/host-spec@1",
     name: resolved.name,
     definition: resolved.definition,
@@ -18,5 +19,8 @@ export function hostSpecFor(resolved: ResolvedDefinition, dirs: Dirs, sharing: S
     probeTimeoutMs,
     socketMode: sharing.socketMode,
     gid: sharing.gid ?? null,
-  });
+  };
+  // The generated validator spares building the zod schema; zod still has the final word.
+  const fast = parseHostSpec(spec);
+  return fast !== INVALID ? fast : hostSpecSchema().parse(spec);
 }

@@ -6,6 +6,7 @@
  */
 import { completeDefinition, definitionInputSchema, millisecondsAsInput, type Definition, type DefinitionInput } from "../../schema/definition.ts";
 import { stateSchema } from "../../schema/state.ts";
+import { INVALID, parseDefinitionInput } from "../../schema/generated/definition-validators.ts";
 import { UsageError } from "../../errors.ts";
 import { formatIssues, loadConfig, type LoadedConfig } from "./config.ts";
 import { procfileInputs, type ProcfileEntry } from "./procfile.ts";
@@ -45,7 +46,14 @@ function definitionToInput(def: Definition): DefinitionInput {
   return millisecondsAsInput(out);
 }
 
+/**
+ * A valid definition takes the generated validator (building the zod schema costs a cold client
+ * ~5 ms); anything it does not accept goes to the zod schema, which has the final word and words
+ * the problem.
+ */
 function validate(name: string, input: unknown, origin: string, baseDir: string): Definition {
+  const fast = parseDefinitionInput(input);
+  if (fast !== INVALID) return completeDefinition(fast, baseDir, resolvePath);
   const parsed = definitionInputSchema().safeParse(input);
   if (!parsed.success) {
     if (origin === "command line") throw new UsageError(parsed.error.issues.map((i) => flagIssue(i, input)).join("\n"));
