@@ -8,6 +8,9 @@
  * - everything else goes through cli.ts.
  */
 
+// The one static import: a few lines with no side effects (evaluated before the code below).
+import { slowGcTimerForLongLivedProcess } from "./platform/gc-timer.ts";
+
 // Deno as PID 1 segfaults on an unhandled TERM/INT/HUP (docs/platform-notes.md#signals): no-op
 // handlers first, before any import can take time. (The one runtime check outside src/platform:
 // it must run before that module could even load.) The real handlers are added later.
@@ -16,6 +19,10 @@ if ("Deno" in globalThis && process.pid === 1) {
 }
 
 const argv = process.argv.slice(2);
+
+// An idle init should not wake up every second for Bun's GC timer: re-executes itself once with
+// it slowed, before anything else exists (platform/gc-timer.ts).
+if (argv[0] === "supervise" && !wantsHelp(argv)) slowGcTimerForLongLivedProcess();
 
 /**
  * `supervise` is an init: a SIGTERM that comes before it has a handler is discarded by the kernel

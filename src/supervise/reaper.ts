@@ -7,12 +7,16 @@
  * skip every pid we spawned (platform/spawn.ts), and `waitpid(pid, WNOHANG)` only the zombies
  * among the rest.
  *
- * Triggered by SIGCHLD, plus a once-a-second check in case a signal was coalesced. Both take the
- * cheap path: `waitid(P_ALL, WNOHANG|WNOWAIT)` peeks at whether any child is a zombie without
- * reaping it, and a zombie that is not ours is reaped at once — two syscalls per orphan, no /proc
- * reads (10,000 orphans: about half the CPU of a scan per SIGCHLD). Only when the zombie it
- * reports is one of ours (the runtime will reap it, and waitid would keep reporting it) does the
- * check fall back to a scan. Idle, the timer's check is a single syscall.
+ * Triggered by SIGCHLD only, plus one check at start for zombies that came before we listened.
+ * No timer: idle, an init must not wake up. A coalesced SIGCHLD loses nothing, because each check
+ * runs until no reapable zombie is left, and a child that exits after the kernel dequeued the
+ * last SIGCHLD raises a new one, whose handler runs after that exit (Bun queues every delivery
+ * for JavaScript, up to 8,191 at once; Deno's signal stream coalesces but always fires after the
+ * last one). Each check takes the cheap path: `waitid(P_ALL, WNOHANG|WNOWAIT)` peeks at whether
+ * any child is a zombie without reaping it, and a zombie that is not ours is reaped at once — two
+ * syscalls per orphan, no /proc reads (10,000 orphans: about half the CPU of a scan per SIGCHLD).
+ * Only when the zombie it reports is one of ours (the runtime will reap it, and waitid would keep
+ * reporting it) does the check fall back to a scan, which sees every other zombie at that moment.
  */
 import { loadLibc, PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, WNOHANG } from "../platform/ffi.ts";
 import { listOwnChildren, listPids, readProcStat } from "../platform/proc.ts";
@@ -53,7 +57,6 @@ async function setParentDeathSignal(sig: SignalName): Promise<boolean> {
 
 export class Reaper {
   private libc: Awaited<ReturnType<typeof loadLibc>> = null;
-  private timer: ReturnType<typeof setInterval> | null = null;
   private readonly onChild = () => this.check();
 
   /** `onReap` hears of every orphan reaped (tini -w). */
@@ -71,17 +74,15 @@ export class Reaper {
       note = "could not become a child subreaper (prctl failed): orphans will go to the real init";
     }
     process.on("SIGCHLD", this.onChild);
-    this.timer = setInterval(() => this.check(), 1000);
+    this.check();
     return note;
   }
 
   stop(): void {
     process.off("SIGCHLD", this.onChild);
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
   }
 
-  /** The cheap periodic path: peek, reap what is not ours, scan only if the peek is blocked. */
+  /** The cheap path: peek, reap what is not ours, scan only if the peek is blocked. */
   check(): number {
     const libc = this.libc;
     if (!libc || process.platform !== "linux") return this.sweep();
