@@ -3,6 +3,7 @@
  * arrives in $DAEMONCTL_HOST_SPEC (checked by its schema) and is removed from the environment
  * the child inherits.
  */
+import { forgetGcTimerEnv } from "../platform/gc-timer.ts";
 import { writeStderr } from "../platform/files.ts";
 import { HOST_SPEC_ENV, hostSpecSchema, withoutHostSpec, type HostSpec } from "../schema/host-spec.ts";
 import { INVALID, parseHostSpec } from "../schema/generated/definition-validators.ts";
@@ -24,6 +25,7 @@ export async function hostMain(argv: string[]): Promise<number> {
     return 2;
   }
   trace("host: spec parsed");
+  forgetGcTimerEnv(); // set by `start` for this host only: not for its daemon
   const env = withoutHostSpec(process.env);
   delete process.env[HOST_SPEC_ENV];
   return runStandaloneHost(spec, "detached", null, env);

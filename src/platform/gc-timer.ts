@@ -33,11 +33,7 @@ interface ExecveProcess {
  * it is. Must run first: before any signal handler, child or file exists.
  */
 export function slowGcTimerForLongLivedProcess(): void {
-  if (process.env[MARKER_ENV] !== undefined) {
-    if (process.env[MARKER_ENV] === "1") delete process.env[INTERVAL_ENV];
-    delete process.env[MARKER_ENV];
-    return;
-  }
+  if (forgetGcTimerEnv()) return;
   if (process.env[INTERVAL_ENV] !== undefined || process.env.BUN_GC_TIMER_DISABLE !== undefined) return;
   if (!isCompiledBunOnLinux()) return;
   const execve = (process as unknown as ExecveProcess).execve;
@@ -54,4 +50,26 @@ function isCompiledBunOnLinux(): boolean {
   if (process.platform !== "linux" || !("Bun" in globalThis) || "Deno" in globalThis) return false;
   const main = process.argv[1] ?? "";
   return main.startsWith("/$bunfs/");
+}
+
+/**
+ * A process started with the slowed timer (re-executed, or a host launched by `start` with
+ * `slowGcTimerEnv`): removes the variable, when it is ours, so no child inherits it. Returns
+ * whether the marker was there.
+ */
+export function forgetGcTimerEnv(): boolean {
+  if (process.env[MARKER_ENV] === undefined) return false;
+  if (process.env[MARKER_ENV] === "1") delete process.env[INTERVAL_ENV];
+  delete process.env[MARKER_ENV];
+  return true;
+}
+
+/**
+ * What a launcher adds to the environment of a long-lived daemonctl process it starts (the
+ * detached host of `start`): the slowed timer from its first instant, at no cost, instead of a
+ * re-exec. Nothing when the operator chose a setting of their own.
+ */
+export function slowGcTimerEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  if (env[INTERVAL_ENV] !== undefined || env.BUN_GC_TIMER_DISABLE !== undefined) return {};
+  return { [INTERVAL_ENV]: IDLE_INTERVAL_MS, [MARKER_ENV]: "1" };
 }

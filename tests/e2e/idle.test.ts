@@ -47,6 +47,19 @@ describe("supervise, idle", () => {
     expect(mainThreadWakeups(sup.pid) - before).toBeLessThan(5);
   }, 15_000);
 
+  test("a standalone host starts with the slowed timer (no re-exec) and its daemon never sees it", async () => {
+    const box = sandbox();
+    expect((await box.run(["start", "h", "--cwd", box.dir, "--", "sh", "-c", PRINT_ENV])).code).toBe(0);
+    const out = await waitFor(() => readFileOrNull(box.path("out")), 5_000, "the child's environment");
+    expect(out.trim()).toBe("[unset][unset]");
+    const host = box.hosts("h")[0]!;
+    expect(environOf(host)).toContain("BUN_GC_TIMER_INTERVAL=30000");
+    await sleepMs(2_500);
+    const before = mainThreadWakeups(host);
+    await sleepMs(5_000);
+    expect(mainThreadWakeups(host) - before).toBeLessThan(5);
+  }, 15_000);
+
   test("a zombie child it inherits at exec, before it listens for SIGCHLD, is reaped at start", async () => {
     const box = sandbox();
     // The subshell exits before daemonctl has any handler: its SIGCHLD is lost for good.

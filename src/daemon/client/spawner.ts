@@ -13,6 +13,7 @@ import { tailLines } from "../state/logfile.ts";
 import type { ChildProcess } from "node:child_process";
 import { selfCommand } from "../../platform/runtime.ts";
 import { spawnManaged } from "../../platform/spawn.ts";
+import { slowGcTimerEnv } from "../../platform/gc-timer.ts";
 import { HOST_SPEC_ENV } from "../../schema/host-spec.ts";
 import { hostSpecFor } from "../definition/host-spec.ts";
 import { metadataSchema } from "../../schema/metadata.ts";
@@ -230,7 +231,8 @@ function launchHost(o: StartOptions, files: DaemonFiles): ChildProcess {
     const child = spawnManaged(cmd!, [...args, "__host", o.resolved.name], {
       detached: true,
       stdio: ["ignore", logFd, logFd],
-      env: { ...o.env, [HOST_SPEC_ENV]: JSON.stringify(spec) },
+      // An idle host should not wake every second for Bun's GC timer (platform/gc-timer.ts).
+      env: { ...o.env, ...slowGcTimerEnv(o.env), [HOST_SPEC_ENV]: JSON.stringify(spec) },
     });
     child.unref();
     child.on("error", () => {});
