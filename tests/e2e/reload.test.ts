@@ -181,3 +181,21 @@ describe("reload", () => {
     expect((await sup.waitExit()).code).toBe(0);
   });
 });
+
+describe("taking over from a standalone host", () => {
+  test("supervise replaces a standalone host of another definition and runs the daemon (a replace is no operator's stop)", async () => {
+    const box = sandbox();
+    expect((await box.run(["start", "x", "--", "sleep", "1001"])).code).toBe(0);
+    const old = json(await box.run(["status", "x", "--json"]));
+    const cfg = writeConfig(box, { x: sleeper(2) });
+    const sup = box.spawn(["supervise", "--config", cfg]);
+    await waitFor(async () => {
+      const s = json(await box.run(["status", "x", "--json", "--config", cfg]));
+      return s.state === "running" && s.pid !== old.pid;
+    }, 15_000, "x running under the supervisor");
+    expect(box.state("x").intent).toBe("running");
+    expect(box.processes().some((p) => p.pid === old.child.pid)).toBe(false);
+    sup.kill("SIGTERM");
+    expect((await sup.waitExit()).code).toBe(0);
+  }, 30_000);
+});

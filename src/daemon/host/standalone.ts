@@ -28,7 +28,8 @@ import { trace } from "../../trace.ts";
 
 export type HostMode = "foreground" | "detached";
 
-type Ending = { kind: "planned" } | { kind: "unplanned"; signal: SignalName } | { kind: "lost" } | { kind: "ended" };
+/** `planned` with `replaced`: a successor with another definition takes over; intent is its to record. */
+type Ending = { kind: "planned"; replaced?: boolean } | { kind: "unplanned"; signal: SignalName } | { kind: "lost" } | { kind: "ended" };
 
 /** Writes host diagnostics into the daemon's log file (a detached host has no terminal). */
 export function fileLogger(log: RotatingLog, name: string): Logger {
@@ -111,7 +112,10 @@ function trapSignals(mode: HostMode, files: DaemonFiles, ending: EndingLatch): v
   const checked = mode === "foreground" ? (["SIGTERM", "SIGHUP", "SIGQUIT"] as const) : (["SIGTERM", "SIGHUP", "SIGQUIT", "SIGINT"] as const);
   for (const sig of planned) onSignal(sig, () => ending.end({ kind: "planned" }));
   for (const sig of checked) {
-    onSignal(sig, () => ending.end(consumePlannedStopMarker(files, self) ? { kind: "planned" } : { kind: "unplanned", signal: sig }));
+    onSignal(sig, () => {
+      const marker = consumePlannedStopMarker(files, self);
+      ending.end(marker ? { kind: "planned", replaced: marker.reason === "replace" } : { kind: "unplanned", signal: sig });
+    });
   }
 }
 
@@ -137,7 +141,7 @@ function createHost(spec: HostSpec, mode: HostMode, env: NodeJS.ProcessEnv, setu
     sink: mode === "foreground" ? stdioSink() : logFileSink(setup.logFile),
     baseEnv: env,
     log: setup.log,
-    onStopRequest: () => ending.end({ kind: "planned" }),
+    onStopRequest: (reason) => ending.end({ kind: "planned", replaced: reason === "replace" }),
     onEvent: (h, { type }) => {
       // The runner settles its next state right after the event; look once it has.
       // A oneshot's host has nothing left to serve once the task is done: its state file says so.
@@ -200,7 +204,7 @@ async function serveUntilEnd(host: DaemonHost, name: string, runtimeDir: string,
 async function finish(host: DaemonHost, e: Ending): Promise<number> {
   switch (e.kind) {
     case "planned":
-      host.setIntent("stopped");
+      if (!e.replaced) host.setIntent("stopped");
       await host.stopChild();
       await host.release();
       return 0;
