@@ -23,3 +23,15 @@ test("a daemon's output up to its exit arrives whole and in one piece per line, 
     expect(out.length).toBe(lines + 2);
   }
 }, 60_000);
+
+test("while an exited daemon's output drains it does not look alive: start reports the exit", async () => {
+  const box = sandbox();
+  // A grandchild in its own session holds the pipe open after the daemon exits.
+  const r = await box.run(["start", "g", "--restart", "no", "--", "sh", "-c", "setsid sleep 2 & echo started; exit 1"]);
+  expect(r.code).toBe(1);
+  const s = (await box.run(["status", "g", "--json"])).stdout;
+  const doc = JSON.parse(s);
+  expect(doc.state).toBe("failed");
+  expect(doc.child.pid).toBeNull();
+  expect(doc.child.lastExit.code).toBe(1);
+});

@@ -105,6 +105,9 @@ export class ChildRunner {
   private failNextExit = false;
   /** The child has exited and its output is being drained; the exit settles when this resolves. */
   private ending: Promise<void> | null = null;
+  private stopAfterDrain = false;
+  /** noteExit ran for the exit recordExit is about to announce. */
+  private exitNoted = false;
   /** The env files' variables as read for the current spawn. */
   private fileEnv: Record<string, string> = {};
 
@@ -183,8 +186,8 @@ export class ChildRunner {
     this.startAfterStop = false;
     this.clearBackoff();
     if (!this.child && this.ending) {
-      // Exited, its output still draining: the exit settles as the stop we were asked for.
-      this.state = "stopping";
+      // Exited, its output still draining: the stop is settled with the exit.
+      this.stopAfterDrain = true;
       return new Promise<void>((resolve) => this.stopWaiters.push(resolve));
     }
     if (!this.child) {
@@ -641,11 +644,18 @@ export class ChildRunner {
     // 'exit' can come before the last of the child's output has been read from its pipes: the
     // exit is settled (and a partial last line finished) only once they are drained, or else a
     // line would be cut in two and the tail lost when supervise then exits.
+    // Until then the daemon must not look alive: no pid, not ready, the exit on record.
+    this.noteExit(exit);
+    this.hooks.changed();
     this.ending = (drain ? outputDrained(child, OUTPUT_DRAIN_MS) : Promise.resolve()).then(() => {
       this.ending = null;
       this.sink.flush("stdout");
       this.sink.flush("stderr");
       this.tapBuffers.stdout = this.tapBuffers.stderr = "";
+      // A stop that came while the output drained: the exit is that stop's, unless it was a
+      // oneshot's success, which stays done.
+      if (this.stopAfterDrain && !(isOneshot(this.definition) && exit.code === 0 && exit.signal === null)) this.state = "stopping";
+      this.stopAfterDrain = false;
       this.finishExit(exit, pid);
     });
   }
@@ -675,6 +685,13 @@ export class ChildRunner {
   }
 
   private recordExit(exit: ExitOutcome, pid: number | null): void {
+    if (!this.exitNoted) this.noteExit(exit);
+    this.exitNoted = false;
+    this.hooks.event("exit", { pid, code: exit.code, signal: exit.signal, restarts: this.restarts });
+  }
+
+  /** The child is gone: no pid, not ready, its exit on record (what it means is decided later). */
+  private noteExit(exit: ExitOutcome): void {
     this.pid = null;
     this.mainPid = this.mainPidIdentity = null;
     this.winding = false;
@@ -682,7 +699,7 @@ export class ChildRunner {
     this.invocation = null;
     this.ready = false;
     this.lastExit = { code: exit.code, signal: exit.signal, at: new Date().toISOString() };
-    this.hooks.event("exit", { pid, code: exit.code, signal: exit.signal, restarts: this.restarts });
+    this.exitNoted = true;
   }
 
   /** A oneshot ran to completion: never restarted, whatever the policy says. */
@@ -691,6 +708,7 @@ export class ChildRunner {
     this.failures = 0;
     this.hooks.event("done", { pid, code: 0, restarts: this.restarts });
     this.hooks.changed();
+    for (const w of this.stopWaiters.splice(0)) w(); // a stop that met the task as it finished
   }
 
   /** The exit we asked for: wake the stop() callers, then honour a start() that came meanwhile. */
