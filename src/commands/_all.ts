@@ -4,7 +4,7 @@
  * Unlike `reconcile`, recorded intent is not consulted: `--all` means all.
  */
 import { resolveDefinition, type ResolvedDefinition } from "../daemon/definition/source.ts";
-import { knownDaemons } from "../daemon/state/known.ts";
+import { knownAndConfigured } from "../daemon/state/known.ts";
 import type { DefinitionInput } from "../schema/definition.ts";
 import { CliError, UsageError } from "../errors.ts";
 import type { ParsedArgv } from "./_argv.ts";
@@ -19,8 +19,7 @@ export function namesOrAll(p: ParsedArgv, all: boolean, command: string): "all" 
 }
 
 export function everyDaemon(ctx: FullContext): string[] {
-  const fromConfig = Object.keys(ctx.config?.config.daemons ?? {});
-  return [...new Set([...knownDaemons(ctx.dirs), ...fromConfig])].sort();
+  return knownAndConfigured(ctx.dirs, Object.keys(ctx.config?.config.daemons ?? {}));
 }
 
 /**

@@ -5,7 +5,7 @@
 import { DURATION_HINT, parseDuration } from "../schema/units.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { findConfigPath, loadConfigDaemonNames, loadConfigLocations } from "../daemon/definition/locate.ts";
-import { knownDaemons, leftTraces, unknownDaemonMessage } from "../daemon/state/known.ts";
+import { knownAndConfigured, leftTraces, unknownDaemonMessage } from "../daemon/state/known.ts";
 import { checkDirsUsable, isValidName, resolveDirs, type Dirs } from "../daemon/state/paths.ts";
 import { DEFAULT_PROBE_TIMEOUT_MS } from "../daemon/owner/probe.ts";
 import { str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
@@ -99,12 +99,17 @@ export function requireOneName(p: ParsedArgv, command: string): string {
  */
 export async function undefinedNames(p: ParsedArgv, dirs: Dirs, names: string[]): Promise<{ unknown: string[]; known: () => string[] }> {
   const traceless = names.filter((n) => !leftTraces(dirs, n));
-  const found = traceless.length ? await findConfigPath(str(p, "config")) : null;
-  const inConfig = found ? await loadConfigDaemonNames(found.path) : [];
+  const inConfig = traceless.length ? await configuredNames(p) : [];
   return {
     unknown: traceless.filter((n) => !inConfig.includes(n)),
-    known: () => [...new Set([...knownDaemons(dirs), ...inConfig])].sort(),
+    known: () => knownAndConfigured(dirs, inConfig),
   };
+}
+
+/** The daemon names of the config file, read lightly (its keys only), or none without one. */
+export async function configuredNames(p: ParsedArgv): Promise<string[]> {
+  const found = await findConfigPath(str(p, "config"));
+  return found ? loadConfigDaemonNames(found.path) : [];
 }
 
 /**

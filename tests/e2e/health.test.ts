@@ -4,19 +4,10 @@
  */
 import { expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { alive, json, waitFor, sandboxes, type Sandbox } from "../helpers/harness.ts";
+import { alive, json, waitFor, sandboxes, type Sandbox, freePort } from "../helpers/harness.ts";
 
 const sandbox = sandboxes();
 const BUN = process.execPath;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** An HTTP daemon that answers 500 while `flag` exists; `ignoreTerm` makes its stop take stopTimeout. */
 function httpServer(port: number, flag: string, ignoreTerm = false): string[] {

@@ -4,19 +4,10 @@
  */
 import { expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
-import { Sandbox, alive, json, waitFor, sandboxes } from "../helpers/harness.ts";
+import { createConnection } from "node:net";
+import { Sandbox, alive, json, waitFor, sandboxes, freePort } from "../helpers/harness.ts";
 
 const sandbox = sandboxes();
-
-/** A free TCP port on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {

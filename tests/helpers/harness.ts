@@ -9,6 +9,7 @@ import { afterEach } from "bun:test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, chownSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { createServer } from "node:net";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 const BUILT = join(ROOT, "dist/daemonctl");
@@ -59,6 +60,15 @@ export async function waitFor<T>(cond: () => T | Promise<T>, timeoutMs = 10_000,
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
 }
 
 export const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));

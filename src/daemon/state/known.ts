@@ -6,6 +6,11 @@ import { entryExists, nodeFs } from "../../platform/files.ts";
 import type { Dirs } from "./paths.ts";
 import { daemonFiles, isValidName } from "./paths.ts";
 
+/** Every daemon known here or defined in the config (`configured`): `list`, `--all`, `metrics`. */
+export function knownAndConfigured(dirs: Dirs, configured: string[]): string[] {
+  return [...new Set([...knownDaemons(dirs), ...configured])].sort();
+}
+
 function namesIn(dir: string, suffixes: string[]): string[] {
   let entries: string[];
   try {

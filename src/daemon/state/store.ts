@@ -58,7 +58,15 @@ let tmpCounter = 0;
  */
 export function writeJsonAtomic<S extends z.ZodMiniType>(path: string, schema: S, value: z.input<S>, opts: WriteOptions = {}): void {
   const checked = schema.parse(value);
-  const data = `${JSON.stringify(checked, null, 2)}\n`;
+  writeFileAtomic(path, `${JSON.stringify(checked, null, 2)}\n`, opts);
+}
+
+/**
+ * Writes `data` to a temporary file in the same directory and renames it over `path`: a reader
+ * sees the old file or the new one, never a torn one. The temporary name starts with a dot and
+ * ends in `.tmp`, so a directory watcher that wants `*.json` or `*.prom` ignores it.
+ */
+export function writeFileAtomic(path: string, data: string, opts: WriteOptions = {}): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${++tmpCounter}.tmp`);
   // A writer that does not know the sharing settings (say, `stop` recording intent for a dead
   // host) keeps the permissions the file already has.
