@@ -55,7 +55,8 @@ export async function loadLibc(): Promise<Libc | null> {
 }
 export let libcError = "";
 
-function firstOpenable<T>(open: (path: string) => T): T {
+/** The first libc of LIBC_CANDIDATES that `open` (a runtime's dlopen) accepts. */
+export function firstOpenable<T>(open: (path: string) => T): T {
   let last: unknown;
   for (const path of LIBC_CANDIDATES) {
     try {

@@ -13,6 +13,7 @@
  */
 import { lstatSync, unlinkSync, chownSync, chmodSync } from "node:fs";
 import { deno } from "./runtime.ts";
+import { firstOpenable } from "./ffi.ts";
 
 export interface NotifySender {
   pid: number;
@@ -374,7 +375,7 @@ async function openBunLibc(): Promise<NotifyLibc> {
     syscall: { args: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"], returns: "i64" },
     __errno_location: { args: [], returns: "ptr" },
   };
-  const s = openFirst((path) => ffi.dlopen(path, defs)).symbols;
+  const s = firstOpenable((path) => ffi.dlopen(path, defs)).symbols;
   return {
     socket: (d, t, p) => Number(s.socket!(d, t, p)),
     bind: (fd, addr, len) => Number(s.bind!(fd, ffi.ptr(addr), len)),
@@ -397,7 +398,7 @@ function openDenoLibc(): NotifyLibc {
     UnsafePointer: { of(buf: Uint8Array): unknown; value(p: unknown): bigint | number };
     UnsafePointerView: new (p: unknown) => { getInt32(off?: number): number };
   };
-  const s = openFirst((path) =>
+  const s = firstOpenable((path) =>
     D.dlopen(path, {
       socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
       bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
@@ -435,16 +436,4 @@ function openDenoLibc(): NotifyLibc {
       s.read!(fd, counter, 8n); // resets the eventfd counter (EAGAIN if a spurious wake)
     },
   };
-}
-
-function openFirst<T>(open: (path: string) => T): T {
-  let last: unknown;
-  for (const path of ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1", "libc.so"]) {
-    try {
-      return open(path);
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw new Error(`cannot load libc for FFI: ${(last as Error)?.message ?? "no candidate"}`);
 }
