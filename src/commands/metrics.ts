@@ -36,7 +36,6 @@ export default defineCommand({
   },
 });
 
-/** Known in the directories, or only defined in the config file (never started: up 0). */
 /**
  * The textfile collector may read at any moment: it must see the old file or the new one, never
  * a half-written one (store.ts's temporary name does not end in `.prom`, so it is ignored).

@@ -49,10 +49,20 @@ export function entryExists(path: string, kind: "any" | "directory" = "any"): bo
   }
 }
 
+/**
+ * Whether something is at `path` (following symlinks): a stat, never a read (`status` asks this
+ * of a daemon's log, which may be megabytes). One we may not look at still exists.
+ */
 export async function fileExists(path: string): Promise<boolean> {
-  const r = await readText(path).catch(() => null);
-  // A readable file exists; so does one we may not read.
-  return r !== null && (r.ok || r.code !== "ENOENT");
+  try {
+    if (bun) await (globalThis as unknown as { Bun: { file(p: string): { stat(): Promise<unknown> } } }).Bun.file(path).stat();
+    else if (deno) await (deno as unknown as { stat(p: string): Promise<unknown> }).stat(path);
+    else nodeFs().statSync(path);
+    return true;
+  } catch (e) {
+    const err = e as { code?: string; name?: string };
+    return err.code !== "ENOENT" && err.name !== "NotFound";
+  }
 }
 
 /**

@@ -11,8 +11,21 @@ export async function findConfigPath(flag: string | undefined, env = process.env
   return (await fileExists(local)) ? { path: local, explicit: false } : null;
 }
 
+type LightConfig = Exclude<ReturnType<typeof parseConfigLocations>, typeof INVALID>;
+/**
+ * One read per file and command: `status NAME` wants the directory keys, and for a name that
+ * left no trace the daemon names too. (Long-lived processes re-read configs with loadConfig.)
+ */
+const lightConfigs = new Map<string, Promise<LightConfig | null>>();
+
 /** The config file checked only for the keys `status` needs (no zod); null if unreadable or invalid. */
-async function readConfigLight(path: string): Promise<Exclude<ReturnType<typeof parseConfigLocations>, typeof INVALID> | null> {
+function readConfigLight(path: string): Promise<LightConfig | null> {
+  let read = lightConfigs.get(path);
+  if (!read) lightConfigs.set(path, (read = readConfigLightNow(path)));
+  return read;
+}
+
+async function readConfigLightNow(path: string): Promise<LightConfig | null> {
   const r = await readText(path);
   if (!r.ok) return null;
   let raw: unknown;
