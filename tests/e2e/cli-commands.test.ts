@@ -193,3 +193,18 @@ describe("one validation, every path", () => {
     expect((await box.run(["status", "w"], as)).code).toBe(3);
   });
 });
+
+describe("delete racing start", () => {
+  test("10 rounds of delete and start at once: never two hosts or two children of one name", async () => {
+    const box = sandbox();
+    for (let round = 0; round < 10; round++) {
+      expect((await box.run(["start", "r", "--", "sleep", "1000"])).code).toBe(0);
+      await Promise.all([box.run(["delete", "r"]), box.run(["start", "r", "--", "sleep", "1000"]), box.run(["start", "r", "--", "sleep", "1000"])]);
+      expect(box.hosts("r").length).toBeLessThanOrEqual(1);
+      expect(box.children(["sleep", "1000"]).length).toBeLessThanOrEqual(1);
+      // Whatever won, one more delete leaves nothing behind.
+      await waitFor(async () => (await box.run(["delete", "r"])).code === 0 || box.hosts("r").length === 0, 10_000, "deleted");
+      await waitFor(() => box.hosts("r").length === 0 && box.children(["sleep", "1000"]).length === 0, 10_000, "nothing left");
+    }
+  }, 120_000);
+});

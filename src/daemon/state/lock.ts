@@ -15,7 +15,7 @@
  * file's inode, the pid still has the recorded start identity, and it is seen stopped twice.
  */
 import { CliError } from "../../errors.ts";
-import { closeSync, ftruncateSync, openSync, fchownSync, readFileSync, statSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync, fchownSync, readFileSync, statSync, writeSync } from "node:fs";
 import { LOCK_EX, LOCK_NB, LOCK_UN, loadLibc, libcError } from "../../platform/ffi.ts";
 import { flockHolders } from "../../platform/proc.ts";
 import { LOCK_HOLDER_SCHEMA, lockHolderSchema, type LockHolder, type LockRole } from "../../schema/lock-holder.ts";
@@ -56,6 +56,13 @@ export async function tryLock(path: string, opts: LockOptions = {}): Promise<Loc
     closeSync(fd);
     return null;
   }
+  // The lock is the file the path names *now*: `delete` unlinks lock files (holding them), and a
+  // lock taken on the unlinked inode would exclude nobody who opens the path afresh.
+  if (!namesSameFile(path, fd)) {
+    libc.flock(fd, LOCK_UN);
+    closeSync(fd);
+    return null;
+  }
   writeHolder(fd, opts.role ?? "client");
   let held = true;
   return {
@@ -67,6 +74,14 @@ export async function tryLock(path: string, opts: LockOptions = {}): Promise<Loc
       closeSync(fd);
     },
   };
+}
+
+function namesSameFile(path: string, fd: number): boolean {
+  try {
+    return statSync(path).ino === fstatSync(fd).ino;
+  } catch {
+    return false;
+  }
 }
 
 /** A lock file we cannot open, said with what to do about it (not a raw stack). */
