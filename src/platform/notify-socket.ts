@@ -14,6 +14,7 @@
 import { lstatSync, unlinkSync, chownSync, chmodSync } from "node:fs";
 import { deno } from "./runtime.ts";
 import { firstOpenable } from "./ffi.ts";
+import { readWithBunFile } from "./signal-trap.ts";
 
 export interface NotifySender {
   pid: number;
@@ -310,7 +311,7 @@ async function setUpReactor(): Promise<Reactor> {
   if (efd < 0) throw new Error(`eventfd failed (errno ${libc.errno()})`);
   const r: Reactor = { libc, nr, contexts: [], efd, events: new Uint8Array(IO_EVENT_SIZE * CONTEXT_SIZE), timeout: new Uint8Array(16), sockets: new Map() };
   const wake = () => reap(r);
-  (libc.awaitReadable ? watchWithThread(efd, libc.awaitReadable, wake) : watchWithBunFile(efd, wake)).catch(() => {});
+  (libc.awaitReadable ? watchWithThread(efd, libc.awaitReadable, wake) : readWithBunFile(efd, wake)).catch(() => {});
   return r;
 }
 
@@ -337,12 +338,6 @@ function reapContext(r: Reactor, ctx: bigint): void {
     }
     if (n < max) return;
   }
-}
-
-/** Bun: the eventfd through epoll, like the signal trap's pipe (platform/signal-trap.ts). */
-async function watchWithBunFile(fd: number, wake: () => void): Promise<void> {
-  const file = (globalThis as unknown as { Bun: { file(fd: number): { stream(): ReadableStream<Uint8Array> } } }).Bun.file(fd);
-  for await (const _ of file.stream()) wake();
 }
 
 /**

@@ -136,11 +136,12 @@ export class SignalTrap {
 }
 
 /**
- * Bun: `Bun.file(fd).stream()` polls a non-blocking pipe through epoll (measured: no extra
- * thread, 0 CPU ticks idle). node:net's Socket({fd}) never delivers data from a pipe in Bun
- * 1.4.5, and fs.createReadStream blocks a pool thread in read(2).
+ * Bun: `Bun.file(fd).stream()` polls a non-blocking pipe (or eventfd) through epoll (measured:
+ * no extra thread, 0 CPU ticks idle). node:net's Socket({fd}) never delivers data from a pipe in
+ * Bun 1.4.5, and fs.createReadStream blocks a pool thread in read(2). The notify socket's
+ * eventfd is read the same way.
  */
-async function readWithBunFile(fd: number, deliver: (b: Uint8Array) => void): Promise<void> {
+export async function readWithBunFile(fd: number, deliver: (b: Uint8Array) => void): Promise<void> {
   const file = (globalThis as unknown as { Bun: { file(fd: number): { stream(): ReadableStream<Uint8Array> } } }).Bun.file(fd);
   for await (const chunk of file.stream()) deliver(chunk);
 }

@@ -15,7 +15,7 @@
  * lock); a frozen supervisor or client is not ours to kill, and that is reported instead.
  */
 import type { Status } from "../../schema/status.ts";
-import { signalVerified, waitForDeath } from "../../platform/identity.ts";
+import { signalVerified } from "../../platform/identity.ts";
 import { acquireLock, type FrozenHolderPolicy, type LockOptions } from "../state/lock.ts";
 import { followUnsettledForks, invocationsOf, killHost, metadataFor, stopInvocations, unsettledNote } from "../owner/proof.ts";
 import { stopLiveOwner } from "../owner/takeover.ts";
@@ -78,10 +78,8 @@ function frozenBindLockHolder(o: ClaimOptions): FrozenHolderPolicy {
       return { action: "refuse", message: `the bind lock ${lockPath} is held by the daemonctl command pid ${holder.pid}, which is stopped (SIGSTOP); resume it (kill -CONT ${holder.pid}) or end it, then retry` };
     }
     o.log("warn", `${o.files.name}: the bind lock is held by host pid ${holder.pid}, which is stopped; killing it`);
-    if (signalVerified(holder.pid, holder.identity, "SIGKILL")) {
-      o.event("reclaim", holder.pid);
-      void waitForDeath(holder.pid, holder.identity, 2_000);
-    }
+    // The kernel drops its lock as it dies; acquireLock's next try takes it.
+    if (signalVerified(holder.pid, holder.identity, "SIGKILL")) o.event("reclaim", holder.pid);
     return { action: "wait" };
   };
 }

@@ -5,6 +5,7 @@
  * when the last one has ended, `interval` later, so a slow check can never overlap the next or
  * let them pile up. While a check is out nothing else is pending; between checks, one timer.
  */
+import { tcpTarget } from "./readiness.ts";
 import { timerDelay } from "../../poll.ts";
 import { request } from "node:http";
 import { connect, type Socket } from "node:net";
@@ -148,12 +149,6 @@ export function startCheck(check: string, timeoutMs: number, ctx: HealthContext,
     clearTimeout(timer);
     cleanup();
   };
-}
-
-/** `HOST:PORT`; the host may be a bracketed IPv6 address (`[::1]:8080`). */
-function tcpTarget(arg: string): { host: string; port: number } {
-  const sep = arg.lastIndexOf(":");
-  return { host: arg.slice(0, sep).replace(/^\[|\]$/g, ""), port: Number(arg.slice(sep + 1)) };
 }
 
 function connectCheck(target: { host: string; port: number } | { path: string }, finish: (o: Outcome) => void): () => void {

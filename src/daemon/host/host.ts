@@ -81,6 +81,8 @@ export class DaemonHost {
   private writtenChild: number | null = null;
   private writtenPending: string | null = null;
   private bound = false;
+  /** What writeRunnerState last wrote (state|restarts|exit time). */
+  private writtenRunnerState: string | null = null;
   private released = false;
   /** The current child's health checks (from its readiness to its end), and the last result. */
   private health: HealthMonitor | null = null;
@@ -158,23 +160,24 @@ export class DaemonHost {
   /** Records intent `running` and the definition, then starts the child (unless `spawn` is false). */
   begin(spawn = true): void {
     this.intent = "running";
-    const skip = spawn && this.completedOnce();
-    this.writeState({ intent: "running", definition: this.definition, identity: this.identity, lastState: spawn && !skip ? "starting" : readState(this.files)?.lastState ?? null });
-    if (spawn) this.startChild();
+    const recorded = readState(this.files);
+    const skip = spawn && this.completedOnce(recorded);
+    this.writeState({ intent: "running", definition: this.definition, identity: this.identity, lastState: spawn && !skip ? "starting" : recorded?.lastState ?? null });
+    if (spawn) this.startChild(skip);
   }
 
   /**
    * Starts the child, except a `once` oneshot whose success with this very definition is on
    * record: that one is done without running (docs/lifecycle.md#one-shot-tasks).
    */
-  startChild(): void {
-    if (this.completedOnce()) this.runner.markDone();
+  startChild(done = this.completedOnce()): void {
+    if (done) this.runner.markDone();
     else this.runner.start();
   }
 
-  private completedOnce(): boolean {
+  private completedOnce(recorded?: ReturnType<typeof readState>): boolean {
     if (!this.definition.once || !isOneshot(this.definition)) return false;
-    return readState(this.files)?.completed?.identity === this.identity;
+    return (recorded === undefined ? readState(this.files) : recorded)?.completed?.identity === this.identity;
   }
 
   /** An event about this daemon that its runner did not make (a dependency restarted, in supervise). */
@@ -442,10 +445,17 @@ export class DaemonHost {
     this.writeRunnerState();
   }
 
+  /**
+   * The runner's state, restarts and last exit, written only when one of them changed: `changed()`
+   * also comes for what is not on disk (readiness, STATUS=, MAINPID=), and a datagram must not
+   * cost a read and parse of the state file.
+   */
   private writeRunnerState(): void {
     const state = this.runner.state;
     const lastState: LastState | undefined = state === "idle" ? undefined : state;
-    this.writeState({ lastState, restarts: this.runner.restarts, lastExit: this.runner.lastExit });
+    const key = `${lastState}|${this.runner.restarts}|${this.runner.lastExit?.at ?? ""}`;
+    if (key === this.writtenRunnerState) return;
+    if (this.writeState({ lastState, restarts: this.runner.restarts, lastExit: this.runner.lastExit })) this.writtenRunnerState = key;
   }
 
   /** The invocation of a child being spawned that metadata does not record as `child` yet. */
@@ -487,14 +497,17 @@ export class DaemonHost {
     }
   }
 
-  private writeState(patch: Parameters<typeof updateState>[1]): void {
-    if (this.lost) return;
+  /** Patches S/NAME.state.json; false (said in the log) when it could not. */
+  private writeState(patch: Parameters<typeof updateState>[1]): boolean {
+    if (this.lost) return false;
     trace(`host: write state ${patch.lastState ?? ""}`);
     const clean = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
     try {
       updateState(this.files, clean, this.o.sharing);
+      return true;
     } catch (e) {
       this.o.log.warn(`${this.name}: cannot write ${this.files.state}: ${(e as Error).message}`);
+      return false;
     }
   }
 

@@ -114,12 +114,15 @@ class ReadinessRun implements ReadinessCheck {
   }
 }
 
-/** `HOST:PORT`; the host may be a bracketed IPv6 address (`[::1]:8080`). */
-function tcpConnector(arg: string): () => Socket {
+/** `HOST:PORT`; the host may be a bracketed IPv6 address (`[::1]:8080`). Health checks use it too. */
+export function tcpTarget(arg: string): { host: string; port: number } {
   const sep = arg.lastIndexOf(":");
-  const host = arg.slice(0, sep).replace(/^\[|\]$/g, "");
-  const port = Number(arg.slice(sep + 1));
-  return () => connect({ host, port });
+  return { host: arg.slice(0, sep).replace(/^\[|\]$/g, ""), port: Number(arg.slice(sep + 1)) };
+}
+
+function tcpConnector(arg: string): () => Socket {
+  const target = tcpTarget(arg);
+  return () => connect(target);
 }
 
 function lineMatcher(run: ReadinessRun, re: RegExp): (line: string) => void {

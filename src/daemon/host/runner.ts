@@ -21,7 +21,7 @@ import type { ExitInfo, SignalName } from "../../schema/common.ts";
 import { isOneshot, type Definition } from "../../schema/definition.ts";
 import type { EventType } from "../../schema/event.ts";
 import type { EventFields } from "./events.ts";
-import { identityOf, signalOwnGroup } from "../../platform/identity.ts";
+import { identityOf, isSameProcess, signalOwnGroup } from "../../platform/identity.ts";
 import { INVOCATION_ENV, NAME_ENV } from "../owner/proof.ts";
 import { backoffDelay, shouldRestart, StartLimiter, type ExitOutcome } from "../policy.ts";
 import { startReadiness, type ReadinessCheck } from "./readiness.ts";
@@ -93,7 +93,6 @@ export class ChildRunner {
   private killTimer: ReturnType<typeof setTimeout> | null = null;
   private stopWaiters: Array<() => void> = [];
   private startAfterStop = false;
-  /** The child is being stopped as a failure (failChild): its exit counts as one, whatever its code. */
   private readonly tapBuffers: Record<StreamName, string> = { stdout: "", stderr: "" };
   private notifySocket: NotifySocket | null = null;
   private notifyIgnored = 0;
@@ -106,8 +105,6 @@ export class ChildRunner {
   /** The child has exited and its output is being drained; the exit settles when this resolves. */
   private ending: Promise<void> | null = null;
   private stopAfterDrain = false;
-  /** noteExit ran for the exit recordExit is about to announce. */
-  private exitNoted = false;
   /** The env files' variables as read for the current spawn. */
   private fileEnv: Record<string, string> = {};
 
@@ -254,7 +251,7 @@ export class ChildRunner {
 
   /** The main process the daemon named (MAINPID=), while it is still that process; else the child. */
   signalTarget(): number {
-    if (this.mainPid !== null && this.mainPidIdentity !== null && identityOf(this.mainPid) === this.mainPidIdentity) return this.mainPid;
+    if (this.mainPid !== null && isSameProcess(this.mainPid, this.mainPidIdentity)) return this.mainPid;
     return this.pid!;
   }
 
@@ -656,12 +653,12 @@ export class ChildRunner {
       // oneshot's success, which stays done.
       if (this.stopAfterDrain && !(isOneshot(this.definition) && exit.code === 0 && exit.signal === null)) this.state = "stopping";
       this.stopAfterDrain = false;
-      this.finishExit(exit, pid);
+      this.finishExit(exit, pid, true);
     });
   }
 
-  private finishExit(exit: ExitOutcome, pid: number | null = null): void {
-    this.recordExit(exit, pid);
+  private finishExit(exit: ExitOutcome, pid: number | null = null, noted = false): void {
+    this.recordExit(exit, pid, noted);
     if (this.state === "stopping") return this.settleStop();
     if (isOneshot(this.definition) && exit.code === 0 && exit.signal === null) return this.complete(pid);
     const hold = this.hooks.unexpectedExit?.(exit) === "hold";
@@ -684,9 +681,9 @@ export class ChildRunner {
     this.scheduleRestart(exit, now);
   }
 
-  private recordExit(exit: ExitOutcome, pid: number | null): void {
-    if (!this.exitNoted) this.noteExit(exit);
-    this.exitNoted = false;
+  /** `noted`: handleExit put the exit on record already (at the exit, before the output drained). */
+  private recordExit(exit: ExitOutcome, pid: number | null, noted: boolean): void {
+    if (!noted) this.noteExit(exit);
     this.hooks.event("exit", { pid, code: exit.code, signal: exit.signal, restarts: this.restarts });
   }
 
@@ -699,7 +696,6 @@ export class ChildRunner {
     this.invocation = null;
     this.ready = false;
     this.lastExit = { code: exit.code, signal: exit.signal, at: new Date().toISOString() };
-    this.exitNoted = true;
   }
 
   /** A oneshot ran to completion: never restarted, whatever the policy says. */
