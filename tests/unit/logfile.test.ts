@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { RotatingLog } from "../../src/daemon/state/logfile.ts";
+import { LineSplitter, RotatingLog } from "../../src/daemon/state/logfile.ts";
 
 test("rotation by size, splitting at newlines, dropping the oldest", () => {
   const dir = mkdtempSync("/tmp/dct-log-");
@@ -60,4 +60,12 @@ test("time stamps survive rotation: every file starts with a stamped line", () =
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("following a line with no end holds at most about 1 MiB of it", () => {
+  const s = new LineSplitter();
+  const chunk = new TextEncoder().encode("x".repeat(256 * 1024));
+  let out = 0;
+  for (let i = 0; i < 16; i++) out += s.push(chunk).reduce((n, l) => n + l.text.length, 0);
+  expect(out).toBeGreaterThanOrEqual(3 * 1024 * 1024);
 });

@@ -189,14 +189,25 @@ export function readAllLogLines(path: string): LogLine[] {
 }
 
 /** Cuts followed chunks into whole lines (a partial line waits for its end). */
+/** The longest line `logs -f` holds back waiting for its end (the control protocol's limit too). */
+const MAX_FOLLOWED_LINE = 1024 * 1024;
+
 export class LineSplitter {
   private pending = "";
   private readonly decoder = new TextDecoder();
 
+  /**
+   * A daemon may write a line with no end (`logs -f` must not hold it all): past
+   * MAX_FOLLOWED_LINE of one line, what is pending is given out as a line of its own.
+   */
   push(chunk: Uint8Array): LogLine[] {
     const text = this.pending + this.decoder.decode(chunk, { stream: true });
     const parts = text.split("\n");
     this.pending = parts.pop()!;
+    if (this.pending.length > MAX_FOLLOWED_LINE) {
+      parts.push(this.pending);
+      this.pending = "";
+    }
     return parts.map(splitStamp);
   }
 }
