@@ -22,7 +22,10 @@ const argv = process.argv.slice(2);
 
 // An idle init should not wake up every second for Bun's GC timer: re-executes itself once with
 // it slowed, before anything else exists (platform/gc-timer.ts).
-if (argv[0] === "supervise" && !wantsHelp(argv)) slowGcTimerForLongLivedProcess();
+/** `supervise` for real (not its --help): an init, with the duties below. Decided once. */
+const initRun = argv[0] === "supervise" && !wantsHelp(argv);
+
+if (initRun) slowGcTimerForLongLivedProcess();
 
 /**
  * `supervise` is an init: a SIGTERM that comes before it has a handler is discarded by the kernel
@@ -31,7 +34,7 @@ if (argv[0] === "supervise" && !wantsHelp(argv)) slowGcTimerForLongLivedProcess(
  * (platform/signals.ts), ~5 ms later once its modules and libc are loaded.
  */
 const earlySignals = { held: ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"] as const, queue: [] as string[] };
-if (argv[0] === "supervise") for (const sig of earlySignals.held) process.on(sig, () => earlySignals.queue.push(sig));
+if (initRun) for (const sig of earlySignals.held) process.on(sig, () => earlySignals.queue.push(sig));
 
 function wantsHelp(args: string[]): boolean {
   const end = args.indexOf("--");
@@ -40,7 +43,7 @@ function wantsHelp(args: string[]): boolean {
 
 async function main(): Promise<number> {
   const command = argv[0];
-  if (command === "supervise" && !wantsHelp(argv)) {
+  if (initRun) {
     const { FORWARDABLE, armSignals } = await import("./platform/signals.ts");
     await armSignals(FORWARDABLE, earlySignals);
   }

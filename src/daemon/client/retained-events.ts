@@ -1,5 +1,5 @@
 /** The events each host still retains, gathered once (`events --no-follow`), oldest first. */
-import { ControlClient } from "../wire/client.ts";
+import { requestOnce } from "../wire/client.ts";
 import { daemonFiles, type Dirs } from "../state/paths.ts";
 import { eventSchema, type DaemonEvent } from "../../schema/event.ts";
 
@@ -11,18 +11,12 @@ export async function retainedEvents(dirs: Dirs, names: string[], timeoutMs: num
 
 /** A host that does not answer has nothing to tell: a daemon not running has no retained events. */
 async function eventsOf(dirs: Dirs, name: string, timeoutMs: number): Promise<DaemonEvent[]> {
-  const c = await ControlClient.open(daemonFiles(dirs, name).socket, timeoutMs);
-  if (!(c instanceof ControlClient)) return [];
-  try {
-    const r = await c.request("events", { follow: false }, timeoutMs);
-    if (r.kind !== "ok") return [];
-    const list = (r.result as { events?: unknown })?.events;
-    if (!Array.isArray(list)) return [];
-    return list.flatMap((e) => {
-      const p = eventSchema().safeParse(e);
-      return p.success && p.data.name === name ? [p.data] : [];
-    });
-  } finally {
-    c.close();
-  }
+  const r = await requestOnce(daemonFiles(dirs, name).socket, "events", { follow: false }, timeoutMs);
+  if (!("kind" in r) || r.kind !== "ok") return [];
+  const list = (r.result as { events?: unknown })?.events;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((e) => {
+    const p = eventSchema().safeParse(e);
+    return p.success && p.data.name === name ? [p.data] : [];
+  });
 }

@@ -3,7 +3,7 @@
  * The host does it because only the host knows its child's pid is still that child; the daemon's
  * end, if the signal ends it, is handled by its restart policy like any other exit.
  */
-import { ControlClient } from "../wire/client.ts";
+import { requestOnce } from "../wire/client.ts";
 import { daemonFiles, type Dirs } from "../state/paths.ts";
 import { leftTraces } from "../state/known.ts";
 
@@ -15,18 +15,13 @@ export type SignalOutcome =
 
 export async function signalDaemon(name: string, signal: string, group: boolean, dirs: Dirs, timeoutMs: number): Promise<SignalOutcome> {
   if (!leftTraces(dirs, name)) return { kind: "unknown" };
-  const c = await ControlClient.open(daemonFiles(dirs, name).socket, timeoutMs);
-  if (!(c instanceof ControlClient)) return { kind: "not-running", message: `${name} is not running` };
-  try {
-    const r = await c.request("signal", { signal, group }, timeoutMs);
-    if (r.kind === "ok") {
-      const res = r.result as { signalled?: number | null; signal?: string };
-      return { kind: "signalled", pid: res.signalled ?? null, signal: res.signal ?? signal, group };
-    }
-    if (r.kind === "error" && r.code === "no-child") return { kind: "not-running", message: `${name} is not running (${r.message})` };
-    if (r.kind === "error") return { kind: "failed", message: r.message };
-    return { kind: "failed", message: `the host for ${name} did not answer (${r.kind})` };
-  } finally {
-    c.close();
+  const r = await requestOnce(daemonFiles(dirs, name).socket, "signal", { signal, group }, timeoutMs);
+  if (!("kind" in r)) return { kind: "not-running", message: `${name} is not running` };
+  if (r.kind === "ok") {
+    const res = r.result as { signalled?: number | null; signal?: string };
+    return { kind: "signalled", pid: res.signalled ?? null, signal: res.signal ?? signal, group };
   }
+  if (r.kind === "error" && r.code === "no-child") return { kind: "not-running", message: `${name} is not running (${r.message})` };
+  if (r.kind === "error") return { kind: "failed", message: r.message };
+  return { kind: "failed", message: `the host for ${name} did not answer (${r.kind})` };
 }
