@@ -199,3 +199,23 @@ describe("taking over from a standalone host", () => {
     expect((await sup.waitExit()).code).toBe(0);
   }, 30_000);
 });
+
+describe("reload and a frozen supervisor", () => {
+  test("SIGSTOPped: reload says the supervisor does not answer (not that there is none), within seconds", async () => {
+    const box = sandbox();
+    const cfg = writeConfig(box, { a: sleeper(1) });
+    const sup = await supervise(box, cfg, ["a"]);
+    process.kill(sup.pid, "SIGSTOP");
+    try {
+      const t0 = Date.now();
+      const r = await box.run(["reload", "--config", cfg]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("does not answer");
+      expect(Date.now() - t0).toBeLessThan(5_000);
+    } finally {
+      process.kill(sup.pid, "SIGCONT");
+    }
+    sup.kill("SIGTERM");
+    expect((await sup.waitExit()).code).toBe(0);
+  }, 20_000);
+});

@@ -6,6 +6,7 @@
  * of them passes the request on. So: the first daemon whose metadata says `supervised` and whose
  * live host is the process that metadata names.
  */
+import { isSameProcess } from "../../platform/identity.ts";
 import { metadataSchema } from "../../schema/metadata.ts";
 import { reloadResultSchema, type ReloadResult } from "../../schema/protocol.ts";
 import { knownDaemons } from "../state/known.ts";
@@ -25,6 +26,7 @@ export async function reloadSupervisor(dirs: Dirs, o: { dryRun: boolean; probeTi
   // closes under us, and another of the supervisor's sockets is asked.
   for (let attempt = 1; ; attempt++) {
     const found = await findSupervisor(dirs, o.probeTimeoutMs);
+    if (found && "silent" in found) return { kind: "failed", message: found.silent };
     if (!found) {
       return { kind: "no-supervisor", message: `no \`daemonctl supervise\` serves ${dirs.runtimeDir} (nothing to reload; SIGHUP reloads a supervisor too)` };
     }
@@ -45,13 +47,18 @@ function reloaded(raw: unknown, pid: number): ReloadOutcome {
   return { kind: "reloaded", result: parsed.data, supervisor: pid };
 }
 
-async function findSupervisor(dirs: Dirs, probeTimeoutMs: number): Promise<{ socket: string; pid: number } | null> {
+async function findSupervisor(dirs: Dirs, probeTimeoutMs: number): Promise<{ socket: string; pid: number } | { silent: string } | null> {
+  let silent: string | null = null;
   for (const name of knownDaemons(dirs)) {
     const files = daemonFiles(dirs, name);
     const meta = readJson(files.metadata, metadataSchema());
     if (meta.kind !== "ok" || meta.value.supervised !== true) continue;
     const probe = await probeOwner(files.socket, probeTimeoutMs);
     if (probe.kind === "live" && probe.status.pid === meta.value.pid) return { socket: files.socket, pid: meta.value.pid };
+    // A frozen or overwhelmed supervisor is still there: "none serves this directory" would be false.
+    if ((probe.kind === "hung" || probe.kind === "busy") && isSameProcess(meta.value.pid, meta.value.pidIdentity)) {
+      silent ??= `the supervisor (pid ${meta.value.pid}) does not answer on ${files.socket}: ${probe.reason}`;
+    }
   }
-  return null;
+  return silent === null ? null : { silent };
 }

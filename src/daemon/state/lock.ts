@@ -15,7 +15,8 @@
  * file's inode, the pid still has the recorded start identity, and it is seen stopped twice.
  */
 import { CliError } from "../../errors.ts";
-import { closeSync, fstatSync, ftruncateSync, openSync, fchownSync, readFileSync, statSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync, fchownSync, statSync, writeSync } from "node:fs";
+import { readJsonOrNull } from "./store.ts";
 import { LOCK_EX, LOCK_NB, LOCK_UN, loadLibc, libcError } from "../../platform/ffi.ts";
 import { flockHolders } from "../../platform/proc.ts";
 import { LOCK_HOLDER_SCHEMA, lockHolderSchema, type LockHolder, type LockRole } from "../../schema/lock-holder.ts";
@@ -109,23 +110,15 @@ function writeHolder(fd: number, role: LockRole): void {
 
 /** The recorded holder, if the kernel confirms it holds a flock on this file right now. */
 export function confirmedHolder(path: string): LockHolder | null {
-  let text: string;
   let inode: number;
   try {
     inode = statSync(path).ino;
-    text = readFileSync(path, "utf8");
   } catch {
     return null;
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return null; // being rewritten, or written by an older daemonctl
-  }
-  const parsed = lockHolderSchema().safeParse(raw);
-  if (!parsed.success) return null;
-  return flockHolders(inode).includes(parsed.data.pid) ? parsed.data : null;
+  // Absent or torn (being rewritten, or written by an older daemonctl): no holder to name.
+  const holder = readJsonOrNull(path, lockHolderSchema());
+  return holder && flockHolders(inode).includes(holder.pid) ? holder : null;
 }
 
 /**
