@@ -1,8 +1,13 @@
 /** Flags that shape a definition (`start`, `restart`), and their translation to definition fields. */
 import type { DefinitionInput } from "../schema/definition.ts";
 import { absolutePath } from "../daemon/state/paths.ts";
-import { badValue, list, str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
-import { durationFlag } from "./_shared.ts";
+import { badValue, bool, list, str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
+import { durationFlag, probeTimeout } from "./_shared.ts";
+import { withoutHostSpec } from "../schema/host-spec.ts";
+import type { StartOptions } from "../daemon/client/spawner.ts";
+import type { Dirs } from "../daemon/state/paths.ts";
+import type { Sharing } from "../daemon/state/sharing.ts";
+import type { Logger } from "../logger.ts";
 import { UsageError } from "../errors.ts";
 
 export const definitionFlags = {
@@ -92,4 +97,20 @@ function healthOverrides(p: ParsedArgv): DefinitionInput["health"] | undefined {
   }
   const given = { interval: ms("health-interval"), timeout: ms("health-timeout"), retries, startPeriod: ms("health-start-period") };
   return { check, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
+}
+
+/**
+ * What `start`, `start --all`/`--procfile` and `restart` pass to the spawner from their flags:
+ * the wait (`--wait`, `--no-wait`), the probe timeout, the caller's environment.
+ */
+export function startOptionsFrom(p: ParsedArgv, ctx: { dirs: Dirs; sharing: Sharing }, log: Logger): Omit<StartOptions, "resolved"> {
+  return {
+    dirs: ctx.dirs,
+    sharing: ctx.sharing,
+    probeTimeoutMs: probeTimeout(p),
+    waitMs: bool(p, "no-wait") ? null : durationFlag(p, "wait", 10_000),
+    waitGiven: str(p, "wait") !== undefined,
+    env: withoutHostSpec(process.env),
+    log,
+  };
 }

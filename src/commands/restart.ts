@@ -3,13 +3,12 @@ import { writeStdout } from "../platform/files.ts";
 import { resolveDefinition } from "../daemon/definition/source.ts";
 import { startDaemon } from "../daemon/client/spawner.ts";
 import { stopDaemon } from "../daemon/client/stopper.ts";
-import { withoutHostSpec } from "../schema/host-spec.ts";
 import { UsageError } from "../errors.ts";
 import { bool, parseArgv, withDashDash, type ParsedArgv } from "./_argv.ts";
 import type { Dirs } from "../daemon/state/paths.ts";
 import { defineCommand } from "./_define.ts";
 import { fullContext } from "./_context.ts";
-import { definitionFlags, definitionOverrides, waitFlags } from "./_definition-flags.ts";
+import { definitionFlags, definitionOverrides, startOptionsFrom, waitFlags } from "./_definition-flags.ts";
 import { createLogger } from "./_log.ts";
 import { checkName, requireKnownNames, undefinedNames, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 import { reportStart } from "./_report.ts";
@@ -54,17 +53,7 @@ export default defineCommand({
         continue;
       }
       if (stopped.escalated) log.warn(`${r.name}: stopped${describeEscalation(stopped.escalated)}`);
-      const outcome = await startDaemon({
-        resolved: r,
-        dirs: ctx.dirs,
-        sharing: ctx.sharing,
-        probeTimeoutMs: probeTimeout(p),
-        waitMs: bool(p, "no-wait") ? null : durationFlag(p, "wait", 10_000),
-        waitGiven: p.flags.wait !== undefined,
-        rerun: true,
-        env: withoutHostSpec(process.env),
-        log,
-      });
+      const outcome = await startDaemon({ ...startOptionsFrom(p, ctx, log), resolved: r, rerun: true });
       const c = await reportStart(r.name, outcome.kind === "already-running" ? { ...outcome, kind: "started" } : outcome, false, log);
       if (outcome.kind !== "failed" && outcome.kind !== "launched") docs.push(outcome.status ?? { ...blankStatus(r.name), state: "done" });
       if (c !== 0 && code === 0) code = c;

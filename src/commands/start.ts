@@ -7,7 +7,7 @@ import { startDaemon } from "../daemon/client/spawner.ts";
 import { bool, parseArgv, str } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
 import { fullContext } from "./_context.ts";
-import { definitionFlags, definitionOverrides, waitFlags } from "./_definition-flags.ts";
+import { definitionFlags, definitionOverrides, startOptionsFrom, waitFlags } from "./_definition-flags.ts";
 import { createLogger } from "./_log.ts";
 import { reportStart } from "./_report.ts";
 import { blankStatus } from "../daemon/client/status-report.ts";
@@ -20,7 +20,7 @@ import { UsageError } from "../errors.ts";
 import type { ResolvedDefinition } from "../daemon/definition/source.ts";
 import type { FullContext } from "./_context.ts";
 import { trace } from "../trace.ts";
-import { requireOneName, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
+import { requireOneName, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 
 const flags = withGlobals({
   name: { type: "positional", description: "Daemon name", required: true },
@@ -60,17 +60,7 @@ export default defineCommand({
       );
     }
     trace("client: definition resolved");
-    const outcome = await startDaemon({
-      resolved,
-      dirs: ctx.dirs,
-      sharing: ctx.sharing,
-      probeTimeoutMs: probeTimeout(p),
-      waitMs: bool(p, "no-wait") ? null : durationFlag(p, "wait", 10_000),
-      waitGiven: str(p, "wait") !== undefined,
-      progress: bool(p, "quiet") ? undefined : terminalProgress(),
-      env: withoutHostSpec(process.env),
-      log,
-    });
+    const outcome = await startDaemon({ ...startOptionsFrom(p, ctx, log), resolved, progress: bool(p, "quiet") ? undefined : terminalProgress() });
     trace("client: outcome");
     return await reportStart(name, outcome, bool(p, "json"), log);
   },
@@ -110,15 +100,7 @@ async function startAll(p: ParsedArgv, log: Logger): Promise<number> {
 async function startEach(p: ParsedArgv, resolved: ResolvedDefinition[], failed: number, ctx: FullContext, log: Logger): Promise<number> {
   const outcomes = await Promise.all(
     resolved.map((r) =>
-      startDaemon({
-        resolved: r,
-        dirs: ctx.dirs,
-        sharing: ctx.sharing,
-        probeTimeoutMs: probeTimeout(p),
-        waitMs: bool(p, "no-wait") ? null : durationFlag(p, "wait", 10_000),
-        env: withoutHostSpec(process.env),
-        log,
-      }),
+      startDaemon({ ...startOptionsFrom(p, ctx, log), resolved: r }),
     ),
   );
   let code = failed ? 1 : 0;
