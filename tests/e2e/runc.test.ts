@@ -7,7 +7,7 @@
  * the reason is printed.
  */
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { waitFor, type RunResult } from "../helpers/harness.ts";
 import { APP_GID, Bundle, bundles, makeVolume, NOBODY, runcProblem, type BundleOptions } from "../helpers/runc.ts";
@@ -266,4 +266,35 @@ describe("supervise -- CMD (tini mode) exit codes in runc", () => {
     expect(missing.stderr).toContain("/nonexistent/command");
     expect((await exitCodeOf(["no-such-command-anywhere"])).code).toBe(127);
   });
+});
+
+describe("lifecycle features in a real container", () => {
+  it("a once oneshot before its server, reload from docker exec, and a recreated container that does not rerun the task", async () => {
+    const volume = makeVolume();
+    try {
+      const migrate = { type: "oneshot", once: true, command: ["sh", "-c", "echo x >> /var/lib/daemonctl/migrations"] };
+      const config = { daemons: { migrate, web: { dependsOn: ["migrate"], command: SLEEP } } };
+      const first = await supervisor(config, ["web"], { volume });
+      const st = await first.daemonctl(["status", "migrate", "--json"]);
+      expect(st.code).toBe(0);
+      expect(parse(st).state).toBe("done");
+
+      // docker exec … daemonctl reload after the config was edited (the image's /etc is the bundle's).
+      const next = { daemons: { ...config.daemons, extra: { command: SLEEP } } };
+      writeFileSync(join(first.dir, "etc", "daemonctl.json"), JSON.stringify(next));
+      const r = await first.daemonctl(["reload", "--json"]);
+      expect(r.code).toBe(0);
+      expect(parse(r)).toMatchObject({ added: ["extra"], removed: [], changed: [], unchanged: ["migrate", "web"] });
+      await waitFor(async () => (await first.daemonctl(["status", "extra"])).code === 0, 10_000, "extra running");
+      expect((await dockerStop(first)).code).toBe(0);
+      await first.cleanup();
+
+      const second = await supervisor(next, ["web", "extra"], { volume });
+      expect(parse(await second.daemonctl(["status", "migrate", "--json"])).state).toBe("done");
+      expect(readFileSync(join(volume, "migrations"), "utf8").trim().split("\n")).toHaveLength(1);
+      expect((await dockerStop(second)).code).toBe(0);
+    } finally {
+      rmSync(volume, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
