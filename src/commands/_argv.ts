@@ -83,7 +83,7 @@ export function parseArgv(argv: string[], specs: FlagSpecs, command: string, com
 }
 
 /** When positionals go beyond the names: the error that shows the command line with its `--`. */
-export function missingDashDash(command: string, argv: string[], positionalAt: number[], names: number): UsageError | null {
+function missingDashDash(command: string, argv: string[], positionalAt: number[], names: number): UsageError | null {
   const fixed = withDashDash(command, argv, positionalAt, names);
   if (fixed === null) return null;
   return new UsageError(`"${argv[positionalAt[names]!]}" looks like the daemon's command; it goes after "--", as in:\n  ${fixed}`);

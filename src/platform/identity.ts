@@ -23,7 +23,7 @@ export function identityOf(pid: number): string | null {
 }
 
 /** `identityOf()` for the status fast path (no node:fs). */
-export async function identityOfAsync(pid: number): Promise<string | null> {
+async function identityOfAsync(pid: number): Promise<string | null> {
   const [st, boot] = await Promise.all([readProcStatAsync(pid), bootIdAsync()]);
   return identityFrom(st, boot);
 }

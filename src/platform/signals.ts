@@ -8,15 +8,15 @@ import { isBun } from "./runtime.ts";
 import { SIGNAL_NAMES, normalizeSignal, signalNumber, type SignalName } from "../schema/units.ts";
 
 /** Signals no JavaScript handler can take in Bun: they would kill us instead of reaching JS. */
-export const BUN_UNCATCHABLE = new Set<SignalName>(["SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGSEGV", "SIGSYS", "SIGSTKFLT", "SIGPWR"]);
+const BUN_UNCATCHABLE = new Set<SignalName>(["SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGSEGV", "SIGSYS", "SIGSTKFLT", "SIGPWR"]);
 /** Signals Deno refuses to bind at all. */
-export const DENO_UNCATCHABLE = new Set<SignalName>(["SIGILL", "SIGFPE", "SIGSEGV", "SIGKILL", "SIGSTOP"]);
-export const NEVER_CATCHABLE = new Set<SignalName>(["SIGKILL", "SIGSTOP", "SIGCHLD"]);
+const DENO_UNCATCHABLE = new Set<SignalName>(["SIGILL", "SIGFPE", "SIGSEGV", "SIGKILL", "SIGSTOP"]);
+const NEVER_CATCHABLE = new Set<SignalName>(["SIGKILL", "SIGSTOP", "SIGCHLD"]);
 
 /** What an init is asked to pass on: every signal 1–31 but KILL, STOP and CHLD. */
 export const FORWARDABLE: SignalName[] = SIGNAL_NAMES.filter((s) => !NEVER_CATCHABLE.has(s));
 
-export function canHandle(sig: SignalName): boolean {
+function canHandle(sig: SignalName): boolean {
   if (NEVER_CATCHABLE.has(sig)) return false;
   return isBun ? !BUN_UNCATCHABLE.has(sig) : !DENO_UNCATCHABLE.has(sig);
 }

@@ -47,4 +47,3 @@ export const metadataSchema = lazySchema(() =>
   }),
 );
 export type Metadata = z.infer<ReturnType<typeof metadataSchema>>;
-export type ChildRef = NonNullable<Metadata["child"]>;

@@ -53,4 +53,3 @@ export const statusListSchema = lazySchema(() =>
     daemons: z.array(statusSchema()),
   }),
 );
-export type StatusList = z.infer<ReturnType<typeof statusListSchema>>;

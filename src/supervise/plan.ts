@@ -25,7 +25,7 @@ export interface PlanInputs {
   warn(message: string): void;
 }
 
-export const DEFAULT_GRACE_MS = 8_000;
+const DEFAULT_GRACE_MS = 8_000;
 
 /**
  * The daemons to supervise and where they were defined (a config file or a Procfile, named in

@@ -58,7 +58,7 @@ export function parseRewrite(spec: string): [number, number] | null {
  * unless rewritten: the child's new session has no terminal of ours, so its group is orphaned
  * and the kernel discards job-control stops sent to it.
  */
-export function forwardedAs(sig: number, rewrite: Map<number, number>, singleChild: boolean): number {
+function forwardedAs(sig: number, rewrite: Map<number, number>, singleChild: boolean): number {
   const explicit = rewrite.get(sig);
   if (explicit !== undefined) return explicit;
   return !singleChild && JOB_CONTROL.has(SIGNAL_NAMES[sig - 1]!) ? SIGSTOP : sig;

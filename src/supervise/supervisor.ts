@@ -544,7 +544,7 @@ export class Supervisor {
 }
 
 /** Added, removed, changed and unchanged daemons between what runs and a new plan. */
-export function diffPlan(
+function diffPlan(
   running: Map<string, { definitionIdentity: string }>,
   planned: ResolvedDefinition[],
 ): { added: ResolvedDefinition[]; removed: string[]; changed: ResolvedDefinition[]; unchanged: string[] } {
@@ -557,7 +557,7 @@ export function diffPlan(
   };
 }
 
-export function describeReload(r: ReloadResult): string {
+function describeReload(r: ReloadResult): string {
   const parts = [
     r.added.length ? `adding ${r.added.join(", ")}` : "",
     r.removed.length ? `removing ${r.removed.join(", ")}` : "",

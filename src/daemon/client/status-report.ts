@@ -46,7 +46,7 @@ export async function collectStatus(name: string, dirs: Dirs, probeTimeoutMs: nu
 }
 
 /** The status when no verified host answers: hung, unknown, or derived from the state file. */
-export async function statusWithoutHost(name: string, dirs: Dirs, probe: Exclude<OwnerProbe, { kind: "live" }>): Promise<Status> {
+async function statusWithoutHost(name: string, dirs: Dirs, probe: Exclude<OwnerProbe, { kind: "live" }>): Promise<Status> {
   const [{ readJson }, { stateSchema }] = await Promise.all([import("../state/store.ts"), import("../../schema/state.ts")]);
   const files = daemonFiles(dirs, name);
   const s = blankStatus(name);
