@@ -50,6 +50,11 @@ export class StartLimiter {
   }
 }
 
+/** Exit code 0 and no signal: a clean end (a oneshot's success, a daemon that simply finished). */
+export function cleanExit(exit: ExitOutcome | null | undefined): boolean {
+  return exit != null && exit.code === 0 && exit.signal === null;
+}
+
 /** An exit as a shell would report it: the code, or 128+N for a death by signal N. */
 export function shellExitCode(exit: ExitOutcome): number {
   if (exit.code !== null) return exit.code;
@@ -64,7 +69,7 @@ export function shellExitCode(exit: ExitOutcome): number {
 export function stateAfterEnd(lastState: "exited" | "failed" | "done", lastExit: { code: number | null; signal: string | null } | null): DaemonState {
   if (lastState === "failed") return "failed";
   if (lastState === "done") return "done";
-  return lastExit && lastExit.code === 0 && lastExit.signal === null ? "stopped" : "failed";
+  return cleanExit(lastExit) ? "stopped" : "failed";
 }
 
 /**

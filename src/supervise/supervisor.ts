@@ -21,7 +21,7 @@ import { bootAction, describeReconcile, priorOf, readState } from "../daemon/sta
 import { RotatingLog } from "../daemon/state/logfile.ts";
 import { daemonFiles, ensureDirs, type Dirs } from "../daemon/state/paths.ts";
 import { watchOwnership } from "../daemon/host/ownership-watch.ts";
-import { shellExitCode, type ExitOutcome } from "../daemon/policy.ts";
+import { cleanExit, shellExitCode, type ExitOutcome } from "../daemon/policy.ts";
 import { logFileSink, teeSink } from "../daemon/host/sinks.ts";
 import { armSignals, FORWARDABLE, type SignalSource } from "../platform/signals.ts";
 import { collectGarbage } from "../platform/runtime.ts";
@@ -264,7 +264,7 @@ export class Supervisor {
       const exit: ExitOutcome = { code: event.code, signal: event.signal };
       const code = this.accountedCode(h, exit, planned);
       // A clean exit 0 is no problem: what follows (restart, or stay down) is the policy's.
-      if (!planned && exit.signal === null && exit.code === 0) this.o.log.info(isOneshot(h.def) ? `${name} is done (code 0)` : `${name} exited cleanly (code 0)`);
+      if (!planned && cleanExit(exit)) this.o.log.info(isOneshot(h.def) ? `${name} is done (code 0)` : `${name} exited cleanly (code 0)`);
       else if (!planned) this.o.log.warn(`${name} exited (${exit.signal ? `killed by ${exit.signal}` : `code ${exit.code}`})`);
       this.lastCodes.set(name, code);
       this.ended.set(name, planned && !this.shuttingDown ? "operator" : "self");

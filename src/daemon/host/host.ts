@@ -406,9 +406,10 @@ export class DaemonHost {
     return setIntent(this.files, intent, this.o.sharing);
   }
 
+  /** recordIntent for callers that go on either way: a failure to write is only logged. */
   setIntent(intent: Intent): void {
-    this.intent = intent;
-    this.writeState({ intent });
+    const r = this.recordIntent(intent);
+    if (!r.ok) this.o.log.warn(`${this.name}: ${r.message}`);
   }
 
   /**

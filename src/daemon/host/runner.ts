@@ -23,7 +23,7 @@ import type { EventType } from "../../schema/event.ts";
 import type { EventFields } from "./events.ts";
 import { identityOf, isSameProcess, signalOwnGroup } from "../../platform/identity.ts";
 import { INVOCATION_ENV, NAME_ENV } from "../owner/proof.ts";
-import { backoffDelay, shouldRestart, StartLimiter, type ExitOutcome } from "../policy.ts";
+import { backoffDelay, cleanExit, shouldRestart, StartLimiter, type ExitOutcome } from "../policy.ts";
 import { startReadiness, type ReadinessCheck } from "./readiness.ts";
 import { formatDuration } from "../../schema/units.ts";
 import { loadNotifySupport, notifySupportLoaded, openNotifySocket, type NotifySender, type NotifySocket } from "../../platform/notify-socket.ts";
@@ -651,7 +651,7 @@ export class ChildRunner {
       this.tapBuffers.stdout = this.tapBuffers.stderr = "";
       // A stop that came while the output drained: the exit is that stop's, unless it was a
       // oneshot's success, which stays done.
-      if (this.stopAfterDrain && !(isOneshot(this.definition) && exit.code === 0 && exit.signal === null)) this.state = "stopping";
+      if (this.stopAfterDrain && !(isOneshot(this.definition) && cleanExit(exit))) this.state = "stopping";
       this.stopAfterDrain = false;
       this.finishExit(exit, pid, true);
     });
@@ -660,14 +660,14 @@ export class ChildRunner {
   private finishExit(exit: ExitOutcome, pid: number | null = null, noted = false): void {
     this.recordExit(exit, pid, noted);
     if (this.state === "stopping") return this.settleStop();
-    if (isOneshot(this.definition) && exit.code === 0 && exit.signal === null) return this.complete(pid);
+    if (isOneshot(this.definition) && cleanExit(exit)) return this.complete(pid);
     const hold = this.hooks.unexpectedExit?.(exit) === "hold";
     // A missing or non-executable file stays so: restarting would only loop until the start limit.
     if (!hold && this.execFailure !== null) return this.giveUp(exit, "a command that cannot be started is not restarted");
     // A failure even when the exit is a clean 0: stopped for a missed watchdog or a failed health
     // check, or gone before its readiness check passed (a failed start, not a ready one).
     const beforeReady = this.state === "starting" && this.definition.ready !== "none";
-    const asFailure = (this.failNextExit || beforeReady) && exit.signal === null && exit.code === 0;
+    const asFailure = (this.failNextExit || beforeReady) && cleanExit(exit);
     const judged = asFailure ? { code: 1, signal: null } : exit;
     this.failNextExit = false;
     if (hold || !shouldRestart(this.definition.restart, judged)) {
