@@ -9,8 +9,10 @@ import type { Dirs } from "../daemon/state/paths.ts";
 import type { Sharing } from "../daemon/state/sharing.ts";
 import type { Logger } from "../logger.ts";
 import { UsageError } from "../errors.ts";
+import { readFileSync } from "node:fs";
 
 export const definitionFlags = {
+  definition: { type: "string", description: "The whole definition as JSON (a config entry's keys; inline {…} or a FILE); the other flags override its keys, -- CMD its command", valueHint: "JSON|FILE" },
   watch: { type: "string", multiple: true, description: "Config file whose content decides freshness (repeatable)", valueHint: "FILE" },
   cwd: { type: "string", description: "Working directory of the command", valueHint: "DIR" },
   env: { type: "string", multiple: true, description: "Extra environment variable (repeatable)", valueHint: "K=V" },
@@ -36,6 +38,31 @@ export const waitFlags = {
 } as const satisfies FlagSpecs;
 
 /** Definition fields given as flags; paths made absolute against the caller's directory. */
+/**
+ * `--definition`: a whole definition, as a config entry's keys (what the library hands the binary).
+ * Inline when it starts with `{`, else a file. Checked like any definition later; here only parsed.
+ */
+export function definitionBase(p: ParsedArgv): Record<string, unknown> | undefined {
+  const v = str(p, "definition");
+  if (v === undefined) return undefined;
+  let text = v;
+  if (!v.trimStart().startsWith("{")) {
+    try {
+      text = readFileSync(absolutePath(v), "utf8");
+    } catch (e) {
+      throw new UsageError(`--definition: cannot read ${v}: ${(e as Error).message}`);
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--definition: not JSON: ${(e as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError("--definition: must be a JSON object (a config entry's keys, such as {\"command\": [\"sleep\", \"100\"]})");
+  return parsed as Record<string, unknown>;
+}
+
 export function definitionOverrides(p: ParsedArgv): Partial<DefinitionInput> {
   const out: Partial<DefinitionInput> = {};
   const abs = (x: string) => absolutePath(x);

@@ -4,11 +4,11 @@ import { resolveDefinition } from "../daemon/definition/source.ts";
 import { startDaemon } from "../daemon/client/spawner.ts";
 import { stopDaemon } from "../daemon/client/stopper.ts";
 import { UsageError } from "../errors.ts";
-import { bool, parseArgv, withDashDash, type ParsedArgv } from "./_argv.ts";
+import { bool, parseArgv, str, withDashDash, type ParsedArgv } from "./_argv.ts";
 import type { Dirs } from "../daemon/state/paths.ts";
 import { defineCommand } from "./_define.ts";
 import { fullContext } from "./_context.ts";
-import { definitionFlags, definitionOverrides, startOptionsFrom, waitFlags } from "./_definition-flags.ts";
+import { definitionBase, definitionFlags, definitionOverrides, startOptionsFrom, waitFlags } from "./_definition-flags.ts";
 import { createLogger } from "./_log.ts";
 import { checkName, requireKnownNames, undefinedNames, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 import { reportStart } from "./_report.ts";
@@ -33,6 +33,7 @@ export default defineCommand({
     const p = parseArgv(argv, flags, "restart", { names: 1 });
     const log = createLogger(p);
     const all = namesOrAll(p, bool(p, "all"), "restart") === "all";
+    if (str(p, "definition") !== undefined && (all || p.positionals.length !== 1)) throw new UsageError("--definition is one daemon's definition: give it with one NAME");
     const names = p.positionals.map(checkName);
     if (names.length === 0 && !all) throw new UsageError("which daemon? give one or more names, or --all");
     if (p.rest && names.length > 1) throw new UsageError("a new command (-- CMD) can only be given when restarting one daemon");
@@ -42,7 +43,7 @@ export default defineCommand({
     const every = all ? resolveEvery(everyDaemon(ctx), ctx, definitionOverrides(p), log) : null;
     const resolved = every
       ? every.resolved
-      : names.map((name) => resolveDefinition({ name, command: p.rest ?? undefined, overrides: definitionOverrides(p), config: ctx.config, dirs: ctx.dirs }));
+      : names.map((name) => resolveDefinition({ name, command: p.rest ?? undefined, overrides: definitionOverrides(p), base: definitionBase(p), config: ctx.config, dirs: ctx.dirs }));
     let code = every?.failed ? 1 : 0;
     const docs: unknown[] = [];
     for (const r of resolved) {

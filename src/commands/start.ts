@@ -7,7 +7,7 @@ import { startDaemon } from "../daemon/client/spawner.ts";
 import { bool, parseArgv, str } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
 import { fullContext } from "./_context.ts";
-import { definitionFlags, definitionOverrides, startOptionsFrom, waitFlags } from "./_definition-flags.ts";
+import { definitionBase, definitionFlags, definitionOverrides, startOptionsFrom, waitFlags } from "./_definition-flags.ts";
 import { createLogger } from "./_log.ts";
 import { reportStart } from "./_report.ts";
 import { blankStatus } from "../daemon/client/status-report.ts";
@@ -45,11 +45,12 @@ export default defineCommand({
     // With --procfile the positionals are entry names, as many as wanted.
     const p = parseArgv(argv, flags, "start", { names: 1, noMoreNames: !mentionsProcfile(argv) });
     const log = createLogger(p);
+    if (str(p, "definition") !== undefined && (str(p, "procfile") !== undefined || bool(p, "all"))) throw new UsageError("--definition is one daemon's definition: give it with one NAME, not with --all or --procfile");
     if (str(p, "procfile") !== undefined) return startProcfile(p, log);
     if (namesOrAll(p, bool(p, "all"), "start") === "all") return startAll(p, log);
     const name = requireOneName(p, "start");
     const ctx = await fullContext(p);
-    const resolved = resolveDefinition({ name, command: p.rest ?? undefined, overrides: definitionOverrides(p), config: ctx.config, dirs: ctx.dirs });
+    const resolved = resolveDefinition({ name, command: p.rest ?? undefined, overrides: definitionOverrides(p), base: definitionBase(p), config: ctx.config, dirs: ctx.dirs });
     if (bool(p, "foreground")) {
       const { runStandaloneHost } = await import("../daemon/host/standalone.ts");
       return runStandaloneHost(

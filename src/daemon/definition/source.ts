@@ -32,6 +32,8 @@ export interface DefinitionRequest {
   overrides: Partial<DefinitionInput>;
   config: LoadedConfig | null;
   dirs: Dirs;
+  /** `--definition`: a whole definition (input form); `command` and `overrides` win over its keys. */
+  base?: Record<string, unknown> | undefined;
 }
 
 const resolvePath = (base: string, p: string) => absolutePath(p, base);
@@ -40,7 +42,7 @@ const resolvePath = (base: string, p: string) => absolutePath(p, base);
  * Turns a stored (complete) definition back into input form so flags can overlay it. Its
  * durations are milliseconds, and stay so: in input form a bare number would mean seconds.
  */
-function definitionToInput(def: Definition): DefinitionInput {
+export function definitionToInput(def: Definition): DefinitionInput {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(def)) if (v !== null) out[k] = v;
   return millisecondsAsInput(out);
@@ -57,6 +59,7 @@ function validate(name: string, input: unknown, origin: string, baseDir: string)
   const parsed = definitionInputSchema().safeParse(input);
   if (!parsed.success) {
     if (origin === "command line") throw new UsageError(parsed.error.issues.map((i) => flagIssue(i, input)).join("\n"));
+    if (origin === "--definition") throw new UsageError(parsed.error.issues.map((i) => definitionIssue(i, input)).join("\n"));
     throw new UsageError(formatIssues(origin, parsed.error.issues.map((i) => ({ ...i, path: ["daemons", name, ...i.path] })), { daemons: { [name]: input } }));
   }
   return completeDefinition(parsed.data, baseDir, resolvePath);
@@ -98,6 +101,15 @@ function flagIssue(issue: { path: PropertyKey[]; message: string; values?: unkno
   return `${flag}: ${JSON.stringify(value)} is not valid; ${hint}`;
 }
 
+/** `--definition: restart: "sometimes" is not valid; use no, on-failure, always`. */
+function definitionIssue(issue: { path: PropertyKey[]; message: string; values?: unknown[] }, input: unknown): string {
+  const key = issue.path.map(String).join(".") || "(the object)";
+  let value: unknown = input;
+  for (const k of issue.path) value = value && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[k] : undefined;
+  const hint = issue.values?.length ? `use ${issue.values.join(", ")}` : issue.message;
+  return value === undefined ? `--definition: ${key}: ${issue.message}` : `--definition: ${key}: ${JSON.stringify(value)} is not valid; ${hint}`;
+}
+
 /** Flags override the fields they name; `--health-*` the health keys they name, not the whole check. */
 function overlay(base: DefinitionInput, overrides: Partial<DefinitionInput>): DefinitionInput {
   const out = { ...base, ...overrides };
@@ -109,7 +121,12 @@ export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {
   const { name, overrides } = req;
   let definition: Definition;
   let source: DefinitionSource;
-  if (req.command && req.command.length > 0) {
+  if (req.base) {
+    const input = { ...req.base, ...overrides, ...(req.command?.length ? { command: req.command } : {}) };
+    definition = validate(name, input, "--definition", process.cwd());
+    source = "command-line";
+    checkEnvFiles(definition, "--definition");
+  } else if (req.command && req.command.length > 0) {
     definition = validate(name, { ...overrides, command: req.command }, "command line", process.cwd());
     source = "command-line";
     checkEnvFiles(definition, "--env-file");

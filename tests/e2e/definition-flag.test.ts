@@ -1,0 +1,45 @@
+/**
+ * `start --definition JSON|FILE`: a whole definition in one flag (how the library hands one to
+ * the binary). Same identity as the same definition given as flags; problems name the key.
+ */
+import { expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { json, sandboxes } from "../helpers/harness.ts";
+
+const sandbox = sandboxes();
+
+test("inline and file definitions start the daemon, and equal the flags form (no replacement)", async () => {
+  const box = sandbox();
+  const def = { command: ["sleep", "1000"], restart: "always", env: { A: "1" }, stopTimeout: "3s" };
+  const first = json(await box.run(["start", "d", "--json", "--definition", JSON.stringify(def)]));
+  expect(first).toMatchObject({ state: "running", ready: true });
+  const file = box.path("d.json");
+  writeFileSync(file, JSON.stringify(def));
+  const again = json(await box.run(["start", "d", "--json", "--definition", file]));
+  expect(again.pid).toBe(first.pid);
+  const flags = json(await box.run(["start", "d", "--json", "--restart", "always", "--env", "A=1", "--stop-timeout", "3s", "--", "sleep", "1000"]));
+  expect(flags.pid).toBe(first.pid);
+  expect(flags.identity).toBe(first.identity);
+  // Flags and `--` override its keys: a new command replaces the daemon.
+  const replaced = json(await box.run(["start", "d", "--json", "--definition", file, "--", "sleep", "1001"]));
+  expect(replaced.pid).not.toBe(first.pid);
+  expect(box.state("d").definition.command).toEqual(["sleep", "1001"]);
+  expect(box.state("d").definition.restart).toBe("always");
+});
+
+test("a bad --definition is a usage error that names the key and the value; nothing starts", async () => {
+  const box = sandbox();
+  const bad = await box.run(["start", "d", "--definition", '{"command":["true"],"restart":"sometimes"}']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('--definition: restart: "sometimes" is not valid; use no, on-failure, always');
+  const notJson = await box.run(["start", "d", "--definition", "{nope"]);
+  expect(notJson.code).toBe(2);
+  expect(notJson.stderr).toContain("--definition: not JSON");
+  const array = await box.run(["start", "d", "--definition", box.path("missing.json")]);
+  expect(array.code).toBe(2);
+  expect(array.stderr).toContain(`--definition: cannot read ${box.path("missing.json")}`);
+  const all = await box.run(["start", "--all", "--definition", '{"command":["true"]}']);
+  expect(all.code).toBe(2);
+  expect(all.stderr).toContain("--definition is one daemon's definition");
+  expect(box.processes()).toEqual([]);
+});
