@@ -5,24 +5,30 @@
  *   bun build.ts                          dist/daemonctl for this machine
  *   bun build.ts --target linux-x64,darwin-arm64,linux-x64-musl,…
  *                                         dist/daemonctl-<os>-<arch>[-musl] per target
- *   always                                dist/SHA256SUMS for what was built
+ *   bun build.ts --target all             every target (src/lib/platform-package.ts)
+ *   always                                dist/SHA256SUMS for what was built, and
+ *                                         dist/npm/daemonctl-<target>/ per binary: the npm
+ *                                         package that carries it (the host build's named
+ *                                         after this machine's target)
  *
  * Flags: `--minify --bytecode --format=esm` (bytecode alone crashes at start: consola uses
  * import.meta), and `--splitting` so each command's modules load only when used: `status` must
  * start in about twice the time of a hello world (bench/startup.ts).
  * Cross targets make Bun download that platform's runtime; without network they fail, and this
- * script says so.
+ * script says so. Releases: docs/releasing.md.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
-import { basename, join } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from "node:fs";
+import { basename, join, relative } from "node:path";
 import { spawnSync } from "node:child_process";
-import { PLATFORM_TARGETS } from "./src/lib/platform-package.ts";
+import { PLATFORM_TARGETS, targetFor, type PlatformTarget } from "./src/lib/platform-package.ts";
+import { isMuslBinary, writePlatformPackage, type RootPackage } from "./scripts/platform-package/write.ts";
 
 const TARGETS = PLATFORM_TARGETS;
 const root = import.meta.dir;
 const dist = join(root, "dist");
-const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+const npmDir = join(dist, "npm");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as RootPackage;
 
 function gitCommit(): string {
   const r = spawnSync("git", ["rev-parse", "--short=12", "HEAD"], { cwd: root, encoding: "utf8" });
@@ -31,14 +37,15 @@ function gitCommit(): string {
   return r.stdout.trim() + (dirty ? "-dirty" : "");
 }
 
-function parseTargets(argv: string[]): string[] | null {
+function parseTargets(argv: string[]): PlatformTarget[] | null {
   const i = argv.findIndex((a) => a === "--target" || a.startsWith("--target="));
   if (i < 0) return null;
   const value = argv[i]!.includes("=") ? argv[i]!.slice("--target=".length) : argv[i + 1];
   if (!value) fail("--target needs a comma-separated list, e.g. --target linux-x64,darwin-arm64");
+  if (value === "all") return [...TARGETS];
   const list = value.split(",").map((t) => t.trim()).filter(Boolean);
-  for (const t of list) if (!(TARGETS as readonly string[]).includes(t)) fail(`unknown target "${t}"; known: ${TARGETS.join(", ")}`);
-  return list;
+  for (const t of list) if (!(TARGETS as readonly string[]).includes(t)) fail(`unknown target "${t}"; known: ${TARGETS.join(", ")} (or all)`);
+  return list as PlatformTarget[];
 }
 
 function fail(message: string): never {
@@ -94,17 +101,30 @@ if (check.status !== 0) fail(`${check.stderr.trim()}\n(run \`npm run generate\` 
 const commit = gitCommit();
 const targets = parseTargets(process.argv.slice(2));
 mkdirSync(dist, { recursive: true });
-const built: string[] = [];
+const built: Array<{ file: string; target: PlatformTarget | null }> = [];
 if (targets === null) {
   const out = join(dist, "daemonctl");
   compile(out, null, commit);
-  built.push(out);
+  built.push({ file: out, target: targetFor(process.platform, process.arch, process.platform === "linux" && isMuslBinary(out)) });
 } else {
   for (const t of targets) {
     const out = join(dist, `daemonctl-${t}`);
     compile(out, t, commit);
-    built.push(out);
+    built.push({ file: out, target: t });
   }
 }
-writeFileSync(join(dist, "SHA256SUMS"), built.map((f) => `${sha256(f)}  ${basename(f)}\n`).join(""));
-console.error(`build: ${built.map((f) => basename(f)).join(", ")} (daemonctl ${pkg.version}, ${commit}) and SHA256SUMS in dist/`);
+const hashes = built.map(({ file }) => sha256(file));
+writeFileSync(join(dist, "SHA256SUMS"), built.map(({ file }, i) => `${hashes[i]}  ${basename(file)}\n`).join(""));
+
+// dist/npm holds the packages of this build only, like SHA256SUMS: nothing stale gets published.
+rmSync(npmDir, { recursive: true, force: true });
+const packages: string[] = [];
+for (const [i, { file, target }] of built.entries()) {
+  if (target === null) {
+    console.error(`build: no npm package for ${basename(file)}: ${process.platform}-${process.arch} is not a release target (${TARGETS.join(", ")})`);
+    continue;
+  }
+  packages.push(writePlatformPackage({ npmDir, target, binary: file, sha256: hashes[i]!, root: pkg, rootDir: root }));
+}
+console.error(`build: ${built.map(({ file }) => basename(file)).join(", ")} (daemonctl ${pkg.version}, ${commit}) and SHA256SUMS in dist/`);
+if (packages.length > 0) console.error(`build: npm packages in ${relative(root, npmDir)}/: ${packages.map((p) => basename(p)).join(", ")}`);

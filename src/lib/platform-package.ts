@@ -27,3 +27,9 @@ export function targetFor(platform: string, arch: string, musl: boolean): Platfo
   const target = `${os}-${cpu}${os === "linux" && musl ? "-musl" : ""}`;
   return (PLATFORM_TARGETS as readonly string[]).includes(target) ? (target as PlatformTarget) : null;
 }
+
+/**
+ * The field of a platform package's package.json that records its binary's sha256 (hex), which
+ * the package's verify.js (its postinstall) checks the installed binary against.
+ */
+export const PLATFORM_BINARY_SHA256_FIELD = "daemonctlBinarySha256";
