@@ -128,3 +128,8 @@ for (const [i, { file, target }] of built.entries()) {
 }
 console.error(`build: ${built.map(({ file }) => basename(file)).join(", ")} (daemonctl ${pkg.version}, ${commit}) and SHA256SUMS in dist/`);
 if (packages.length > 0) console.error(`build: npm packages in ${relative(root, npmDir)}/: ${packages.map((p) => basename(p)).join(", ")}`);
+
+// The library package (dist/npm/daemonctl) that lists those as optional dependencies.
+const lib = spawnSync(process.execPath, [join(root, "scripts/build-lib.ts")], { cwd: root, encoding: "utf8" });
+if (lib.status !== 0) fail(`the library package did not build:\n${lib.stderr.trim()}`);
+console.error(lib.stderr.trim());

@@ -181,8 +181,8 @@ describe("workflows", () => {
     const steps = (doc as unknown as { jobs: { release: { steps: Array<{ name?: string; run?: string }> } } }).jobs.release.steps;
     const publish = steps.find((s) => s.run?.includes("npm publish"))?.run ?? "";
     expect(publish).toContain("npm publish --provenance --access public");
-    expect(publish.indexOf("for dir in dist/npm/*/")).toBeGreaterThan(-1);
-    expect(publish.indexOf("for dir in dist/npm/*/")).toBeLessThan(publish.indexOf("\npublish .\n"));
+    expect(publish.indexOf("for dir in dist/npm/daemonctl-*/")).toBeGreaterThan(-1);
+    expect(publish.indexOf("for dir in dist/npm/daemonctl-*/")).toBeLessThan(publish.indexOf("\npublish dist/npm/daemonctl\n"));
   });
 });
 

@@ -1,0 +1,207 @@
+/**
+ * Issue 20: the npm package as users get it. The packed tarballs (library and this platform's
+ * binary package) are installed into a fresh project, and examples/embed's `mytool` runs under
+ * Node, Bun and Deno: racing invocations leave one daemon, a SIGKILLed or SIGSTOPped host is
+ * reclaimed with no orphan, a changed definition replaces the daemon, `ensureDaemon` respects an
+ * operator's stop, and `status()` agrees with `daemonctl status --json`.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { ROOT, alive, runProcess, sandboxes, waitFor, type Sandbox } from "../helpers/harness.ts";
+import { targetFor, platformPackageName } from "../../src/lib/platform-package.ts";
+
+const NAME = "mytool-cache";
+const bunBin = process.execPath;
+const denoBin = join(ROOT, "node_modules/.bin/deno");
+const nodeBin = spawnSync("sh", ["-c", "command -v node"], { encoding: "utf8" }).stdout.trim();
+const npmBin = spawnSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).stdout.trim();
+const musl = existsSync("/lib/ld-musl-x86_64.so.1") || existsSync("/lib/ld-musl-aarch64.so.1");
+const target = targetFor(process.platform, process.arch, musl);
+const platformDir = target ? join(ROOT, "dist/npm", platformPackageName(target)) : "";
+
+const missing = !npmBin ? "npm is not installed" : !target ? `no platform package for ${process.platform}-${process.arch}` : null;
+if (missing) console.log(`skip: library package tests: ${missing}`);
+
+let project = "";
+
+function sh(cmd: string, args: string[], cwd: string): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, npm_config_update_notifier: "false" } });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+beforeAll(() => {
+  if (missing) return;
+  for (const dir of [join(ROOT, "dist/npm/daemonctl"), platformDir]) {
+    if (!existsSync(join(dir, "package.json"))) throw new Error(`${dir} is missing: run \`bun build.ts\` (npm test does)`);
+  }
+  project = mkdtempSync("/tmp/dct-lib-");
+  chmodSync(project, 0o755);
+  const packs = join(project, "packs");
+  mkdirSync(packs);
+  sh(npmBin, ["pack", "--silent", "--pack-destination", packs, join(ROOT, "dist/npm/daemonctl"), platformDir], ROOT);
+  const tarballs = readdirSync(packs).map((f) => join(packs, f));
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "embed-test", version: "1.0.0", type: "module", private: true }));
+  // Other platforms' optional packages are not published here: npm skips them, as it skips
+  // those of other systems for a user.
+  sh(npmBin, ["install", "--no-audit", "--no-fund", "--prefer-offline", ...tarballs], project);
+  copyFileSync(join(ROOT, "examples/embed/mytool.ts"), join(project, "mytool.ts"));
+  // Node 20 runs JavaScript: the example built as users of Node would ship it.
+  sh(bunBin, ["build", join(project, "mytool.ts"), "--target=node", "--format=esm", "--external=daemonctl", "--outfile", join(project, "mytool.mjs")], ROOT);
+}, 120_000);
+
+afterAll(() => {
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+describe.skipIf(missing !== null)("the packed library", () => {
+  test("installs with its platform binary, which the library finds first, and types that check", () => {
+    const found = sh(nodeBin || bunBin, ["-e", "import('daemonctl').then((m) => console.log(m.findBinary(), m.VERSION))"], project).trim();
+    expect(found).toBe(`${join(project, "node_modules", platformPackageName(target!), "bin/daemonctl")} ${JSON.parse(sh(bunBin, ["-e", "console.log(JSON.stringify(require('./package.json').version))"], ROOT))}`);
+    // The declarations are usable by a strict consumer that resolves packages as Node does.
+    writeFileSync(
+      join(project, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: { strict: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", noEmit: true, skipLibCheck: false, types: ["node"], typeRoots: [join(ROOT, "node_modules/@types")] },
+        files: ["mytool.ts"],
+      }),
+    );
+    const tsc = spawnSync(join(ROOT, "node_modules/.bin/tsc"), ["-p", project], { encoding: "utf8" });
+    expect(`${tsc.stdout}${tsc.stderr}`).toBe("");
+    expect(tsc.status).toBe(0);
+  });
+
+  test("without a binary anywhere, the error names all three places", () => {
+    const script = join(project, "which.mjs");
+    writeFileSync(script, "import { findBinary } from 'daemonctl';\ntry { findBinary(); } catch (e) { console.log(e.code); console.log(e.message); }\n");
+    const moved = join(project, "node_modules", platformPackageName(target!));
+    const aside = `${moved}.aside`;
+    renameSync(moved, aside);
+    try {
+      const out = spawnSync(nodeBin || bunBin, [script], { cwd: project, encoding: "utf8", env: { PATH: "/nonexistent", DAEMONCTL_BIN: "/nonexistent/daemonctl" } }).stdout;
+      expect(out).toContain("binary-not-found");
+      expect(out).toContain("DAEMONCTL_BIN=/nonexistent/daemonctl: no such file");
+      expect(out).toContain(`${platformPackageName(target!)} is not installed`);
+      expect(out).toContain("PATH: no executable daemonctl");
+    } finally {
+      renameSync(aside, moved);
+    }
+  });
+
+  const box = sandboxes();
+
+  test("connect: typed requests, events as an async iterator, and errors with codes to switch on", async () => {
+    const b = box();
+    const script = join(project, "conn.mjs");
+    writeFileSync(
+      script,
+      `import { ensureDaemon, connect, restart, NotRunningError, RequestFailedError } from "daemonctl";
+const s = await ensureDaemon({ name: "sleeper", command: ["sleep", "1000"] });
+const c = await connect("sleeper");
+const st = await c.status();
+const sig = await c.signal("CONT");
+// Replayed from the start (retained events), so the restart cannot slip past the subscription.
+const events = c.events({ since: new Date(0) });
+const other = await connect("sleeper");
+await other.restart();
+const seen = [];
+for await (const e of events) {
+  seen.push(e.type);
+  if (e.type === "ready" && seen.includes("exit")) break;
+}
+let reload = null;
+try { await other.reload(); } catch (e) { reload = e instanceof RequestFailedError ? e.reason : String(e); }
+other.close();
+// The library's restart is the CLI's: a standalone host is replaced by a new one.
+const r = await restart("sleeper");
+let missing = null;
+try { await connect("nope"); } catch (e) { missing = e instanceof NotRunningError ? e.code + ":" + e.status.state : String(e); }
+console.log(JSON.stringify({ same: st.pid === s.pid, signalled: sig.signalled === s.child.pid, restarted: r.child.pid !== s.child.pid, seen, reload, missing }));
+`,
+    );
+    const r = await runProcess(nodeBin || bunBin, [script], { cwd: project, env: b.env({ PATH: "/usr/bin:/bin" }), timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ same: true, signalled: true, restarted: true, reload: "not-supervised", missing: "not-running:unknown" });
+    expect(out.seen.slice(0, 2)).toEqual(["spawn", "ready"]);
+    expect(out.seen.slice(2)).toContain("exit");
+    expect(out.seen.at(-1)).toBe("ready");
+  });
+
+  const runtimes: Array<[string, () => string[] | null]> = [
+    ["node", () => (nodeBin ? [nodeBin, join(project, "mytool.mjs")] : null)],
+    ["bun", () => [bunBin, join(project, "mytool.ts")]],
+    ["deno", () => (existsSync(denoBin) ? [denoBin, "run", "-A", join(project, "mytool.ts")] : null)],
+  ];
+  for (const [runtime, argvOf] of runtimes) {
+    test(`${runtime}: one daemon for 16 racing calls; reclaimed after SIGKILL and SIGSTOP; replaced when changed; a stop is respected`, async () => {
+      const argv = argvOf();
+      if (!argv) {
+        console.log(`skip: ${runtime} is not installed`);
+        return;
+      }
+      const b = box();
+      const env = b.env({ PATH: "/usr/local/bin:/usr/bin:/bin", MYTOOL_SOCKET: b.path("cache.sock"), MYTOOL_TTL: "60", DENO_NO_UPDATE_CHECK: "1" });
+      const mytool = (args: string[], extra: Record<string, string> = {}) => runProcess(argv[0]!, [...argv.slice(1), ...args], { cwd: project, env: { ...env, ...extra }, timeoutMs: 45_000 });
+      const cachePid = (out: string) => Number(/cache pid (\d+)/.exec(out)?.[1]);
+      const serving = () => b.processes().filter((p) => p.argv.includes("serve")).map((p) => p.pid);
+
+      // 16 invocations at once: every one answered by the same cache daemon, and only one exists.
+      const racing = await Promise.all(Array.from({ length: 16 }, (_, i) => mytool(["get", `k${i}`])));
+      for (const r of racing) expect(r.code, r.stderr).toBe(0);
+      const pids = new Set(racing.map((r) => cachePid(r.stdout)));
+      expect(pids.size).toBe(1);
+      const first = [...pids][0]!;
+      expect(serving()).toEqual([first]);
+      expect(b.hosts(NAME).length).toBe(1);
+
+      // The library's status() is what `daemonctl status --json` says.
+      const lib = JSON.parse((await mytool(["status"])).stdout);
+      const cli = JSON.parse((await b.run(["status", NAME, "--json"])).stdout);
+      for (const key of ["state", "pid", "pidIdentity", "identity", "socketPath", "child", "intent", "ready", "version", "protocolVersion"]) {
+        expect(key in cli ? lib[key] : "absent", key).toEqual(key in cli ? cli[key] : "absent");
+      }
+      expect(cli.child.pid).toBe(first);
+
+      // SIGKILL the host: the next call reclaims (the old cache is not left behind).
+      const host1 = cli.pid as number;
+      process.kill(host1, "SIGKILL");
+      await waitFor(() => !alive(host1), 5_000, "the host to die");
+      const afterKill = await mytool(["get", "x"]);
+      expect(afterKill.code, afterKill.stderr).toBe(0);
+      const second = cachePid(afterKill.stdout);
+      expect(second).not.toBe(first);
+      await waitFor(() => !alive(first), 5_000, "the orphaned cache to be reclaimed");
+      expect(serving()).toEqual([second]);
+
+      // SIGSTOP the host: frozen is not alive; the next call reclaims it too.
+      const host2 = b.hosts(NAME)[0]!;
+      process.kill(host2, "SIGSTOP");
+      const afterStop = await mytool(["get", "y"]);
+      expect(afterStop.code, afterStop.stderr).toBe(0);
+      const third = cachePid(afterStop.stdout);
+      expect(third).not.toBe(second);
+      await waitFor(() => !alive(host2) && !alive(second), 10_000, "the frozen host and its cache to be gone");
+      expect(serving()).toEqual([third]);
+      expect(b.hosts(NAME).length).toBe(1);
+
+      // A changed definition (the TTL is in the daemon's env) replaces it.
+      const changed = await mytool(["get", "z"], { MYTOOL_TTL: "61" });
+      expect(changed.code, changed.stderr).toBe(0);
+      const fourth = cachePid(changed.stdout);
+      expect(fourth).not.toBe(third);
+      await waitFor(() => !alive(third), 10_000, "the replaced cache to exit");
+      expect(serving()).toEqual([fourth]);
+
+      // An operator's stop sticks: the tool says so and starts nothing.
+      expect((await b.run(["stop", NAME])).code).toBe(0);
+      const refused = await mytool(["get", "w"], { MYTOOL_TTL: "61" });
+      expect(refused.code).toBe(3);
+      expect(refused.stderr).toContain(`daemonctl start ${NAME}`);
+      expect(serving()).toEqual([]);
+      expect(b.hosts(NAME)).toEqual([]);
+    }, 120_000);
+  }
+});
