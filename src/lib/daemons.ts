@@ -145,9 +145,13 @@ export async function ensureDaemon(definition: DaemonDefinition, o: EnsureOption
   return doc;
 }
 
-/** States a stop leaves (or that a stopped daemon shows inside a supervisor). */
+/**
+ * States a stop leaves (or that a stopped daemon shows inside a supervisor), and `stopping`: an
+ * operator's stop still under way (intent already `stopped`), which `daemonctl start` would wait
+ * out and then undo.
+ */
 function stoppedState(s: Status): boolean {
-  return s.state === "stopped" || s.state === "dead" || s.state === "failed";
+  return s.state === "stopped" || s.state === "stopping" || s.state === "dead" || s.state === "failed";
 }
 
 function resolveOrThrow(name: string, input: Omit<DaemonDefinition, "name">, dirs: Dirs): ResolvedDefinition {

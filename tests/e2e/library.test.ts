@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { ROOT, alive, runProcess, sandboxes, waitFor, type Sandbox } from "../helpers/harness.ts";
+import { ROOT, alive, json, runProcess, sandboxes, waitFor, type Sandbox } from "../helpers/harness.ts";
 import { targetFor, platformPackageName } from "../../src/lib/platform-package.ts";
 
 const NAME = "mytool-cache";
@@ -129,6 +129,37 @@ console.log(JSON.stringify({ same: st.pid === s.pid, signalled: sig.signalled ==
     expect(out.seen.slice(2)).toContain("exit");
     expect(out.seen.at(-1)).toBe("ready");
   });
+
+  test("an operator's stop still under way is respected: ensureDaemon does not wait it out and start again", async () => {
+    const b = box();
+    const script = join(project, "stopping.mjs");
+    writeFileSync(
+      script,
+      `import { ensureDaemon, status, StoppedByOperatorError } from "daemonctl";
+const def = { name: "stubborn", command: ["sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"], stopTimeout: "3s" };
+if (process.argv[2] === "start") {
+  console.log(JSON.stringify(await ensureDaemon(def)));
+} else {
+  const before = await status("stubborn");
+  let outcome;
+  try { outcome = (await ensureDaemon(def)).state; } catch (e) { outcome = e instanceof StoppedByOperatorError ? e.code : String(e); }
+  console.log(JSON.stringify({ before: before.state, outcome }));
+}
+`,
+    );
+    const env = b.env({ PATH: "/usr/bin:/bin" });
+    const started = await runProcess(nodeBin || bunBin, [script, "start"], { cwd: project, env, timeoutMs: 20_000 });
+    expect(started.code, started.stderr).toBe(0);
+    const hostPid = JSON.parse(started.stdout).pid as number;
+    const stopping = b.spawn(["stop", "stubborn"]);
+    await waitFor(async () => json(await b.run(["status", "stubborn", "--json"])).state === "stopping", 5_000, "the stop to be under way");
+    const r = await runProcess(nodeBin || bunBin, [script, "check"], { cwd: project, env, timeoutMs: 20_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ before: "stopping", outcome: "stopped-by-operator" });
+    expect((await stopping.waitExit()).code).toBe(0);
+    expect(alive(hostPid)).toBe(false);
+    expect(b.hosts("stubborn")).toEqual([]);
+  }, 30_000);
 
   const runtimes: Array<[string, () => string[] | null]> = [
     ["node", () => (nodeBin ? [nodeBin, join(project, "mytool.mjs")] : null)],
