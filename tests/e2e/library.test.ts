@@ -6,9 +6,9 @@
  * operator's stop, and `status()` agrees with `daemonctl status --json`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { ROOT, alive, json, runProcess, sandboxes, waitFor, type Sandbox } from "../helpers/harness.ts";
 import { targetFor, platformPackageName } from "../../src/lib/platform-package.ts";
 
@@ -89,6 +89,44 @@ describe.skipIf(missing !== null)("the packed library", () => {
       renameSync(aside, moved);
     }
   });
+
+  test("the npm launcher on PATH (a global install, or a shim of it) without a binary says so instead of running itself forever", async () => {
+    const launcher = join(project, "node_modules/daemonctl/bin/daemonctl.js");
+    const linked = join(project, "gbin");
+    const shimmed = join(project, "shimbin");
+    mkdirSync(linked, { recursive: true });
+    mkdirSync(shimmed, { recursive: true });
+    rmSync(join(linked, "daemonctl"), { force: true });
+    symlinkSync(launcher, join(linked, "daemonctl"));
+    writeFileSync(join(shimmed, "daemonctl"), `#!/bin/sh\nexec "${nodeBin || bunBin}" "${launcher}" "$@"\n`, { mode: 0o755 });
+    const moved = join(project, "node_modules", platformPackageName(target!));
+    const aside = `${moved}.aside`;
+    renameSync(moved, aside);
+    try {
+      for (const dir of [linked, shimmed]) {
+        // Its own process group: were it to recurse, the whole chain is killed at the deadline.
+        const child = spawn(join(dir, "daemonctl"), ["--version"], { cwd: project, detached: true, env: { PATH: `${dir}:/usr/bin:/bin` }, stdio: ["ignore", "pipe", "pipe"] });
+        let stderr = "";
+        child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+        const code = await new Promise<number | string>((resolve) => {
+          const timer = setTimeout(() => resolve("timeout"), 10_000);
+          child.once("exit", (c) => {
+            clearTimeout(timer);
+            resolve(c ?? "signal");
+          });
+        });
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          // the group is gone
+        }
+        expect(code, dir).toBe(127);
+        expect(stderr).toContain("daemonctl");
+      }
+    } finally {
+      renameSync(aside, moved);
+    }
+  }, 30_000);
 
   const box = sandboxes();
 
