@@ -168,6 +168,33 @@ console.log(JSON.stringify({ same: st.pid === s.pid, signalled: sig.signalled ==
     expect(out.seen.at(-1)).toBe("ready");
   });
 
+  test("events(): a second subscription on one connection is refused, and the first still ends when the connection closes", async () => {
+    const b = box();
+    const script = join(project, "twice.mjs");
+    writeFileSync(
+      script,
+      `import { ensureDaemon, connect, RequestFailedError } from "daemonctl";
+await ensureDaemon({ name: "twice", command: ["sleep", "1000"] });
+const c = await connect("twice");
+const first = c.events({ since: new Date(0) });
+const head = (await first.next()).value.type;
+let second = null;
+try { c.events(); } catch (e) { second = e instanceof RequestFailedError ? e.reason : String(e); }
+setTimeout(() => c.close(), 100);
+const rest = [];
+const ended = await Promise.race([
+  (async () => { for await (const e of first) rest.push(e.type); return "ended"; })(),
+  new Promise((r) => setTimeout(() => r("still waiting"), 3000)),
+]);
+console.log(JSON.stringify({ head, second, ended }));
+process.exit(0);
+`,
+    );
+    const r = await runProcess(nodeBin || bunBin, ["--unhandled-rejections=strict", script], { cwd: project, env: b.env({ PATH: "/usr/bin:/bin" }), timeoutMs: 20_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ head: "spawn", second: "already-subscribed", ended: "ended" });
+  }, 30_000);
+
   test("an operator's stop still under way is respected: ensureDaemon does not wait it out and start again", async () => {
     const b = box();
     const script = join(project, "stopping.mjs");
