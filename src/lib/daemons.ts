@@ -185,12 +185,14 @@ export async function restart(name: string, o: ActOptions & { waitMs?: number } 
   const args = ["restart", name, "--json", "-q"];
   if (o.waitMs !== undefined) args.push("--wait", `${Math.max(0, Math.round(o.waitMs))}ms`);
   const r = await runBinary(args, dirs, o);
-  if (r.code !== 0) {
-    const doc = tryJson(r.stdout);
-    const message = doc && typeof doc === "object" && "error" in doc ? String((doc as { error: { message?: unknown } }).error.message) : lastLine(r.stderr);
-    throw new StartFailedError(name, `${name} did not restart: ${message}`, null, r.code ?? 1, outputTail(r.stderr));
+  // A failed start prints its status with the reason (as `start --json` does); a failed stop
+  // prints null (its reason is on stderr); an unknown name is an error document (statusFrom).
+  if (r.code !== 0 && tryJson(r.stdout) === null) throw new StopFailedError(name, `${name} did not restart: ${lastLine(r.stderr)}`);
+  const doc = statusFrom(r, "restart");
+  if (r.code !== 0 || doc.error?.code === "start-failed") {
+    throw new StartFailedError(name, `${name} did not restart: ${doc.error?.message ?? lastLine(r.stderr)}`, doc, r.code ?? 1, outputTail(r.stderr));
   }
-  return statusFrom(r, "restart");
+  return doc;
 }
 
 interface BinaryResult {

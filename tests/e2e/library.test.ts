@@ -195,6 +195,30 @@ process.exit(0);
     expect(JSON.parse(r.stdout)).toEqual({ head: "spawn", second: "already-subscribed", ended: "ended" });
   }, 30_000);
 
+  test("restart: a start that fails says why (not the daemon's last line of output), with its status", async () => {
+    const b = box();
+    const flag = b.path("go");
+    writeFileSync(flag, "");
+    const script = join(project, "restart-fails.mjs");
+    writeFileSync(
+      script,
+      `import { ensureDaemon, restart, StartFailedError } from "daemonctl";
+const def = { name: "fragile", command: ["sh", "-c", "test -e ${flag} || { echo some output; exit 3; }; exec sleep 1000"], restart: "no" };
+await ensureDaemon(def);
+(await import("node:fs")).rmSync("${flag}");
+try { await restart("fragile"); console.log("{}"); } catch (e) {
+  console.log(JSON.stringify({ code: e.code, isStart: e instanceof StartFailedError, message: e.message, state: e.status?.state ?? null, logTail: e.logTail }));
+}
+`,
+    );
+    const r = await runProcess(nodeBin || bunBin, [script], { cwd: project, env: b.env({ PATH: "/usr/bin:/bin" }), timeoutMs: 20_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ code: "start-failed", isStart: true, logTail: ["some output"] });
+    expect(out.message).toContain("exited with code 3");
+    expect(out.state).not.toBeNull();
+  }, 30_000);
+
   test("an operator's stop still under way is respected: ensureDaemon does not wait it out and start again", async () => {
     const b = box();
     const script = join(project, "stopping.mjs");
