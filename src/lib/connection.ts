@@ -45,7 +45,7 @@ export interface DaemonConnection {
   /**
    * Lifecycle events (daemonctl/event@1): those the host retains newer than `since` first, then
    * each as it happens, until the connection closes or the loop breaks. One subscription per
-   * connection.
+   * connection: a second call throws RequestFailedError (`already-subscribed`).
    */
   events(opts?: { since?: string | Date }): AsyncIterableIterator<DaemonEvent>;
   close(): void;
@@ -64,6 +64,8 @@ export async function connect(name: string, o: ConnectOptions = {}): Promise<Dae
 }
 
 class Connection implements DaemonConnection {
+  private subscribed = false;
+
   constructor(
     readonly name: string,
     private readonly client: ControlClient,
@@ -99,6 +101,10 @@ class Connection implements DaemonConnection {
   }
 
   events(opts: { since?: string | Date } = {}): AsyncIterableIterator<DaemonEvent> {
+    // The client has one event handler: a second subscription would take it over, and the first
+    // iterator would then never see an event or the close again (it would wait forever).
+    if (this.subscribed) throw new RequestFailedError("already-subscribed", `events: this connection to ${this.name} is subscribed already (one subscription per connection: connect again)`);
+    this.subscribed = true;
     const queue: DaemonEvent[] = [];
     let wake: (() => void) | null = null;
     let ended = false;

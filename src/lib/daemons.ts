@@ -145,9 +145,13 @@ export async function ensureDaemon(definition: DaemonDefinition, o: EnsureOption
   return doc;
 }
 
-/** States a stop leaves (or that a stopped daemon shows inside a supervisor). */
+/**
+ * States a stop leaves (or that a stopped daemon shows inside a supervisor), and `stopping`: an
+ * operator's stop still under way (intent already `stopped`), which `daemonctl start` would wait
+ * out and then undo.
+ */
 function stoppedState(s: Status): boolean {
-  return s.state === "stopped" || s.state === "dead" || s.state === "failed";
+  return s.state === "stopped" || s.state === "stopping" || s.state === "dead" || s.state === "failed";
 }
 
 function resolveOrThrow(name: string, input: Omit<DaemonDefinition, "name">, dirs: Dirs): ResolvedDefinition {
@@ -181,12 +185,14 @@ export async function restart(name: string, o: ActOptions & { waitMs?: number } 
   const args = ["restart", name, "--json", "-q"];
   if (o.waitMs !== undefined) args.push("--wait", `${Math.max(0, Math.round(o.waitMs))}ms`);
   const r = await runBinary(args, dirs, o);
-  if (r.code !== 0) {
-    const doc = tryJson(r.stdout);
-    const message = doc && typeof doc === "object" && "error" in doc ? String((doc as { error: { message?: unknown } }).error.message) : lastLine(r.stderr);
-    throw new StartFailedError(name, `${name} did not restart: ${message}`, null, r.code ?? 1, outputTail(r.stderr));
+  // A failed start prints its status with the reason (as `start --json` does); a failed stop
+  // prints null (its reason is on stderr); an unknown name is an error document (statusFrom).
+  if (r.code !== 0 && tryJson(r.stdout) === null) throw new StopFailedError(name, `${name} did not restart: ${lastLine(r.stderr)}`);
+  const doc = statusFrom(r, "restart");
+  if (r.code !== 0 || doc.error?.code === "start-failed") {
+    throw new StartFailedError(name, `${name} did not restart: ${doc.error?.message ?? lastLine(r.stderr)}`, doc, r.code ?? 1, outputTail(r.stderr));
   }
-  return statusFrom(r, "restart");
+  return doc;
 }
 
 interface BinaryResult {

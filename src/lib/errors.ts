@@ -122,7 +122,7 @@ export class NotRunningError extends DaemonctlError {
 /** A host answered a request with a protocol error (docs/protocol.md#errors-and-limits), or did not answer. */
 export class RequestFailedError extends DaemonctlError {
   constructor(
-    /** The protocol's error code (`stale`, `no-child`, `evicted`…), or `timeout` / `closed`. */
+    /** The protocol's error code (`stale`, `no-child`, `evicted`…), or `timeout` / `closed` / `already-subscribed`. */
     readonly reason: string,
     message: string,
   ) {

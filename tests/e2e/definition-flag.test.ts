@@ -38,6 +38,16 @@ test("a bad --definition is a usage error that names the key and the value; noth
   const array = await box.run(["start", "d", "--definition", box.path("missing.json")]);
   expect(array.code).toBe(2);
   expect(array.stderr).toContain(`--definition: cannot read ${box.path("missing.json")}`);
+  // An unknown key is named (with a guess), not the whole object with "Invalid input".
+  const typo = await box.run(["start", "d", "--definition", '{"command":["true"],"stopTimout":"3s"}']);
+  expect(typo.code).toBe(2);
+  expect(typo.stderr).toContain('--definition: unknown key "stopTimout" (did you mean "stopTimeout"?)');
+  const named = await box.run(["start", "d", "--definition", '{"name":"d","command":["true"]}']);
+  expect(named.stderr).toContain('--definition: unknown key "name" (the name is the NAME argument, not a key)');
+  const nested = await box.run(["start", "d", "--definition", '{"command":["true"],"health":{"check":"tcp:127.0.0.1:1","intervall":"1s"}}']);
+  expect(nested.stderr).toContain('--definition: health: unknown key "intervall"');
+  const noCommand = await box.run(["start", "d", "--definition", '{"restart":"no"}']);
+  expect(noCommand.stderr).toContain("--definition: command: missing (array expected)");
   const all = await box.run(["start", "--all", "--definition", '{"command":["true"]}']);
   expect(all.code).toBe(2);
   expect(all.stderr).toContain("--definition is one daemon's definition");

@@ -6,10 +6,10 @@
  * operator's stop, and `status()` agrees with `daemonctl status --json`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
-import { ROOT, alive, runProcess, sandboxes, waitFor, type Sandbox } from "../helpers/harness.ts";
+import { spawn, spawnSync } from "node:child_process";
+import { ROOT, alive, json, runProcess, sandboxes, waitFor, type Sandbox } from "../helpers/harness.ts";
 import { targetFor, platformPackageName } from "../../src/lib/platform-package.ts";
 
 const NAME = "mytool-cache";
@@ -90,6 +90,44 @@ describe.skipIf(missing !== null)("the packed library", () => {
     }
   });
 
+  test("the npm launcher on PATH (a global install, or a shim of it) without a binary says so instead of running itself forever", async () => {
+    const launcher = join(project, "node_modules/daemonctl/bin/daemonctl.js");
+    const linked = join(project, "gbin");
+    const shimmed = join(project, "shimbin");
+    mkdirSync(linked, { recursive: true });
+    mkdirSync(shimmed, { recursive: true });
+    rmSync(join(linked, "daemonctl"), { force: true });
+    symlinkSync(launcher, join(linked, "daemonctl"));
+    writeFileSync(join(shimmed, "daemonctl"), `#!/bin/sh\nexec "${nodeBin || bunBin}" "${launcher}" "$@"\n`, { mode: 0o755 });
+    const moved = join(project, "node_modules", platformPackageName(target!));
+    const aside = `${moved}.aside`;
+    renameSync(moved, aside);
+    try {
+      for (const dir of [linked, shimmed]) {
+        // Its own process group: were it to recurse, the whole chain is killed at the deadline.
+        const child = spawn(join(dir, "daemonctl"), ["--version"], { cwd: project, detached: true, env: { PATH: `${dir}:/usr/bin:/bin` }, stdio: ["ignore", "pipe", "pipe"] });
+        let stderr = "";
+        child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+        const code = await new Promise<number | string>((resolve) => {
+          const timer = setTimeout(() => resolve("timeout"), 10_000);
+          child.once("exit", (c) => {
+            clearTimeout(timer);
+            resolve(c ?? "signal");
+          });
+        });
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          // the group is gone
+        }
+        expect(code, dir).toBe(127);
+        expect(stderr).toContain("daemonctl");
+      }
+    } finally {
+      renameSync(aside, moved);
+    }
+  }, 30_000);
+
   const box = sandboxes();
 
   test("connect: typed requests, events as an async iterator, and errors with codes to switch on", async () => {
@@ -129,6 +167,88 @@ console.log(JSON.stringify({ same: st.pid === s.pid, signalled: sig.signalled ==
     expect(out.seen.slice(2)).toContain("exit");
     expect(out.seen.at(-1)).toBe("ready");
   });
+
+  test("events(): a second subscription on one connection is refused, and the first still ends when the connection closes", async () => {
+    const b = box();
+    const script = join(project, "twice.mjs");
+    writeFileSync(
+      script,
+      `import { ensureDaemon, connect, RequestFailedError } from "daemonctl";
+await ensureDaemon({ name: "twice", command: ["sleep", "1000"] });
+const c = await connect("twice");
+const first = c.events({ since: new Date(0) });
+const head = (await first.next()).value.type;
+let second = null;
+try { c.events(); } catch (e) { second = e instanceof RequestFailedError ? e.reason : String(e); }
+setTimeout(() => c.close(), 100);
+const rest = [];
+const ended = await Promise.race([
+  (async () => { for await (const e of first) rest.push(e.type); return "ended"; })(),
+  new Promise((r) => setTimeout(() => r("still waiting"), 3000)),
+]);
+console.log(JSON.stringify({ head, second, ended }));
+process.exit(0);
+`,
+    );
+    const r = await runProcess(nodeBin || bunBin, ["--unhandled-rejections=strict", script], { cwd: project, env: b.env({ PATH: "/usr/bin:/bin" }), timeoutMs: 20_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ head: "spawn", second: "already-subscribed", ended: "ended" });
+  }, 30_000);
+
+  test("restart: a start that fails says why (not the daemon's last line of output), with its status", async () => {
+    const b = box();
+    const flag = b.path("go");
+    writeFileSync(flag, "");
+    const script = join(project, "restart-fails.mjs");
+    writeFileSync(
+      script,
+      `import { ensureDaemon, restart, StartFailedError } from "daemonctl";
+const def = { name: "fragile", command: ["sh", "-c", "test -e ${flag} || { echo some output; exit 3; }; exec sleep 1000"], restart: "no" };
+await ensureDaemon(def);
+(await import("node:fs")).rmSync("${flag}");
+try { await restart("fragile"); console.log("{}"); } catch (e) {
+  console.log(JSON.stringify({ code: e.code, isStart: e instanceof StartFailedError, message: e.message, state: e.status?.state ?? null, logTail: e.logTail }));
+}
+`,
+    );
+    const r = await runProcess(nodeBin || bunBin, [script], { cwd: project, env: b.env({ PATH: "/usr/bin:/bin" }), timeoutMs: 20_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ code: "start-failed", isStart: true, logTail: ["some output"] });
+    expect(out.message).toContain("exited with code 3");
+    expect(out.state).not.toBeNull();
+  }, 30_000);
+
+  test("an operator's stop still under way is respected: ensureDaemon does not wait it out and start again", async () => {
+    const b = box();
+    const script = join(project, "stopping.mjs");
+    writeFileSync(
+      script,
+      `import { ensureDaemon, status, StoppedByOperatorError } from "daemonctl";
+const def = { name: "stubborn", command: ["sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"], stopTimeout: "3s" };
+if (process.argv[2] === "start") {
+  console.log(JSON.stringify(await ensureDaemon(def)));
+} else {
+  const before = await status("stubborn");
+  let outcome;
+  try { outcome = (await ensureDaemon(def)).state; } catch (e) { outcome = e instanceof StoppedByOperatorError ? e.code : String(e); }
+  console.log(JSON.stringify({ before: before.state, outcome }));
+}
+`,
+    );
+    const env = b.env({ PATH: "/usr/bin:/bin" });
+    const started = await runProcess(nodeBin || bunBin, [script, "start"], { cwd: project, env, timeoutMs: 20_000 });
+    expect(started.code, started.stderr).toBe(0);
+    const hostPid = JSON.parse(started.stdout).pid as number;
+    const stopping = b.spawn(["stop", "stubborn"]);
+    await waitFor(async () => json(await b.run(["status", "stubborn", "--json"])).state === "stopping", 5_000, "the stop to be under way");
+    const r = await runProcess(nodeBin || bunBin, [script, "check"], { cwd: project, env, timeoutMs: 20_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ before: "stopping", outcome: "stopped-by-operator" });
+    expect((await stopping.waitExit()).code).toBe(0);
+    expect(alive(hostPid)).toBe(false);
+    expect(b.hosts("stubborn")).toEqual([]);
+  }, 30_000);
 
   const runtimes: Array<[string, () => string[] | null]> = [
     ["node", () => (nodeBin ? [nodeBin, join(project, "mytool.mjs")] : null)],

@@ -7,7 +7,7 @@
 import { completeDefinition, definitionInputSchema, millisecondsAsInput, type Definition, type DefinitionInput } from "../../schema/definition.ts";
 import { stateSchema } from "../../schema/state.ts";
 import { INVALID, parseDefinitionInput } from "../../schema/generated/definition-validators.ts";
-import { UsageError } from "../../errors.ts";
+import { UsageError, closest } from "../../errors.ts";
 import { formatIssues, loadConfig, type LoadedConfig } from "./config.ts";
 import { procfileInputs, type ProcfileEntry } from "./procfile.ts";
 import { definitionIdentity } from "./freshness.ts";
@@ -102,12 +102,25 @@ function flagIssue(issue: { path: PropertyKey[]; message: string; values?: unkno
 }
 
 /** `--definition: restart: "sometimes" is not valid; use no, on-failure, always`. */
-function definitionIssue(issue: { path: PropertyKey[]; message: string; values?: unknown[] }, input: unknown): string {
+function definitionIssue(issue: { path: PropertyKey[]; message: string; values?: unknown[]; code?: string; keys?: string[]; expected?: string }, input: unknown): string {
   const key = issue.path.map(String).join(".") || "(the object)";
+  if (issue.code === "unrecognized_keys" && issue.keys) {
+    // Its name, not the whole object: a typo (`stopTimout`) or a key of another shape (`name`).
+    const where = issue.path.length ? `${key}: ` : "";
+    const guesses = issue.path.length ? [] : issue.keys.flatMap((k) => closest(k, definitionKeys()) ?? []).map((k) => `"${k}"`);
+    const hint = guesses.length ? ` (did you mean ${guesses.join(", ")}?)` : !issue.path.length && issue.keys.includes("name") ? " (the name is the NAME argument, not a key)" : "";
+    return `--definition: ${where}unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}${hint}`;
+  }
   let value: unknown = input;
   for (const k of issue.path) value = value && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[k] : undefined;
   const hint = issue.values?.length ? `use ${issue.values.join(", ")}` : issue.message;
-  return value === undefined ? `--definition: ${key}: ${issue.message}` : `--definition: ${key}: ${JSON.stringify(value)} is not valid; ${hint}`;
+  if (value === undefined) return `--definition: ${key}: ${issue.code === "invalid_type" && issue.expected ? `missing (${issue.expected} expected)` : issue.message}`;
+  return `--definition: ${key}: ${JSON.stringify(value)} is not valid; ${hint}`;
+}
+
+/** A definition's top-level keys, from its schema (the one list of them). */
+function definitionKeys(): string[] {
+  return Object.keys((definitionInputSchema()._zod.def as unknown as { shape: Record<string, unknown> }).shape);
 }
 
 /** Flags override the fields they name; `--health-*` the health keys they name, not the whole check. */
