@@ -2,7 +2,7 @@
 /**
  * Builds the npm package `daemonctl` (the library, docs/library.md) in dist/npm/daemonctl/:
  *
- * - lib/index.js: one ESM file for Node ≥ 20.16, Bun and Deno (zod stays a dependency: its
+ * - lib/index.js: one ESM file for Node ≥ 20, Bun and Deno (zod stays a dependency: its
  *   types are part of the API);
  * - lib/types/: declarations from the same source;
  * - bin/daemonctl.js: the `daemonctl` command npm links, which runs the platform binary;
@@ -68,7 +68,7 @@ const manifest = {
   types,
   bin: { daemonctl: "bin/daemonctl.js" },
   files: ["lib/", "bin/", "README.md", "LIBRARY.md", "LICENSE", "CHANGELOG.md"],
-  engines: { node: ">=20.16" },
+  engines: { node: ">=20" },
   dependencies: { zod: pkg.dependencies.zod },
   optionalDependencies: Object.fromEntries(PLATFORM_TARGETS.map((t) => [platformPackageName(t), pkg.version])),
   keywords: ["daemon", "singleton", "supervisor", "init", "process-manager", "unix-socket"],

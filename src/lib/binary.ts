@@ -16,24 +16,27 @@ import { VERSION } from "../version.ts";
 import { BinaryNotFoundError } from "./errors.ts";
 import { PLATFORM_BINARY_PATH, platformPackageName, targetFor, type PlatformTarget } from "./platform-package.ts";
 
-let found: string | undefined;
+/** Found binaries, by the environment that decided them. */
+const found = new Map<string, string>();
 
-/** The binary to run, found once per process (an explicit `binary` option is not cached). */
+/**
+ * The binary to run, found once per process and environment (an explicit `binary` option is not
+ * cached). A `DAEMONCTL_BIN` that is set is the answer or the error: an override that silently
+ * fell back to another binary would run a version nobody asked for.
+ */
 export function findBinary(explicit?: string, env: Record<string, string | undefined> = process.env): string {
   if (explicit) return checkExplicit(explicit, "the binary option");
-  if (found) return found;
-  const tried: string[] = [];
   const fromEnv = env.DAEMONCTL_BIN;
-  if (fromEnv) {
-    const problem = executableProblem(fromEnv);
-    if (!problem) return (found = fromEnv);
-    tried.push(`DAEMONCTL_BIN=${fromEnv}: ${problem}`);
-  } else tried.push("DAEMONCTL_BIN: not set");
+  if (fromEnv) return checkExplicit(fromEnv, "DAEMONCTL_BIN=");
+  const key = env.PATH ?? "";
+  const cached = found.get(key);
+  if (cached) return cached;
+  const tried: string[] = ["DAEMONCTL_BIN: not set"];
   const pkg = fromPlatformPackage();
-  if ("path" in pkg) return (found = pkg.path);
+  if ("path" in pkg) return remember(key, pkg.path);
   tried.push(pkg.problem);
   const onPath = fromPath(env.PATH);
-  if ("path" in onPath) return (found = onPath.path);
+  if ("path" in onPath) return remember(key, onPath.path);
   tried.push(onPath.problem);
   throw new BinaryNotFoundError(
     `no daemonctl binary found; tried, in order:\n${tried.map((t) => `  - ${t}`).join("\n")}\n` +
@@ -43,9 +46,15 @@ export function findBinary(explicit?: string, env: Record<string, string | undef
   );
 }
 
+function remember(key: string, path: string): string {
+  found.set(key, path);
+  return path;
+}
+
 function checkExplicit(path: string, what: string): string {
   const problem = executableProblem(path);
-  if (problem) throw new BinaryNotFoundError(`${what} ${path}: ${problem}`, [`${what}: ${problem}`]);
+  const where = what.endsWith("=") ? `${what}${path}` : `${what} ${path}`;
+  if (problem) throw new BinaryNotFoundError(`${where}: ${problem} (it is used as given, with no fallback: fix it or unset it)`, [`${where}: ${problem}`]);
   return path;
 }
 

@@ -28,6 +28,7 @@ import {
   StartFailedError,
   StopFailedError,
   StoppedByOperatorError,
+  UnknownDaemonError,
   UnusableDirectoryError,
 } from "./errors.ts";
 
@@ -127,6 +128,7 @@ export async function list(o: ClientOptions = {}): Promise<Status[]> {
  * else runs `daemonctl start NAME --definition JSON`, which decides under the spawn lock.
  */
 export async function ensureDaemon(definition: DaemonDefinition, o: EnsureOptions = {}): Promise<Status> {
+  if (!definition || typeof definition !== "object" || Array.isArray(definition)) throw new InvalidDefinitionError("the definition must be an object: { name, command, … }");
   const { name: rawName, ...input } = definition;
   const name = checkName(rawName);
   const dirs = await dirsFor(o);
@@ -138,7 +140,7 @@ export async function ensureDaemon(definition: DaemonDefinition, o: EnsureOption
   if (o.waitMs === null) args.push("--no-wait");
   else if (o.waitMs !== undefined) args.push("--wait", `${Math.max(0, Math.round(o.waitMs))}ms`);
   const r = await runBinary(args, dirs, o);
-  const doc = statusFrom(r, "start");
+  const doc = statusFrom(r, "start", name);
   if (r.code !== 0 || doc.error?.code === "start-failed") {
     throw new StartFailedError(name, `${name} failed to start: ${doc.error?.message ?? lastLine(r.stderr)}`, doc, r.code ?? 1, outputTail(r.stderr));
   }
@@ -171,7 +173,7 @@ export async function stop(name: string, o: ActOptions & { timeoutMs?: number } 
   const args = ["stop", name, "--json", "-q"];
   if (o.timeoutMs !== undefined) args.push("--timeout", `${Math.max(0, Math.round(o.timeoutMs))}ms`);
   const r = await runBinary(args, dirs, o);
-  const docs = jsonFrom(r, "stop");
+  const docs = jsonFrom(r, "stop", name);
   const doc = Array.isArray(docs) ? (docs[0] as Record<string, unknown> | undefined) : undefined;
   if (!doc || typeof doc.stopped !== "boolean") throw unexpected(r, "stop");
   if (!doc.stopped) throw new StopFailedError(name, `${name}: could not stop: ${String(doc.error ?? lastLine(r.stderr))}`);
@@ -188,7 +190,7 @@ export async function restart(name: string, o: ActOptions & { waitMs?: number } 
   // A failed start prints its status with the reason (as `start --json` does); a failed stop
   // prints null (its reason is on stderr); an unknown name is an error document (statusFrom).
   if (r.code !== 0 && tryJson(r.stdout) === null) throw new StopFailedError(name, `${name} did not restart: ${lastLine(r.stderr)}`);
-  const doc = statusFrom(r, "restart");
+  const doc = statusFrom(r, "restart", name);
   if (r.code !== 0 || doc.error?.code === "start-failed") {
     throw new StartFailedError(name, `${name} did not restart: ${doc.error?.message ?? lastLine(r.stderr)}`, doc, r.code ?? 1, outputTail(r.stderr));
   }
@@ -228,19 +230,20 @@ function tryJson(text: string): unknown {
   }
 }
 
-function jsonFrom(r: BinaryResult, what: string): unknown {
+function jsonFrom(r: BinaryResult, what: string, name: string): unknown {
   const doc = tryJson(r.stdout);
   if (doc === undefined) throw unexpected(r, what);
   const error = (doc as { error?: { code?: string; message?: string } } | null)?.error;
   if (error && r.code === 2 && !("schema" in (doc as object))) {
+    if (error.code === "unknown-daemon") throw new UnknownDaemonError(name, String(error.message));
     throw error.code === "usage" ? new InvalidDefinitionError(String(error.message)) : new BinaryFailedError(String(error.message), r.code, r.stderr);
   }
   return doc;
 }
 
 /** A status document from the binary, checked like any host's answer (same schema, same protocol). */
-function statusFrom(r: BinaryResult, what: string): Status {
-  const doc = jsonFrom(r, what);
+function statusFrom(r: BinaryResult, what: string, name: string): Status {
+  const doc = jsonFrom(r, what, name);
   const s = parseStatus(doc);
   if (s === INVALID) {
     const schema = (doc as { schema?: unknown } | null)?.schema;

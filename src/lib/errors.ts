@@ -11,6 +11,7 @@ export type DaemonctlErrorCode =
   | "binary-not-found"
   | "invalid-definition"
   | "invalid-name"
+  | "unknown-daemon"
   | "unusable-directory"
   | "stopped-by-operator"
   | "start-failed"
@@ -55,6 +56,17 @@ export class InvalidNameError extends DaemonctlError {
   constructor(readonly daemon: string) {
     super("invalid-name", `invalid daemon name "${daemon}": use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
     this.name = "InvalidNameError";
+  }
+}
+
+/** `stop` or `restart` of a name defined nowhere (no state, socket or metadata; not in the config). */
+export class UnknownDaemonError extends DaemonctlError {
+  constructor(
+    readonly daemon: string,
+    message: string,
+  ) {
+    super("unknown-daemon", message);
+    this.name = "UnknownDaemonError";
   }
 }
 

@@ -8,6 +8,7 @@
  * import { ensureDaemon, connect } from "daemonctl";
  * const s = await ensureDaemon({ name: "cache", command: ["node", "cache.js"], ready: "unix:/tmp/cache.sock" });
  */
+import "./node-builtins.ts";
 export { ensureDaemon, status, list, stop, restart } from "./daemons.ts";
 export type { ClientOptions, ActOptions, EnsureOptions, DaemonDefinition, StopResult } from "./daemons.ts";
 export { connect } from "./connection.ts";
@@ -18,6 +19,7 @@ export {
   BinaryNotFoundError,
   InvalidDefinitionError,
   InvalidNameError,
+  UnknownDaemonError,
   UnusableDirectoryError,
   StoppedByOperatorError,
   StartFailedError,
