@@ -37,7 +37,6 @@ export const waitFlags = {
   "no-wait": { type: "boolean", description: "Return as soon as the host is launched" },
 } as const satisfies FlagSpecs;
 
-/** Definition fields given as flags; paths made absolute against the caller's directory. */
 /**
  * `--definition`: a whole definition, as a config entry's keys (what the library hands the binary).
  * Inline when it starts with `{`, else a file. Checked like any definition later; here only parsed.
@@ -63,6 +62,7 @@ export function definitionBase(p: ParsedArgv): Record<string, unknown> | undefin
   return parsed as Record<string, unknown>;
 }
 
+/** Definition fields given as flags; paths made absolute against the caller's directory. */
 export function definitionOverrides(p: ParsedArgv): Partial<DefinitionInput> {
   const out: Partial<DefinitionInput> = {};
   const abs = (x: string) => absolutePath(x);

@@ -11,6 +11,12 @@ export async function reportStart(name: string, o: StartOutcome, json: boolean, 
     else log.info(`${name}: launched${o.hostPid ? ` (host pid ${o.hostPid})` : ""}; not waiting for readiness`);
     return 0;
   }
+  if (o.kind === "stopped-by-operator") {
+    const message = `${name} was stopped by an operator (\`daemonctl stop ${name}\`); started nothing (--unless-stopped); \`daemonctl start ${name}\` runs it again`;
+    if (json) await writeStdout(`${JSON.stringify({ ...(o.status ?? { ...blankStatus(name), intent: "stopped" }), error: { code: "stopped-by-operator", message } }, null, 2)}\n`);
+    log.warn(message);
+    return 3;
+  }
   if (o.kind === "completed") {
     if (json) await writeStdout(`${JSON.stringify(o.status ?? { ...blankStatus(name), state: "done" }, null, 2)}\n`);
     else log.info(o.already ? `${name} is already done (once: its success is on record; \`daemonctl restart ${name}\` runs it again)` : `${name} done (exit code 0)`);

@@ -26,6 +26,7 @@ const flags = withGlobals({
   name: { type: "positional", description: "Daemon name", required: true },
   all: { type: "boolean", description: "Start every known daemon (and every daemon of the config), each with its own definition" },
   foreground: { type: "boolean", description: "Run the host in this process (output to this terminal) instead of detached" },
+  "unless-stopped": { type: "boolean", description: "Start nothing if an operator stopped it (intent stopped): exit 3 and say so (what an auto-spawning tool wants)" },
   ...procfileFlags,
   ...definitionFlags,
   ...waitFlags,
@@ -61,7 +62,7 @@ export default defineCommand({
       );
     }
     trace("client: definition resolved");
-    const outcome = await startDaemon({ ...startOptionsFrom(p, ctx, log), resolved, progress: bool(p, "quiet") ? undefined : terminalProgress() });
+    const outcome = await startDaemon({ ...startOptionsFrom(p, ctx, log), resolved, unlessStopped: bool(p, "unless-stopped"), progress: bool(p, "quiet") ? undefined : terminalProgress() });
     trace("client: outcome");
     return await reportStart(name, outcome, bool(p, "json"), log);
   },

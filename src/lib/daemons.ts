@@ -137,10 +137,13 @@ export async function ensureDaemon(definition: DaemonDefinition, o: EnsureOption
   if (now.state === "running" && now.ready && now.identity === resolved.identity) return now;
   if (now.intent === "stopped" && (o.ifStopped ?? "fail") === "fail" && stoppedState(now)) throw new StoppedByOperatorError(name, now);
   const args = ["start", name, "--json", "-q", "--definition", JSON.stringify(definitionToInput(resolved.definition))];
+  // Checked again under the spawn lock: a stop that lands while this start queues is respected.
+  if ((o.ifStopped ?? "fail") === "fail") args.push("--unless-stopped");
   if (o.waitMs === null) args.push("--no-wait");
   else if (o.waitMs !== undefined) args.push("--wait", `${Math.max(0, Math.round(o.waitMs))}ms`);
   const r = await runBinary(args, dirs, o);
   const doc = statusFrom(r, "start", name);
+  if (doc.error?.code === "stopped-by-operator") throw new StoppedByOperatorError(name, doc);
   if (r.code !== 0 || doc.error?.code === "start-failed") {
     throw new StartFailedError(name, `${name} failed to start: ${doc.error?.message ?? lastLine(r.stderr)}`, doc, r.code ?? 1, outputTail(r.stderr));
   }

@@ -4,7 +4,7 @@
  */
 import { expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
-import { json, sandboxes } from "../helpers/harness.ts";
+import { json, sandboxes, waitFor } from "../helpers/harness.ts";
 
 const sandbox = sandboxes();
 
@@ -52,4 +52,33 @@ test("a bad --definition is a usage error that names the key and the value; noth
   expect(all.code).toBe(2);
   expect(all.stderr).toContain("--definition is one daemon's definition");
   expect(box.processes()).toEqual([]);
+});
+
+test("start --unless-stopped starts nothing after an operator's stop (exit 3, error stopped-by-operator), and starts a daemon that was never stopped", async () => {
+  const box = sandbox();
+  const first = await box.run(["start", "u", "--unless-stopped", "--json", "--", "sleep", "1000"]);
+  expect(first.code).toBe(0);
+  expect(json(first).state).toBe("running");
+  expect((await box.run(["stop", "u"])).code).toBe(0);
+  const refused = await box.run(["start", "u", "--unless-stopped", "--json", "--", "sleep", "1001"]);
+  expect(refused.code).toBe(3);
+  expect(json(refused)).toMatchObject({ name: "u", intent: "stopped", error: { code: "stopped-by-operator" } });
+  expect(refused.stderr).toContain("daemonctl start u");
+  expect(box.hosts("u")).toEqual([]);
+  // Without the flag, start is the operator's own command: it starts it.
+  expect((await box.run(["start", "u", "--", "sleep", "1001"])).code).toBe(0);
+  expect(box.hosts("u").length).toBe(1);
+});
+
+test("start --unless-stopped inside a supervisor: a daemon an operator stopped there stays stopped", async () => {
+  const box = sandbox();
+  writeFileSync(box.path("daemonctl.json"), JSON.stringify({ daemons: { a: { command: ["sleep", "1000"] } } }));
+  const sup = box.spawn(["supervise", "--config", box.path("daemonctl.json")]);
+  await waitFor(async () => json(await box.run(["status", "a", "--json"])).state === "running", 10_000, "a to run");
+  expect((await box.run(["stop", "a"])).code).toBe(0);
+  const refused = await box.run(["start", "a", "--unless-stopped", "--json", "--config", box.path("daemonctl.json")]);
+  expect(refused.code).toBe(3);
+  expect(json(refused)).toMatchObject({ state: "stopped", intent: "stopped", error: { code: "stopped-by-operator" } });
+  sup.kill("SIGTERM");
+  await sup.waitExit();
 });

@@ -40,6 +40,8 @@ import { trace } from "../../trace.ts";
 export type StartOutcome =
   | { kind: "started" | "already-running" | "replaced"; status: Status }
   | { kind: "launched"; hostPid: number | null }
+  /** `unlessStopped`: an operator stopped it (intent `stopped`); nothing was started. */
+  | { kind: "stopped-by-operator"; status: Status | null }
   /** A oneshot that ran to completion (exit 0), or whose `once` success was on record already. */
   | { kind: "completed"; status: Status | null; already: boolean }
   /** `exitCode`: a oneshot's own exit code (128+N for signal N), which `start` exits with. */
@@ -60,6 +62,12 @@ export interface StartOptions {
   started?: () => void;
   /** `restart`: run a `once` oneshot again even though its success is on record. */
   rerun?: boolean;
+  /**
+   * `start --unless-stopped` (the library's default): start nothing if an operator stopped the
+   * daemon. Decided under the spawn lock, so a stop that lands while this start waits for the
+   * lock is respected too.
+   */
+  unlessStopped?: boolean;
   /** Told what the wait is for, about every 100 ms, and null once it is over (a terminal's progress line). */
   progress?: (p: WaitProgress | null) => void;
 }
@@ -148,12 +156,19 @@ async function startLocked(o: StartOptions, files: DaemonFiles, waitMs: number):
   trace(`client: probed ${probe.kind}`);
   if (probe.kind === "denied") return failed(files, probe.reason, null);
   if (probe.kind === "busy") return failed(files, `${busyMessage(o.resolved.name, probe.reason)} — try again`, null);
+  if (o.unlessStopped && stoppedByOperator(probe, files)) return { kind: "stopped-by-operator", status: probe.kind === "live" ? probe.status : null };
   if (probe.kind !== "live") {
     if (done) return { kind: "completed", status: null, already: true };
     return launchAndWait(o, files, waitMs, false);
   }
   if (probe.status.identity === o.resolved.identity) return startOwned(o, files, waitMs, probe.status, done);
   return offerDefinition(o, files, waitMs, probe.status);
+}
+
+/** Intent `stopped` (an operator's stop, recorded by its host or in the state file) and not running. */
+function stoppedByOperator(probe: OwnerProbe, files: DaemonFiles): boolean {
+  if (probe.kind === "live") return probe.status.intent === "stopped" && probe.status.state !== "running";
+  return readState(files)?.intent === "stopped";
 }
 
 /** A `once` oneshot whose success with this definition is on record: nothing to run. */
