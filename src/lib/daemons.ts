@@ -19,6 +19,8 @@ import { findConfigPath, loadConfigDaemonNames, loadConfigLocations } from "../d
 import { knownDaemons, leftTraces, unknownDaemonMessage, knownAndConfigured } from "../daemon/state/known.ts";
 import { checkDirsUsable, DirError, isValidName, resolveDirs, type Dirs } from "../daemon/state/paths.ts";
 import { DEFAULT_PROBE_TIMEOUT_MS } from "../daemon/owner/probe.ts";
+import { stopIfLive } from "../daemon/client/stopper.ts";
+import type { Logger } from "../logger.ts";
 import { findBinary } from "./binary.ts";
 import {
   BinaryFailedError,
@@ -71,6 +73,9 @@ export interface StopResult {
   killed: boolean;
   notes: string[];
 }
+
+/** The library prints nothing: what it has to say is in what it returns or throws. */
+const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function checkName(name: string): string {
   if (!isValidName(name)) throw new InvalidNameError(name);
@@ -173,6 +178,11 @@ function resolveOrThrow(name: string, input: Omit<DaemonDefinition, "name">, dir
 export async function stop(name: string, o: ActOptions & { timeoutMs?: number } = {}): Promise<StopResult> {
   checkName(name);
   const dirs = await dirsFor(o);
+  // A live host is asked over the protocol, here; anything else (no host, a dead or hung one,
+  // orphans, a start in flight) needs the spawn lock: the binary.
+  const live = await stopIfLive(name, { dirs, reason: "stop", probeTimeoutMs: o.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, timeoutMs: o.timeoutMs, log: SILENT });
+  if (live?.kind === "failed") throw new StopFailedError(name, `${name}: could not stop: ${live.message}`);
+  if (live) return { name, wasRunning: live.wasRunning, killed: live.escalated !== null, notes: live.notes };
   const args = ["stop", name, "--json", "-q"];
   if (o.timeoutMs !== undefined) args.push("--timeout", `${Math.max(0, Math.round(o.timeoutMs))}ms`);
   const r = await runBinary(args, dirs, o);

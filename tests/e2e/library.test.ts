@@ -123,7 +123,7 @@ console.log(JSON.stringify(out));
     const script = join(project, "conn.mjs");
     writeFileSync(
       script,
-      `import { ensureDaemon, connect, restart, NotRunningError, RequestFailedError } from "daemonctl";
+      `import { ensureDaemon, connect, restart, stop, status, NotRunningError, RequestFailedError } from "daemonctl";
 const s = await ensureDaemon({ name: "sleeper", command: ["sleep", "1000"] });
 const c = await connect("sleeper");
 const st = await c.status();
@@ -143,14 +143,17 @@ other.close();
 // The library's restart is the CLI's: a standalone host is replaced by a new one.
 const r = await restart("sleeper");
 let missing = null;
+// A live daemon's stop is a protocol request made here: no binary is needed (this one is absent).
+const stopped = await stop("sleeper", { env: { ...process.env, DAEMONCTL_BIN: "/nonexistent/daemonctl" } });
 try { await connect("nope"); } catch (e) { missing = e instanceof NotRunningError ? e.code + ":" + e.status.state : String(e); }
-console.log(JSON.stringify({ same: st.pid === s.pid, signalled: sig.signalled === s.child.pid, restarted: r.child.pid !== s.child.pid, seen, reload, missing }));
+const after = await status("sleeper");
+console.log(JSON.stringify({ same: st.pid === s.pid, signalled: sig.signalled === s.child.pid, restarted: r.child.pid !== s.child.pid, seen, reload, missing, stopped: stopped.wasRunning, after: after.state + "/" + after.intent }));
 `,
     );
     const r = await runProcess(nodeBin || bunBin, [script], { cwd: project, env: b.env({ PATH: "/usr/bin:/bin" }), timeoutMs: 30_000 });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out).toMatchObject({ same: true, signalled: true, restarted: true, reload: "not-supervised", missing: "not-running:unknown" });
+    expect(out).toMatchObject({ same: true, signalled: true, restarted: true, reload: "not-supervised", missing: "not-running:unknown", stopped: true, after: "stopped/stopped" });
     expect(out.seen.slice(0, 2)).toEqual(["spawn", "ready"]);
     expect(out.seen.slice(2)).toContain("exit");
     expect(out.seen.at(-1)).toBe("ready");

@@ -7,6 +7,7 @@
  * not answer, the stop fails and says so.
  */
 import type { Metadata } from "../../schema/metadata.ts";
+import type { Status } from "../../schema/status.ts";
 import type { StopReason } from "../../schema/planned-stop.ts";
 import { DEFAULTS } from "../../schema/definition.ts";
 import { isSameProcess, signalVerified, waitForDeath } from "../../platform/identity.ts";
@@ -14,7 +15,7 @@ import { readState, recordStopIntent, writePlannedStopMarker } from "../state/in
 import { stopLiveOwner } from "../owner/takeover.ts";
 import { killableHost, killHost, metadataFor, provenHost, stopInvocations, unsettledNote } from "../owner/proof.ts";
 import { daemonFiles, type DaemonFiles, type Dirs } from "../state/paths.ts";
-import { busyMessage, probeOwnerPatiently } from "../owner/probe.ts";
+import { busyMessage, probeOwner, probeOwnerPatiently } from "../owner/probe.ts";
 import { inodeOf } from "../state/store.ts";
 import { acquireLock, tryLock } from "../state/lock.ts";
 import type { Logger } from "../../logger.ts";
@@ -39,7 +40,7 @@ export interface StopOptions {
 export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutcome> {
   const files = daemonFiles(o.dirs, name);
   const began = Date.now();
-  const timeoutMs = o.timeoutMs ?? (readState(files)?.definition?.stopTimeout ?? DEFAULTS.stopTimeout) + 2_000;
+  const timeoutMs = stopPatience(files, o);
   // A busy host is alive: it gets a stop request, never a signal chosen from stale metadata.
   let probe = await probeOwnerPatiently(files.socket, o.probeTimeoutMs, timeoutMs);
   if (probe.kind !== "live" && probe.kind !== "busy" && probe.kind !== "denied" && (await startFinished(files, timeoutMs))) {
@@ -48,34 +49,55 @@ export async function stopDaemon(name: string, o: StopOptions): Promise<StopOutc
   }
   if (probe.kind === "denied") return { kind: "failed", message: probe.reason };
   if (probe.kind === "busy") return { kind: "failed", message: `${busyMessage(name, probe.reason)} — try again` };
+  if (probe.kind === "live") return stopLive(files, probe.status, o, timeoutMs, began);
+  // Nobody answers. A hung standalone host, or an orphan whose host died, may still hold a
+  // port: stop what we can prove is ours, and never signal a pid we cannot verify.
   const notes: string[] = [];
   let wasRunning = false;
-  if (probe.kind === "live") {
-    // The host records intent itself before it stops anything (it may write where we may not:
-    // a root supervisor and a `docker exec -u app` client).
-    wasRunning = true;
-    const r = await stopLiveOwner(files, probe.status, o.reason, { timeoutMs, probeTimeoutMs: o.probeTimeoutMs }, notes);
+  const recorded = recordStopIntent(files, o.reason);
+  if (!recorded.ok) return { kind: "failed", message: recorded.message };
+  const meta = metadataFor(files);
+  if (meta) {
+    const r = await stopUnresponsive(files, meta, o.reason, timeoutMs, notes);
     if (r.kind === "failed") return r;
-  } else {
-    const recorded = recordStopIntent(files, o.reason);
-    if (!recorded.ok) return { kind: "failed", message: recorded.message };
-    // Nobody answers. A hung standalone host, or an orphan whose host died, may still hold a
-    // port: stop what we can prove is ours, and never signal a pid we cannot verify.
-    const meta = metadataFor(files);
-    if (meta) {
-      const r = await stopUnresponsive(files, meta, o.reason, timeoutMs, notes);
-      if (r.kind === "failed") return r;
-      wasRunning = r.acted;
-    }
-    if (probe.kind === "hung" && !wasRunning) {
-      return {
-        kind: "failed",
-        message: `a process daemonctl cannot identify holds ${files.socket} and does not answer (${probe.reason}); nothing was signalled. ` +
-          `If it is a frozen daemonctl host, resume it (kill -CONT) or kill it, then stop again`,
-      };
-    }
+    wasRunning = r.acted;
+  }
+  if (probe.kind === "hung" && !wasRunning) {
+    return {
+      kind: "failed",
+      message: `a process daemonctl cannot identify holds ${files.socket} and does not answer (${probe.reason}); nothing was signalled. ` +
+        `If it is a frozen daemonctl host, resume it (kill -CONT) or kill it, then stop again`,
+    };
   }
   return { kind: "stopped", wasRunning, notes, escalated: wasRunning ? escalationSince(files, began) : null };
+}
+
+function stopPatience(files: DaemonFiles, o: StopOptions): number {
+  return o.timeoutMs ?? (readState(files)?.definition?.stopTimeout ?? DEFAULTS.stopTimeout) + 2_000;
+}
+
+/**
+ * A live host asked to stop. The host records intent itself before it stops anything (it may
+ * write where we may not: a root supervisor and a `docker exec -u app` client).
+ */
+async function stopLive(files: DaemonFiles, s: Status, o: StopOptions, timeoutMs: number, began: number): Promise<StopOutcome> {
+  const notes: string[] = [];
+  const r = await stopLiveOwner(files, s, o.reason, { timeoutMs, probeTimeoutMs: o.probeTimeoutMs }, notes);
+  if (r.kind === "failed") return r;
+  return { kind: "stopped", wasRunning: true, notes, escalated: escalationSince(files, began) };
+}
+
+/**
+ * `stopDaemon` for a daemon a live host serves, and null for any other: a request over the
+ * protocol, identity-checked signals and files, and no file lock. The library takes this path in
+ * the caller's process (Node has no flock) and leaves every other case to the binary.
+ */
+export async function stopIfLive(name: string, o: StopOptions): Promise<StopOutcome | null> {
+  const files = daemonFiles(o.dirs, name);
+  const began = Date.now();
+  const timeoutMs = stopPatience(files, o);
+  const probe = await probeOwner(files.socket, o.probeTimeoutMs);
+  return probe.kind === "live" ? stopLive(files, probe.status, o, timeoutMs, began) : null;
 }
 
 /**
