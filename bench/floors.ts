@@ -48,7 +48,8 @@ try {
     writeFileSync(input, line.repeat(Math.ceil((128 * 1024 * 1024) / line.length)));
     const mb = 128;
     writeFileSync(join(dir, "daemonctl.json"), JSON.stringify({ daemons: { x: { command: ["cat", input], restart: "no" } } }));
-    const runs: Record<string, number[]> = { sed: [], copyNoLog: [], copyLog: [], daemonctl: [] };
+    // coreutils doing the same work in C: the log file alone (tee), and prefix plus log (sed | tee).
+    const runs: Record<string, number[]> = { sed: [], copyNoLog: [], copyLog: [], daemonctl: [], teeLog: [], sedTeeLog: [] };
     const timed = (cmd: string, args: string[]) => {
       const t = performance.now();
       spawnSync(cmd, args, { env, cwd: dir, stdio: ["ignore", "ignore", "ignore"] });
@@ -58,6 +59,8 @@ try {
       runs.sed!.push(timed("sh", ["-c", `cat ${input} | sed 's/^/[x] /' > /dev/null`]));
       runs.copyNoLog!.push(timed("sh", ["-c", `${copy} ${input} - > /dev/null`]));
       runs.copyLog!.push(timed("sh", ["-c", `${copy} ${input} ${dir}/copy.log > /dev/null`]));
+      runs.teeLog!.push(timed("sh", ["-c", `cat ${input} | tee ${dir}/tee.log > /dev/null`]));
+      runs.sedTeeLog!.push(timed("sh", ["-c", `cat ${input} | sed 's/^/[x] /' | tee ${dir}/tee.log > /dev/null`]));
       rmSync(`${dir}/s`, { recursive: true, force: true });
       runs.daemonctl!.push(timed("sh", ["-c", `unshare -fp --mount-proc ${BIN} supervise > /dev/null`]));
     }
@@ -67,6 +70,8 @@ try {
       floorNoLog: +(median(runs.copyNoLog!) / sed).toFixed(2),
       floorWithLog: +(median(runs.copyLog!) / sed).toFixed(2),
       daemonctl: +(median(runs.daemonctl!) / sed).toFixed(2),
+      coreutilsTeeLog: +(median(runs.teeLog!) / sed).toFixed(2),
+      coreutilsSedTeeLog: +(median(runs.sedTeeLog!) / sed).toFixed(2),
       target: 1.5,
     };
   }
