@@ -15,11 +15,12 @@ import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureDaemon, status, StoppedByOperatorError, DaemonctlError, type DaemonDefinition } from "daemonctl";
+import { ensureDaemon, restart, status, StoppedByOperatorError, DaemonctlError, type DaemonDefinition } from "daemonctl";
 
 const uid = process.getuid?.() ?? 0;
 const socketPath = process.env.MYTOOL_SOCKET ?? join(tmpdir(), `mytool-${uid}.sock`);
 const ttl = process.env.MYTOOL_TTL ?? "60";
+const NAME = "mytool-cache";
 
 /** This very program, in `serve` mode, under the runtime running it now. */
 function selfCommand(): string[] {
@@ -30,30 +31,41 @@ function selfCommand(): string[] {
 
 function cacheDefinition(): DaemonDefinition {
   return {
-    name: "mytool-cache",
+    name: NAME,
     command: selfCommand(),
     env: { MYTOOL_SOCKET: socketPath, MYTOOL_TTL: ttl },
     // Ready once it accepts connections: callers never race its bind.
     ready: `unix:${socketPath}`,
     restart: "on-failure",
+    stopTimeout: "1s",
   };
 }
 
-/** One request, one line back. */
-function ask(line: string): Promise<string> {
+/** One request, one line back; null if the cache does not answer within `timeoutMs`. */
+function ask(line: string, timeoutMs = 2_000): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const sock = createConnection(socketPath);
+    // A cache that is alive but stuck (frozen, deadlocked) still accepts connections: only an
+    // answer proves it works.
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve(null);
+    }, timeoutMs);
     let answer = "";
     sock.setEncoding("utf8");
     sock.on("connect", () => sock.write(`${line}\n`));
     sock.on("data", (d) => {
       answer += d;
       if (answer.includes("\n")) {
+        clearTimeout(timer);
         sock.end();
         resolve(answer.trim());
       }
     });
-    sock.on("error", reject);
+    sock.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
   });
 }
 
@@ -71,7 +83,18 @@ async function get(key: string): Promise<number> {
     }
     throw e;
   }
-  console.log(await ask(`get ${key}`));
+  let answer = await ask(`get ${key}`);
+  if (answer === null) {
+    // Stuck: restart it (its stopTimeout bounds how long a stop that it ignores takes), once.
+    console.error("mytool: the cache does not answer; restarting it");
+    await restart(NAME);
+    answer = await ask(`get ${key}`);
+  }
+  if (answer === null) {
+    console.error("mytool: the cache does not answer, even after a restart");
+    return 1;
+  }
+  console.log(answer);
   return 0;
 }
 
@@ -112,7 +135,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === "serve") return serve();
   if (command === "get" && arg) return get(arg);
   if (command === "status") {
-    const s = await status("mytool-cache");
+    const s = await status(NAME);
     console.log(JSON.stringify(s, null, 2));
     return s.state === "running" ? 0 : 3;
   }

@@ -298,12 +298,31 @@ if (process.argv[2] === "start") {
       expect(serving()).toEqual([third]);
       expect(b.hosts(NAME).length).toBe(1);
 
+      // The cache itself SIGKILLed: its host restarts it, and the next call is answered by the new one.
+      process.kill(third, "SIGKILL");
+      const afterChildKill = await mytool(["get", "y2"]);
+      expect(afterChildKill.code, afterChildKill.stderr).toBe(0);
+      const third2 = cachePid(afterChildKill.stdout);
+      expect(third2).not.toBe(third);
+      expect(serving()).toEqual([third2]);
+
+      // The cache itself SIGSTOPped: alive to the kernel, useless to callers. The tool's request
+      // times out, it restarts the daemon through the library, and the frozen process is killed.
+      process.kill(third2, "SIGSTOP");
+      const afterChildStop = await mytool(["get", "y3"]);
+      expect(afterChildStop.code, afterChildStop.stderr).toBe(0);
+      expect(afterChildStop.stderr).toContain("restarting it");
+      const third3 = cachePid(afterChildStop.stdout);
+      expect(third3).not.toBe(third2);
+      await waitFor(() => !alive(third2), 10_000, "the frozen cache to be killed");
+      expect(serving()).toEqual([third3]);
+
       // A changed definition (the TTL is in the daemon's env) replaces it.
       const changed = await mytool(["get", "z"], { MYTOOL_TTL: "61" });
       expect(changed.code, changed.stderr).toBe(0);
       const fourth = cachePid(changed.stdout);
-      expect(fourth).not.toBe(third);
-      await waitFor(() => !alive(third), 10_000, "the replaced cache to exit");
+      expect(fourth).not.toBe(third3);
+      await waitFor(() => !alive(third3), 10_000, "the replaced cache to exit");
       expect(serving()).toEqual([fourth]);
 
       // An operator's stop sticks: the tool says so and starts nothing.

@@ -200,3 +200,18 @@ test("a .env or bunfig.toml in the working directory is not loaded into daemonct
   expect(r.code).toBe(0);
   expect((await box.run(["logs", "envcheck"])).stdout).toContain("SNEAKY=[]");
 });
+
+test("start of a daemon waiting out its backoff after a crash starts it now, and does not report the old crash", async () => {
+  const box = sandbox();
+  const flag = box.path("crashed-once");
+  // Crashes on its first run only; the backoff before the host would restart it is 30 s.
+  const script = `if [ -f ${flag} ]; then exec sleep 1000; else touch ${flag}; exit 1; fi`;
+  const def = JSON.stringify({ command: ["sh", "-c", script], backoff: { initial: "30s", max: "30s" } });
+  await box.run(["start", "b", "--no-wait", "--definition", def]);
+  await waitFor(async () => json(await box.run(["status", "b", "--json"])).state === "backoff", 10_000, "b to crash into its backoff");
+  const r = await box.run(["start", "b", "--json", "--definition", def]);
+  expect(r.code, r.stderr).toBe(0);
+  const s = json(r);
+  expect(s.state).toBe("running");
+  expect(s.child.pid).toBeGreaterThan(0);
+});

@@ -365,8 +365,11 @@ export class DaemonHost {
       });
       return { restarting: true };
     }
-    // A child still stopping is replaced once it is gone (the runner starts after the stop).
-    if (!this.runner.isActive() || this.runner.state === "stopping") this.startChild();
+    // A child still stopping is replaced once it is gone (the runner starts after the stop). One
+    // waiting out its backoff after a crash is started now, as `systemctl start` does for a unit
+    // in auto-restart: otherwise the caller's start would see the old crash and report it.
+    const state = this.runner.state;
+    if (!this.runner.isActive() || state === "stopping" || state === "backoff") this.startChild();
     return this.status();
   }
 
