@@ -21,8 +21,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { spawnSync } from "node:child_process";
-import { PLATFORM_TARGETS, targetFor, type PlatformTarget } from "./src/lib/platform-package.ts";
-import { isMuslBinary, writePlatformPackage, type RootPackage } from "./scripts/platform-package/write.ts";
+import { PLATFORM_TARGETS, isMuslBinary, targetFor, type PlatformTarget } from "./src/lib/platform-package.ts";
+import { writePlatformPackage, type RootPackage } from "./scripts/platform-package/write.ts";
 
 const TARGETS = PLATFORM_TARGETS;
 const root = import.meta.dir;

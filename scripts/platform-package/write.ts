@@ -3,7 +3,7 @@
  * build.ts. The `daemonctl` package lists these as optional dependencies; npm installs the one
  * whose `os`, `cpu` and `libc` match the machine (docs/releasing.md).
  */
-import { chmodSync, closeSync, copyFileSync, linkSync, mkdirSync, openSync, readSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, linkSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PLATFORM_BINARY_PATH, PLATFORM_BINARY_SHA256_FIELD, platformPackageName, type PlatformTarget } from "../../src/lib/platform-package.ts";
 
@@ -100,22 +100,3 @@ export function writePlatformPackage(opts: {
   return dir;
 }
 
-/**
- * Whether a built Linux binary needs musl: its ELF program interpreter (PT_INTERP, within the
- * first page) is /lib/ld-musl-*. A host build is a copy of the Bun that runs build.ts, so this
- * asks the binary itself rather than guessing from the system (a glibc Bun can run on Alpine
- * through gcompat, and its binaries are still glibc ones).
- */
-export function isMuslBinary(path: string): boolean {
-  const head = Buffer.alloc(4096);
-  const fd = openSync(path, "r");
-  let n: number;
-  try {
-    n = readSync(fd, head, 0, head.length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  const bytes = head.subarray(0, n);
-  const isElf = bytes.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
-  return isElf && bytes.includes("/ld-musl-");
-}

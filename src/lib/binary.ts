@@ -14,7 +14,7 @@ import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { VERSION } from "../version.ts";
 import { BinaryNotFoundError } from "./errors.ts";
-import { PLATFORM_BINARY_PATH, platformPackageName, targetFor, type PlatformTarget } from "./platform-package.ts";
+import { isMuslBinary, PLATFORM_BINARY_PATH, platformPackageName, targetFor, type PlatformTarget } from "./platform-package.ts";
 
 /** Found binaries, by the environment that decided them. */
 const found = new Map<string, string>();
@@ -69,16 +69,23 @@ function executableProblem(path: string): string | null {
   }
 }
 
-/** Both libc flavours are tried: npm installed at most one of them, the one that runs here. */
+/**
+ * Both libc flavours are tried: npm installed at most one of them, the one that runs here. The
+ * runtime running us says which comes first (a musl node or bun is an Alpine system's own).
+ */
 function candidateTargets(): PlatformTarget[] {
-  const musl = process.platform === "linux" && looksMusl();
+  const musl = process.platform === "linux" && runtimeIsMusl();
   return [targetFor(process.platform, process.arch, musl), targetFor(process.platform, process.arch, !musl)].filter(
     (t, i, all): t is PlatformTarget => t !== null && all.indexOf(t) === i,
   );
 }
 
-function looksMusl(): boolean {
-  return existsSync("/lib/ld-musl-x86_64.so.1") || existsSync("/lib/ld-musl-aarch64.so.1");
+function runtimeIsMusl(): boolean {
+  try {
+    return isMuslBinary(process.execPath);
+  } catch {
+    return existsSync("/lib/ld-musl-x86_64.so.1") || existsSync("/lib/ld-musl-aarch64.so.1");
+  }
 }
 
 function fromPlatformPackage(): { path: string } | { problem: string } {

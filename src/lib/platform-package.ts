@@ -3,6 +3,7 @@
  * the `daemonctl` package lists them all as optional dependencies and npm installs the one whose
  * `os`, `cpu` and `libc` match). build.ts writes them; the library looks for them.
  */
+import { closeSync, openSync, readSync } from "node:fs";
 
 /** Every target build.ts knows, as `<os>-<arch>[-musl]`. */
 export const PLATFORM_TARGETS = ["linux-x64", "linux-arm64", "linux-x64-musl", "linux-arm64-musl", "darwin-x64", "darwin-arm64"] as const;
@@ -33,3 +34,23 @@ export function targetFor(platform: string, arch: string, musl: boolean): Platfo
  * the package's verify.js (its postinstall) checks the installed binary against.
  */
 export const PLATFORM_BINARY_SHA256_FIELD = "daemonctlBinarySha256";
+
+/**
+ * Whether a built Linux binary needs musl: its ELF program interpreter (PT_INTERP, within the
+ * first page) is /lib/ld-musl-*. A host build is a copy of the Bun that runs build.ts, so this
+ * asks the binary itself rather than guessing from the system (a glibc Bun can run on Alpine
+ * through gcompat, and its binaries are still glibc ones).
+ */
+export function isMuslBinary(path: string): boolean {
+  const head = new Uint8Array(4096);
+  const fd = openSync(path, "r");
+  let n: number;
+  try {
+    n = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const bytes = head.subarray(0, n);
+  const isElf = bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+  return isElf && new TextDecoder("latin1").decode(bytes).includes("/ld-musl-");
+}

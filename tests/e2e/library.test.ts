@@ -6,18 +6,18 @@
  * operator's stop, and `status()` agrees with `daemonctl status --json`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawn, spawnSync } from "node:child_process";
-import { ROOT, alive, json, runProcess, sandboxes, waitFor, type Sandbox } from "../helpers/harness.ts";
-import { targetFor, platformPackageName } from "../../src/lib/platform-package.ts";
+import { NOBODY, ROOT, alive, json, runProcess, sandboxes, setprivProblem, waitFor } from "../helpers/harness.ts";
+import { isMuslBinary, targetFor, platformPackageName } from "../../src/lib/platform-package.ts";
 
 const NAME = "mytool-cache";
 const bunBin = process.execPath;
 const denoBin = join(ROOT, "node_modules/.bin/deno");
 const nodeBin = spawnSync("sh", ["-c", "command -v node"], { encoding: "utf8" }).stdout.trim();
 const npmBin = spawnSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).stdout.trim();
-const musl = existsSync("/lib/ld-musl-x86_64.so.1") || existsSync("/lib/ld-musl-aarch64.so.1");
+const musl = process.platform === "linux" && isMuslBinary(process.execPath);
 const target = targetFor(process.platform, process.arch, musl);
 const platformDir = target ? join(ROOT, "dist/npm", platformPackageName(target)) : "";
 
@@ -240,6 +240,37 @@ if (process.argv[2] === "start") {
     expect(alive(hostPid)).toBe(false);
     expect(b.hosts("stubborn")).toEqual([]);
   }, 30_000);
+
+  test("as an unprivileged user with no daemonctl settings, the library and the CLI find the same daemon in the same default directories", async () => {
+    const why = await setprivProblem();
+    if (why || !nodeBin) {
+      console.log(`skip: unprivileged library run: ${why ?? "node is not installed"}`);
+      return;
+    }
+    const b = box({ unprivileged: true });
+    const runtime = b.path("xdg-runtime");
+    mkdirSync(runtime, { mode: 0o700 });
+    chownSync(runtime, NOBODY, NOBODY);
+    // A login session's environment: XDG_RUNTIME_DIR and HOME, and no DAEMONCTL_* at all.
+    const env = { PATH: "/usr/bin:/bin", HOME: b.dir, XDG_RUNTIME_DIR: runtime, MYTOOL_SOCKET: join(runtime, "cache.sock"), NO_COLOR: "1" };
+    const asNobody = (cmd: string, args: string[]) =>
+      runProcess("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", cmd, ...args], { cwd: project, env, timeoutMs: 30_000 });
+    const cli = join(project, "node_modules", platformPackageName(target!), "bin/daemonctl");
+    try {
+      const first = await asNobody(nodeBin, [join(project, "mytool.mjs"), "get", "a"]);
+      expect(first.code, first.stderr).toBe(0);
+      const second = await asNobody(nodeBin, [join(project, "mytool.mjs"), "get", "a"]);
+      expect(second.stdout).toContain("(hit, cache pid");
+      const s = JSON.parse((await asNobody(cli, ["status", NAME, "--json"])).stdout);
+      for (const pid of [s.pid, s.child?.pid]) if (pid) b.track(pid);
+      expect(s.state).toBe("running");
+      expect(s.socketPath).toBe(join(runtime, "daemonctl", `${NAME}.sock`));
+      expect(second.stdout).toContain(`cache pid ${s.child.pid})`);
+      expect(existsSync(join(b.dir, ".local/state/daemonctl", `${NAME}.state.json`))).toBe(true);
+    } finally {
+      await asNobody(cli, ["stop", NAME, "-q"]);
+    }
+  });
 
   const runtimes: Array<[string, () => string[] | null]> = [
     ["node", () => (nodeBin ? [nodeBin, join(project, "mytool.mjs")] : null)],
