@@ -14,7 +14,7 @@ import { createConnection, createServer } from "node:net";
 import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ensureDaemon, restart, status, StoppedByOperatorError, DaemonctlError, type DaemonDefinition } from "daemonctl";
 
 const uid = process.getuid?.() ?? 0;
@@ -33,6 +33,9 @@ function cacheDefinition(): DaemonDefinition {
   return {
     name: NAME,
     command: selfCommand(),
+    // The definition's identity includes its working directory: without this, running mytool
+    // from another directory would replace the cache (and lose what it holds).
+    cwd: dirname(process.argv[1]!),
     env: { MYTOOL_SOCKET: socketPath, MYTOOL_TTL: ttl },
     // Ready once it accepts connections: callers never race its bind.
     ready: `unix:${socketPath}`,

@@ -7,7 +7,7 @@ import type { Logger } from "../logger.ts";
 /** Prints the outcome (JSON on stdout, or a line on stderr) and returns the exit code. */
 export async function reportStart(name: string, o: StartOutcome, json: boolean, log: Logger): Promise<number> {
   if (o.kind === "launched") {
-    if (json) await writeStdout(`${JSON.stringify({ ...blankStatus(name), state: "starting", pid: o.hostPid }, null, 2)}\n`);
+    if (json) await writeStdout(`${JSON.stringify(o.status ?? { ...blankStatus(name), state: "starting", pid: o.hostPid }, null, 2)}\n`);
     else log.info(`${name}: launched${o.hostPid ? ` (host pid ${o.hostPid})` : ""}; not waiting for readiness`);
     return 0;
   }

@@ -57,7 +57,8 @@ export default defineCommand({
       const outcome = await startDaemon({ ...startOptionsFrom(p, ctx, log), resolved: r, rerun: true });
       const c = await reportStart(r.name, outcome.kind === "already-running" ? { ...outcome, kind: "started" } : outcome, false, log);
       if (outcome.kind === "failed") docs.push({ ...(outcome.status ?? blankStatus(r.name)), error: { code: "start-failed", message: outcome.message } });
-      else if (outcome.kind !== "launched") docs.push(outcome.status ?? { ...blankStatus(r.name), state: "done" });
+      else if (outcome.kind === "launched") docs.push(outcome.status ?? { ...blankStatus(r.name), state: "starting", pid: outcome.hostPid });
+      else docs.push(outcome.status ?? { ...blankStatus(r.name), state: "done" });
       if (c !== 0 && code === 0) code = c;
     }
     if (bool(p, "json")) await writeStdout(`${JSON.stringify(names.length === 1 && !all ? (docs[0] ?? null) : docs, null, 2)}\n`);

@@ -165,9 +165,9 @@ function stoppedState(s: Status): boolean {
 }
 
 function resolveOrThrow(name: string, input: Omit<DaemonDefinition, "name">, dirs: Dirs): ResolvedDefinition {
-  const { command, ...rest } = input as { command?: unknown };
   try {
-    return resolveDefinition({ name, base: rest as Record<string, unknown>, command: Array.isArray(command) ? (command as string[]) : undefined, overrides: {}, config: null, dirs });
+    // The command stays in the definition: one that is empty or not a list is reported as such.
+    return resolveDefinition({ name, base: input as Record<string, unknown>, overrides: {}, config: null, dirs });
   } catch (e) {
     if (e instanceof UsageError) throw new InvalidDefinitionError(e.message.replaceAll("--definition: ", ""));
     throw e;
@@ -194,11 +194,12 @@ export async function stop(name: string, o: ActOptions & { timeoutMs?: number } 
 }
 
 /** `daemonctl restart NAME`: stop, then start with its stored definition; its status once ready. */
-export async function restart(name: string, o: ActOptions & { waitMs?: number } = {}): Promise<Status> {
+export async function restart(name: string, o: ActOptions & { waitMs?: number | null } = {}): Promise<Status> {
   checkName(name);
   const dirs = await dirsFor(o);
   const args = ["restart", name, "--json", "-q"];
-  if (o.waitMs !== undefined) args.push("--wait", `${Math.max(0, Math.round(o.waitMs))}ms`);
+  if (o.waitMs === null) args.push("--no-wait");
+  else if (o.waitMs !== undefined) args.push("--wait", `${Math.max(0, Math.round(o.waitMs))}ms`);
   const r = await runBinary(args, dirs, o);
   // A failed start prints its status with the reason (as `start --json` does); a failed stop
   // prints null (its reason is on stderr); an unknown name is an error document (statusFrom).

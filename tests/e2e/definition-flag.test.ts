@@ -82,3 +82,18 @@ test("start --unless-stopped inside a supervisor: a daemon an operator stopped t
   sup.kill("SIGTERM");
   await sup.waitExit();
 });
+
+test("--definition problems say what is expected, for types and empty lists too", async () => {
+  const box = sandbox();
+  const cases: Array<[object, string]> = [
+    [{ command: [] }, "--definition: command: [] is not valid; needs at least 1 item"],
+    [{ command: ["x"], env: { A: 1 } }, "--definition: env.A: 1 is not valid; expected a string"],
+    [{ command: ["x"], log: "x.log" }, '--definition: log: "x.log" is not valid; expected an object'],
+    [{ command: "sleep 1" }, '--definition: command: "sleep 1" is not valid; expected an array'],
+  ];
+  for (const [def, message] of cases) {
+    const r = await box.run(["start", "d", "--definition", JSON.stringify(def)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  }
+});

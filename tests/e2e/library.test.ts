@@ -103,19 +103,26 @@ describe.skipIf(missing !== null)("the packed library", () => {
     writeFileSync(
       script,
       `delete process.getBuiltinModule;
-const { stop, status, UnknownDaemonError, InvalidDefinitionError, ensureDaemon } = await import("daemonctl");
+const { stop, status, restart, UnknownDaemonError, InvalidDefinitionError, ensureDaemon } = await import("daemonctl");
 const out = { status: (await status("nope")).state };
 // Reading a running daemon needs node:fs (its /proc identity, the directories).
 await ensureDaemon({ name: "s", command: ["sleep", "1000"] });
 out.running = (await status("s")).state;
 try { await stop("nope"); } catch (e) { out.stop = e instanceof UnknownDaemonError ? e.code : String(e); }
 try { await ensureDaemon(null); } catch (e) { out.null = e instanceof InvalidDefinitionError ? e.code : String(e); }
+try { await ensureDaemon({ name: "e", command: [] }); } catch (e) { out.empty = e.message; }
+// No wait: the host's first answer, and a status right after agrees.
+out.restarted = (await restart("s", { waitMs: null })).state;
+out.after = (await status("s")).state;
 console.log(JSON.stringify(out));
 `,
     );
     const r = await runProcess(nodeBin || bunBin, [script], { cwd: project, env: b.env({ PATH: "/usr/bin:/bin" }), timeoutMs: 30_000 });
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ status: "unknown", running: "running", stop: "unknown-daemon", null: "invalid-definition" });
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ status: "unknown", running: "running", stop: "unknown-daemon", null: "invalid-definition", empty: "command: [] is not valid; needs at least 1 item" });
+    expect(["starting", "running"]).toContain(out.restarted);
+    expect(["starting", "running"]).toContain(out.after);
   });
 
   test("connect: typed requests, events as an async iterator, and errors with codes to switch on", async () => {
@@ -298,6 +305,11 @@ if (process.argv[2] === "start") {
       const first = [...pids][0]!;
       expect(serving()).toEqual([first]);
       expect(b.hosts(NAME).length).toBe(1);
+
+      // Run from another directory, it is the same daemon (the example pins its cwd).
+      const elsewhere = await runProcess(argv[0]!, [...argv.slice(1), "get", "k0"], { cwd: "/", env, timeoutMs: 45_000 });
+      expect(elsewhere.code, elsewhere.stderr).toBe(0);
+      expect(cachePid(elsewhere.stdout)).toBe(first);
 
       // The library's status() is what `daemonctl status --json` says.
       const lib = JSON.parse((await mytool(["status"])).stdout);

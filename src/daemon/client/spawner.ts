@@ -29,7 +29,7 @@ import type { Logger } from "../../logger.ts";
 import type { Sharing } from "../state/sharing.ts";
 import { acquireLock, tryLock, type FrozenHolderPolicy } from "../state/lock.ts";
 import { daemonFiles, ensureDirs, type DaemonFiles, type Dirs } from "../state/paths.ts";
-import { busyMessage, probeOwnerPatiently, type OwnerProbe } from "../owner/probe.ts";
+import { busyMessage, probeOwner, probeOwnerPatiently, type OwnerProbe } from "../owner/probe.ts";
 import { ControlClient, requestOnce } from "../wire/client.ts";
 import { inodeOf, readJson } from "../state/store.ts";
 import { formatDuration } from "../../schema/units.ts";
@@ -39,7 +39,8 @@ import { trace } from "../../trace.ts";
 
 export type StartOutcome =
   | { kind: "started" | "already-running" | "replaced"; status: Status }
-  | { kind: "launched"; hostPid: number | null }
+  /** `--no-wait`: the host's first answer (`starting`…), or null if none came in time. */
+  | { kind: "launched"; hostPid: number | null; status: Status | null }
   /** `unlessStopped`: an operator stopped it (intent `stopped`); nothing was started. */
   | { kind: "stopped-by-operator"; status: Status | null }
   /** A oneshot that ran to completion (exit 0), or whose `once` success was on record already. */
@@ -209,7 +210,7 @@ async function startOwned(o: StartOptions, files: DaemonFiles, waitMs: number, s
     }
     if ("kind" in r && r.kind === "error") return failed(files, `${resolved.name}: ${r.message}`, s);
   }
-  if (o.waitMs === null) return { kind: "launched", hostPid: s.pid };
+  if (o.waitMs === null) return { kind: "launched", hostPid: s.pid, status: s };
   // We asked the owner to start it (a stopped daemon inside a supervisor): that is a start.
   return waitForReady(o, files, waitMs, null, s.state === "starting" ? "already-running" : "started");
 }
@@ -221,7 +222,7 @@ async function startOwned(o: StartOptions, files: DaemonFiles, waitMs: number, s
 async function offerDefinition(o: StartOptions, files: DaemonFiles, waitMs: number, s: Status): Promise<StartOutcome> {
   const r = await requestOnce(files.socket, "start", { definition: o.resolved.definition, identity: o.resolved.identity }, o.probeTimeoutMs * 4);
   if ("kind" in r && r.kind === "ok") {
-    if (o.waitMs === null) return { kind: "launched", hostPid: s.pid };
+    if (o.waitMs === null) return { kind: "launched", hostPid: s.pid, status: s };
     return waitForReady(o, files, waitMs, null, "replaced");
   }
   return launchAndWait(o, files, waitMs, true);
@@ -230,8 +231,23 @@ async function offerDefinition(o: StartOptions, files: DaemonFiles, waitMs: numb
 function launchAndWait(o: StartOptions, files: DaemonFiles, waitMs: number, replacing: boolean): Promise<StartOutcome> | StartOutcome {
   const host = launchHost(o, files);
   trace("client: host launched");
-  if (o.waitMs === null) return { kind: "launched", hostPid: host.pid ?? null };
+  if (o.waitMs === null) return launched(o, files, host);
   return waitForReady(o, files, waitMs, host, replacing ? "replaced" : "started");
+}
+
+/**
+ * `--no-wait` returns once the new host answers (it binds within tens of ms), not merely once it
+ * is launched: a `status` run right after must find it `starting`, never "not started".
+ */
+async function launched(o: StartOptions, files: DaemonFiles, host: ChildProcess): Promise<StartOutcome> {
+  const hostExit = exitWatch(host);
+  const deadline = Date.now() + HOST_STARTUP_MARGIN_MS;
+  while (Date.now() < deadline && hostExit.code === null) {
+    const p = await probeOwner(files.socket, o.probeTimeoutMs);
+    if (p.kind === "live" && p.status.identity === o.resolved.identity) return { kind: "launched", hostPid: host.pid ?? null, status: p.status };
+    await sleep(10);
+  }
+  return { kind: "launched", hostPid: host.pid ?? null, status: null };
 }
 
 /** Starts `daemonctl __host NAME` detached, with the spec in its environment. */
@@ -344,7 +360,7 @@ function judgeStatus(
   }
   if (s.ready && s.state === "running" && metadataNames(files, s)) return { kind: success, status: s };
   if (crashed || s.state === "backoff" || s.state === "failed" || (s.state === "stopped" && s.intent === "running")) {
-    return failed(files, describeEnd(o.resolved.name, s, o.resolved.definition.ready), s);
+    return failed(files, describeEnd(files, s, o.resolved.definition.ready), s);
   }
   return "wait";
 }
@@ -510,7 +526,7 @@ function describeHostExit(files: DaemonFiles, code: number, ready: string): stri
 /** A standalone host ends with its daemon: the daemon's own last exit says what happened. */
 function daemonEndIn(files: DaemonFiles, ready: string): string | null {
   const e = readState(files)?.lastExit;
-  return e ? endedBeforeReady(files.name, e, ready) : null;
+  return e ? (readyTimeoutIn(files, e) ?? endedBeforeReady(files.name, e, ready)) : null;
 }
 
 /**
@@ -534,9 +550,22 @@ function execFailureIn(files: DaemonFiles): string | null {
   return null;
 }
 
-function describeEnd(name: string, s: Status, ready: string): string {
+function describeEnd(files: DaemonFiles, s: Status, ready: string): string {
   if (s.error?.code === "cannot-execute") return `${s.error.message} (state ${s.state})`;
-  return `${endedBeforeReady(name, s.child?.lastExit, ready)} (state ${s.state})`;
+  return `${readyTimeoutIn(files, s.child?.lastExit) ?? endedBeforeReady(files.name, s.child?.lastExit, ready)} (state ${s.state})`;
+}
+
+/**
+ * The host SIGKILLs a child that is not ready within its readyTimeout, and says so in the log:
+ * that is the reason to give, not "killed by SIGKILL".
+ */
+function readyTimeoutIn(files: DaemonFiles, e: { signal: string | null } | null | undefined): string | null {
+  if (e?.signal !== "SIGKILL") return null;
+  for (const line of tailLines(files.log, 10).reverse()) {
+    const m = /\b(not ready within [^;]*); killing it$/.exec(line);
+    if (m) return `${files.name} was ${m[1]}, and was killed`;
+  }
+  return null;
 }
 
 function failed(files: DaemonFiles, message: string, status: Status | null): StartOutcome {

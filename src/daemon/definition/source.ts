@@ -102,7 +102,20 @@ function flagIssue(issue: { path: PropertyKey[]; message: string; values?: unkno
 }
 
 /** `--definition: restart: "sometimes" is not valid; use no, on-failure, always`. */
-function definitionIssue(issue: { path: PropertyKey[]; message: string; values?: unknown[]; code?: string; keys?: string[]; expected?: string }, input: unknown): string {
+type Issue = { path: PropertyKey[]; message: string; values?: unknown[]; code?: string; keys?: string[]; expected?: string; minimum?: unknown; origin?: string };
+
+/** What is wrong, in words: zod/mini's own message is only "Invalid input" for most issues. */
+function issueHint(issue: Issue): string {
+  if (issue.values?.length) return `use ${issue.values.join(", ")}`;
+  if (issue.code === "invalid_type" && issue.expected) return `expected ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`;
+  if (issue.code === "too_small" && issue.minimum !== undefined) {
+    const unit = issue.origin === "array" ? "item" : issue.origin === "string" ? "character" : "";
+    return unit ? `needs at least ${String(issue.minimum)} ${unit}${issue.minimum === 1 ? "" : "s"}` : `must be at least ${String(issue.minimum)}`;
+  }
+  return issue.message;
+}
+
+function definitionIssue(issue: Issue, input: unknown): string {
   const key = issue.path.map(String).join(".") || "(the object)";
   if (issue.code === "unrecognized_keys" && issue.keys) {
     // Its name, not the whole object: a typo (`stopTimout`) or a key of another shape (`name`).
@@ -113,9 +126,8 @@ function definitionIssue(issue: { path: PropertyKey[]; message: string; values?:
   }
   let value: unknown = input;
   for (const k of issue.path) value = value && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[k] : undefined;
-  const hint = issue.values?.length ? `use ${issue.values.join(", ")}` : issue.message;
   if (value === undefined) return `--definition: ${key}: ${issue.code === "invalid_type" && issue.expected ? `missing (${issue.expected} expected)` : issue.message}`;
-  return `--definition: ${key}: ${JSON.stringify(value)} is not valid; ${hint}`;
+  return `--definition: ${key}: ${JSON.stringify(value)} is not valid; ${issueHint(issue)}`;
 }
 
 /** A definition's top-level keys, from its schema (the one list of them). */
