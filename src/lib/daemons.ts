@@ -149,10 +149,27 @@ export async function ensureDaemon(definition: DaemonDefinition, o: EnsureOption
   const r = await runBinary(args, dirs, o);
   const doc = statusFrom(r, "start", name);
   if (doc.error?.code === "stopped-by-operator") throw new StoppedByOperatorError(name, doc);
+  if (o.waitMs === null && r.code === 0) return firstAnswer(dirs, name, doc, o);
   if (r.code !== 0 || doc.error?.code === "start-failed") {
     throw new StartFailedError(name, `${name} failed to start: ${doc.error?.message ?? lastLine(r.stderr)}`, doc, r.code ?? 1, outputTail(r.stderr));
   }
   return doc;
+}
+
+/**
+ * Without a wait the binary returns once it has launched the host, which answers tens of ms
+ * later: until then a status would say "stopped". Return the host's own first answer instead
+ * (or, if none comes within 2 s, what the binary said).
+ */
+async function firstAnswer(dirs: Dirs, name: string, launched: Status, o: ClientOptions): Promise<Status> {
+  if (launched.pid === null || launched.identity !== null) return launched; // a live host answered already
+  const deadline = Date.now() + 2_000;
+  while (Date.now() < deadline) {
+    const s = await statusIn(dirs, name, o);
+    if (s.pid === launched.pid) return s;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return launched;
 }
 
 /**
@@ -208,7 +225,7 @@ export async function restart(name: string, o: ActOptions & { waitMs?: number | 
   if (r.code !== 0 || doc.error?.code === "start-failed") {
     throw new StartFailedError(name, `${name} did not restart: ${doc.error?.message ?? lastLine(r.stderr)}`, doc, r.code ?? 1, outputTail(r.stderr));
   }
-  return doc;
+  return o.waitMs === null ? firstAnswer(dirs, name, doc, o) : doc;
 }
 
 interface BinaryResult {

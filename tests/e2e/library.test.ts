@@ -114,6 +114,12 @@ try { await ensureDaemon({ name: "e", command: [] }); } catch (e) { out.empty = 
 // No wait: the host's first answer, and a status right after agrees.
 out.restarted = (await restart("s", { waitMs: null })).state;
 out.after = (await status("s")).state;
+out.noWait = [];
+for (let i = 0; i < 4; i++) {
+  const launched = await ensureDaemon({ name: "nw" + i, command: ["sleep", "1000"], ready: "delay:2s" }, { waitMs: null });
+  const now = await status("nw" + i);
+  out.noWait.push(launched.state + "/" + now.state + "/" + (launched.pid === now.pid));
+}
 console.log(JSON.stringify(out));
 `,
     );
@@ -123,6 +129,7 @@ console.log(JSON.stringify(out));
     expect(out).toMatchObject({ status: "unknown", running: "running", stop: "unknown-daemon", null: "invalid-definition", empty: "command: [] is not valid; needs at least 1 item" });
     expect(["starting", "running"]).toContain(out.restarted);
     expect(["starting", "running"]).toContain(out.after);
+    expect(out.noWait).toEqual(Array(4).fill("starting/starting/true"));
   });
 
   test("connect: typed requests, events as an async iterator, and errors with codes to switch on", async () => {
