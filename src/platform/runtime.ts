@@ -20,6 +20,8 @@ export interface DenoConn {
   read(buf: Uint8Array): Promise<number | null>;
   write(data: Uint8Array): Promise<number>;
   close(): void;
+  ref(): void;
+  unref(): void;
 }
 interface BunLike {
   version: string;

@@ -14,6 +14,8 @@ export interface UnixConnection {
   write(data: string): void;
   /** Ends the connection; safe to call twice. */
   close(): void;
+  /** Whether this connection alone keeps the process alive (the runtime's ref/unref). */
+  keepAlive(on: boolean): void;
   onData: ((chunk: Uint8Array) => void) | null;
   onClose: (() => void) | null;
 }
@@ -43,7 +45,7 @@ function classify(e: unknown): ConnectError {
 }
 
 async function connectBun(path: string): Promise<UnixConnection> {
-  type BunSocket = { write(d: Uint8Array): number; end(): void };
+  type BunSocket = { write(d: Uint8Array): number; end(): void; ref(): void; unref(): void };
   const encoder = new TextEncoder();
   // Bun's socket write may accept only part of the data; the rest waits for `drain`.
   const outbox: Uint8Array[] = [];
@@ -72,6 +74,10 @@ async function connectBun(path: string): Promise<UnixConnection> {
       if (closed) return;
       closed = true;
       sock?.end();
+    },
+    keepAlive(on) {
+      if (on) sock?.ref();
+      else sock?.unref();
     },
   };
   sock = (await bun!.connect({
@@ -119,6 +125,10 @@ async function connectDeno(path: string): Promise<UnixConnection> {
         // already closed by the peer
       }
     },
+    keepAlive(on) {
+      if (on) raw.ref();
+      else raw.unref();
+    },
   };
   (async () => {
     const buf = new Uint8Array(64 * 1024);
@@ -146,6 +156,7 @@ async function connectNode(path: string): Promise<UnixConnection> {
       onClose: null,
       write: (d) => void s.write(d),
       close: () => void s.destroy(),
+      keepAlive: (on) => void (on ? s.ref() : s.unref()),
     };
     s.once("connect", () => resolve(conn));
     s.once("error", reject);

@@ -286,6 +286,27 @@ if (process.argv[2] === "start") {
     }
   });
 
+  test("a connection left open does not keep the program from exiting (Node, Bun, Deno); a subscription does", async () => {
+    const b = box();
+    const script = join(project, "forget.mjs");
+    writeFileSync(
+      script,
+      `import { ensureDaemon, connect } from "daemonctl";
+await ensureDaemon({ name: "idle", command: ["sleep", "1000"] });
+const c = await connect("idle");
+console.log((await c.status()).state);
+// no c.close(): the host would only drop it after 10 s idle
+`,
+    );
+    for (const argv of [[nodeBin || bunBin], [bunBin], [denoBin, "run", "-A"]]) {
+      if (!existsSync(argv[0]!)) continue;
+      const r = await runProcess(argv[0]!, [...argv.slice(1), script], { cwd: project, env: b.env({ PATH: "/usr/bin:/bin" }), timeoutMs: 30_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe("running");
+      expect(r.ms, `${argv[0]} exited after ${r.ms} ms`).toBeLessThan(5_000);
+    }
+  });
+
   const runtimes: Array<[string, () => string[] | null]> = [
     ["node", () => (nodeBin ? [nodeBin, join(project, "mytool.mjs")] : null)],
     ["bun", () => [bunBin, join(project, "mytool.ts")]],

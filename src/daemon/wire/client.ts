@@ -32,9 +32,22 @@ export class ControlClient {
   onEvent: ((event: DaemonEvent) => void) | null = null;
   onClose: (() => void) | null = null;
 
+  /** An `events` subscription is open: it keeps the process alive while it waits for events. */
+  private following = false;
+
   private constructor(private readonly conn: UnixConnection) {
     conn.onData = (chunk) => this.receive(chunk);
     conn.onClose = () => this.handleClose();
+    this.updateKeepAlive();
+  }
+
+  /**
+   * An idle connection does not keep the process alive: a program that forgot to close one
+   * would otherwise wait for the host's 10 s idle timeout before it could exit. A request in
+   * flight, or a subscription, does.
+   */
+  private updateKeepAlive(): void {
+    if (!this.closed) this.conn.keepAlive(this.following || this.pending.size > 0);
   }
 
   static async open(socketPath: string, timeoutMs: number): Promise<ControlClient | ConnectError> {
@@ -48,9 +61,12 @@ export class ControlClient {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
+        this.updateKeepAlive();
         resolve({ kind: "timeout" });
       }, timeoutMs);
       this.pending.set(id, { resolve, timer });
+      if (method === "events" && params?.follow !== false) this.following = true;
+      this.updateKeepAlive();
       const req = params === undefined ? { id, method, protocol: PROTOCOL_VERSION } : { id, method, params, protocol: PROTOCOL_VERSION };
       this.conn.write(`${JSON.stringify(req)}\n`);
     });
@@ -93,6 +109,7 @@ export class ControlClient {
     if (!p) return;
     this.pending.delete(res.id);
     clearTimeout(p.timer);
+    this.updateKeepAlive();
     p.resolve(res.ok ? { kind: "ok", result: res.result } : { kind: "error", ...res.error });
   }
 
