@@ -222,3 +222,17 @@ test("a start that times out waiting for readiness says so, not just that the da
   expect(r.code).toBe(1);
   expect(r.stderr).toContain("slow was not ready within 300 ms (tcp:127.0.0.1:1), and was killed");
 });
+
+test("start --no-wait --json of a daemon in its backoff prints the status the start left, not the crash before it", async () => {
+  const box = sandbox();
+  const flag = box.path("crashed-once");
+  const script = `if [ -f ${flag} ]; then exec sleep 1000; else touch ${flag}; exit 1; fi`;
+  const def = JSON.stringify({ command: ["sh", "-c", script], backoff: { initial: "30s", max: "30s" } });
+  await box.run(["start", "nb", "--no-wait", "--definition", def]);
+  await waitFor(async () => json(await box.run(["status", "nb", "--json"])).state === "backoff", 10_000, "nb to crash into its backoff");
+  const r = await box.run(["start", "nb", "--no-wait", "--json", "--definition", def]);
+  expect(r.code, r.stderr).toBe(0);
+  const s = json(r);
+  expect(s.state).not.toBe("backoff");
+  expect(s.child.pid).toBeGreaterThan(0);
+});

@@ -201,6 +201,7 @@ async function startOwned(o: StartOptions, files: DaemonFiles, waitMs: number, s
   await repairMetadata(files, s, o.sharing);
   if (s.state === "running" && s.ready) return { kind: "already-running", status: s };
   if (s.state === "done" && done) return { kind: "completed", status: s, already: true };
+  let answered = s;
   if (s.state !== "starting") {
     // Stopped inside a supervisor, failed, or waiting in backoff: ask the owner to start it.
     const r = await requestOnce(files.socket, "start", {}, o.probeTimeoutMs * 4);
@@ -209,8 +210,9 @@ async function startOwned(o: StartOptions, files: DaemonFiles, waitMs: number, s
       return launchAndWait(o, files, waitMs, false);
     }
     if ("kind" in r && r.kind === "error") return failed(files, `${resolved.name}: ${r.message}`, s);
+    answered = startAnswer(r, s);
   }
-  if (o.waitMs === null) return { kind: "launched", hostPid: s.pid, status: s };
+  if (o.waitMs === null) return { kind: "launched", hostPid: s.pid, status: answered };
   // We asked the owner to start it (a stopped daemon inside a supervisor): that is a start.
   return waitForReady(o, files, waitMs, null, s.state === "starting" ? "already-running" : "started");
 }
@@ -222,10 +224,20 @@ async function startOwned(o: StartOptions, files: DaemonFiles, waitMs: number, s
 async function offerDefinition(o: StartOptions, files: DaemonFiles, waitMs: number, s: Status): Promise<StartOutcome> {
   const r = await requestOnce(files.socket, "start", { definition: o.resolved.definition, identity: o.resolved.identity }, o.probeTimeoutMs * 4);
   if ("kind" in r && r.kind === "ok") {
-    if (o.waitMs === null) return { kind: "launched", hostPid: s.pid, status: s };
+    if (o.waitMs === null) return { kind: "launched", hostPid: s.pid, status: startAnswer(r, s) };
     return waitForReady(o, files, waitMs, null, "replaced");
   }
   return launchAndWait(o, files, waitMs, true);
+}
+
+/**
+ * The status a `start` request was answered with: the daemon as this start left it (starting),
+ * not as the probe before it found it (stopped, backoff, another definition).
+ */
+function startAnswer(r: Awaited<ReturnType<typeof requestOnce>>, before: Status): Status {
+  if (!("kind" in r) || r.kind !== "ok") return before;
+  const parsed = parseStatus(r.result);
+  return parsed === INVALID ? before : parsed;
 }
 
 function launchAndWait(o: StartOptions, files: DaemonFiles, waitMs: number, replacing: boolean): Promise<StartOutcome> | StartOutcome {
