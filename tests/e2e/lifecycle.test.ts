@@ -223,6 +223,22 @@ test("a start that times out waiting for readiness says so, not just that the da
   expect(r.stderr).toContain("slow was not ready within 300 ms (tcp:127.0.0.1:1), and was killed");
 });
 
+test("a readiness timeout is named even when the readiness spec holds a ';', and an earlier run's timeout is not blamed for a later SIGKILL", async () => {
+  const box = sandbox();
+  const second = box.path("second-run");
+  // The first run never gets ready; the second kills itself with SIGKILL before it is ready.
+  const script = `if [ -f ${second} ]; then sleep 0.3; kill -9 $$; else touch ${second}; exec sleep 1000; fi`;
+  const args = ["start", "k", "--ready", "exec:sleep 5; true", "--ready-timeout", "300ms", "--restart", "no", "--", "sh", "-c", script];
+  const first = await box.run(args);
+  expect(first.code).toBe(1);
+  expect(first.stderr).toContain("k was not ready within 300 ms (exec:sleep 5; true), and was killed");
+  await box.run(["stop", "k"]);
+  const later = await box.run(args);
+  expect(later.code).toBe(1);
+  expect(later.stderr).toContain("k was killed by SIGKILL before it was ready");
+  expect(later.stderr).not.toContain("k was not ready within");
+});
+
 test("start --no-wait --json of a daemon in its backoff prints the status the start left, not the crash before it", async () => {
   const box = sandbox();
   const flag = box.path("crashed-once");

@@ -306,7 +306,7 @@ async function waitForReady(
         const ended = !oneshot ? null : (oneshotEndIn(files, began) ?? (gone ? oneshotEndIn(files, null) : null));
         if (ended) return ended;
         // If our host has exited, no successor is coming.
-        if (hostExit.code !== null) return failed(files, describeHostExit(files, hostExit.code, ready), last);
+        if (hostExit.code !== null) return failed(files, describeHostExit(files, hostExit.code, ready, began), last);
         if (got.pause > 0) await sleep(got.pause);
         continue;
       }
@@ -315,7 +315,7 @@ async function waitForReady(
         last = got.status;
         const verdict = oneshot
           ? judgeOneshot(o, files, got.status, host !== null && hostExit.code === null)
-          : judgeStatus(o, files, got.status, owner.crashed, host !== null && hostExit.code === null, success);
+          : judgeStatus(o, files, got.status, owner.crashed, host !== null && hostExit.code === null, success, began);
         if (verdict === "look-again") {
           owner.drop();
           await sleep(20);
@@ -351,6 +351,7 @@ function judgeStatus(
   crashed: DaemonEvent | null,
   replacing: boolean,
   success: "started" | "already-running" | "replaced",
+  began: number,
 ): StartOutcome | "look-again" | "wait" {
   if (s.identity !== o.resolved.identity) {
     // The old owner still answers while our host replaces it: look again shortly.
@@ -359,7 +360,7 @@ function judgeStatus(
   }
   if (s.ready && s.state === "running" && metadataNames(files, s)) return { kind: success, status: s };
   if (crashed || s.state === "backoff" || s.state === "failed" || (s.state === "stopped" && s.intent === "running")) {
-    return failed(files, describeEnd(files, s, o.resolved.definition.ready), s);
+    return failed(files, describeEnd(files, s, o.resolved.definition.ready, began), s);
   }
   return "wait";
 }
@@ -515,17 +516,17 @@ async function repairMetadata(files: DaemonFiles, s: Status, sharing: Sharing): 
 }
 
 /** A host that left early: a planned stop that won the race is not a crash. */
-function describeHostExit(files: DaemonFiles, code: number, ready: string): string {
+function describeHostExit(files: DaemonFiles, code: number, ready: string, began: number): string {
   if (code === 0 && readState(files)?.intent === "stopped") {
     return `${files.name} was stopped while it was starting (a \`daemonctl stop ${files.name}\` won the race); run start again to start it`;
   }
-  return execFailureIn(files) ?? daemonEndIn(files, ready) ?? `the host for ${files.name} exited with code ${code} before it was ready`;
+  return execFailureIn(files) ?? daemonEndIn(files, ready, began) ?? `the host for ${files.name} exited with code ${code} before it was ready`;
 }
 
 /** A standalone host ends with its daemon: the daemon's own last exit says what happened. */
-function daemonEndIn(files: DaemonFiles, ready: string): string | null {
+function daemonEndIn(files: DaemonFiles, ready: string, began: number): string | null {
   const e = readState(files)?.lastExit;
-  return e ? (readyTimeoutIn(files, e) ?? endedBeforeReady(files.name, e, ready)) : null;
+  return e ? (readyTimeoutIn(files, e, began) ?? endedBeforeReady(files.name, e, ready)) : null;
 }
 
 /**
@@ -549,20 +550,24 @@ function execFailureIn(files: DaemonFiles): string | null {
   return null;
 }
 
-function describeEnd(files: DaemonFiles, s: Status, ready: string): string {
+function describeEnd(files: DaemonFiles, s: Status, ready: string, began: number): string {
   if (s.error?.code === "cannot-execute") return `${s.error.message} (state ${s.state})`;
-  return `${readyTimeoutIn(files, s.child?.lastExit) ?? endedBeforeReady(files.name, s.child?.lastExit, ready)} (state ${s.state})`;
+  return `${readyTimeoutIn(files, s.child?.lastExit, began) ?? endedBeforeReady(files.name, s.child?.lastExit, ready)} (state ${s.state})`;
 }
 
 /**
  * The host SIGKILLs a child that is not ready within its readyTimeout, and says so in the log:
- * that is the reason to give, not "killed by SIGKILL".
+ * that is the reason to give, not "killed by SIGKILL". Only a line logged since this start
+ * began (`since`): the log outlives runs and hosts, and an earlier run's timeout says nothing
+ * about a later SIGKILL (the OOM killer, a `kill -9`).
  */
-function readyTimeoutIn(files: DaemonFiles, e: { signal: string | null } | null | undefined): string | null {
+function readyTimeoutIn(files: DaemonFiles, e: { signal: string | null } | null | undefined, since: number): string | null {
   if (e?.signal !== "SIGKILL") return null;
   for (const line of tailLines(files.log, 10).reverse()) {
-    const m = /\b(not ready within [^;]*); killing it$/.exec(line);
-    if (m) return `${files.name} was ${m[1]}, and was killed`;
+    // Greedy: a readiness spec may hold a `;` of its own (`exec:a; b`, `log:x;y`).
+    const m = /\[daemonctl (\S+) error\] (not ready within .*); killing it$/.exec(line);
+    if (!m) continue;
+    return Date.parse(m[1]!) >= since ? `${files.name} was ${m[2]}, and was killed` : null;
   }
   return null;
 }
