@@ -134,6 +134,20 @@ test("restart: the child is replaced, intent stays running", async () => {
   expect(box.children(SLEEP)).toHaveLength(1);
 });
 
+test("restart is no operator's stop: a start --unless-stopped while it stops the daemon is not refused", async () => {
+  const box = sandbox();
+  // Takes about 2 s to stop on SIGTERM: the restart's stop phase is a wide window.
+  const slow = ["sh", "-c", "trap 'sleep 2; exit 0' TERM; while :; do sleep 0.1; done"];
+  expect((await box.run(["start", "slow", "--", ...slow])).code).toBe(0);
+  const restart = box.run(["restart", "slow"]);
+  await waitFor(async () => json(await box.run(["status", "slow", "--json"])).state === "stopping", 10_000, "slow to be stopping");
+  expect(box.state("slow").intent).toBe("running");
+  const tool = await box.run(["start", "slow", "--unless-stopped", "--", ...slow]);
+  expect(tool.code, tool.stderr).toBe(0);
+  expect((await restart).code).toBe(0);
+  expect(box.state("slow").intent).toBe("running");
+});
+
 test("SIGINT to a detached host is not an operator's Ctrl+C: unplanned, intent stays running", async () => {
   const box = sandbox();
   expect((await box.run(["start", "web", "--", "sleep", "1000"])).code).toBe(0);

@@ -338,9 +338,9 @@ export class DaemonHost {
     const p = stopParamsSchema().safeParse(params);
     const reason = (p.success && p.data.reason) || "stop";
     // Intent first (docs/run-intent.md): a stop the next boot would undo is refused whole. A
-    // replace is no operator's stop: the successor that asked runs the daemon and records intent.
-    const recorded = reason === "replace" ? { ok: true as const } : this.recordIntent("stopped");
-    if (!recorded.ok && reason === "stop") throw new ProtocolError(INTENT_NOT_RECORDED, unrecordedStopMessage(this.files, recorded.message));
+    // restart or replace is no operator's stop: the start that follows records intent itself.
+    const recorded = reason === "stop" ? this.recordIntent("stopped") : { ok: true as const };
+    if (!recorded.ok) throw new ProtocolError(INTENT_NOT_RECORDED, unrecordedStopMessage(this.files, recorded.message));
     consumePlannedStopMarker(this.files, this.self);
     if (!this.o.supervised) {
       // Answer first; the host process then stops its child and exits.

@@ -3,7 +3,8 @@
  * docs/run-intent.md#why-a-marker (exit codes: docs/status.md#other-commands-exit-codes).
  *
  * - SIGINT (Ctrl+C on a foreground host), a `stop` request, or TERM/HUP/QUIT with a planned-stop
- *   marker naming this process: planned. Intent becomes `stopped`; exit 0.
+ *   marker naming this process: planned. Intent becomes `stopped` (an operator's stop; a
+ *   restart's or replacement's leaves it to the start that follows); exit 0.
  * - TERM/HUP/QUIT without such a marker: unplanned (container restart, OOM killer, `kill`).
  *   Intent stays `running`; exit 128+N so a service manager revives us.
  * - The child ended for good (policy says no restart, or start limit; a oneshot done): exit with its code.
@@ -28,8 +29,11 @@ import { trace } from "../../trace.ts";
 
 export type HostMode = "foreground" | "detached";
 
-/** `planned` with `replaced`: a successor with another definition takes over; intent is its to record. */
-type Ending = { kind: "planned"; replaced?: boolean } | { kind: "unplanned"; signal: SignalName } | { kind: "lost" } | { kind: "ended" };
+/**
+ * `planned` with `keepIntent`: a restart's or replacement's stop; the start that follows (the
+ * restart's, or a successor with another definition) records intent, not this operator-less stop.
+ */
+type Ending = { kind: "planned"; keepIntent?: boolean } | { kind: "unplanned"; signal: SignalName } | { kind: "lost" } | { kind: "ended" };
 
 /** Writes host diagnostics into the daemon's log file (a detached host has no terminal). */
 export function fileLogger(log: RotatingLog, name: string): Logger {
@@ -114,7 +118,7 @@ function trapSignals(mode: HostMode, files: DaemonFiles, ending: EndingLatch): v
   for (const sig of checked) {
     onSignal(sig, () => {
       const marker = consumePlannedStopMarker(files, self);
-      ending.end(marker ? { kind: "planned", replaced: marker.reason === "replace" } : { kind: "unplanned", signal: sig });
+      ending.end(marker ? { kind: "planned", keepIntent: marker.reason !== "stop" } : { kind: "unplanned", signal: sig });
     });
   }
 }
@@ -141,7 +145,7 @@ function createHost(spec: HostSpec, mode: HostMode, env: NodeJS.ProcessEnv, setu
     sink: mode === "foreground" ? stdioSink() : logFileSink(setup.logFile),
     baseEnv: env,
     log: setup.log,
-    onStopRequest: (reason) => ending.end({ kind: "planned", replaced: reason === "replace" }),
+    onStopRequest: (reason) => ending.end({ kind: "planned", keepIntent: reason !== "stop" }),
     onEvent: (h, { type }) => {
       // The runner settles its next state right after the event; look once it has.
       // A oneshot's host has nothing left to serve once the task is done: its state file says so.
@@ -204,7 +208,7 @@ async function serveUntilEnd(host: DaemonHost, name: string, runtimeDir: string,
 async function finish(host: DaemonHost, e: Ending): Promise<number> {
   switch (e.kind) {
     case "planned":
-      if (!e.replaced) host.setIntent("stopped");
+      if (!e.keepIntent) host.setIntent("stopped");
       await host.stopChild();
       await host.release();
       return 0;

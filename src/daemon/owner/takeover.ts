@@ -57,7 +57,7 @@ export async function stopLiveOwner(
     if (!standalone) {
       return { kind: "failed", message: `pid ${host.pid} (a supervisor, or a host daemonctl cannot identify) did not accept the stop request; it is not signalled on behalf of one daemon` };
     }
-    const recorded = reason === "replace" ? { ok: true as const } : recordStopIntent(files, reason);
+    const recorded = recordStopIntent(files, reason);
     if (!recorded.ok) return { kind: "failed", message: recorded.message };
     notes.push(`pid ${host.pid} did not accept the stop request; sent SIGTERM`);
     signalVerified(host.pid, host.identity, "SIGTERM");

@@ -125,10 +125,14 @@ export function unrecordedStopMessage(files: DaemonFiles, why: string): string {
  * `restart` starts the daemon again at once: for it, intent stays best effort.
  */
 export function recordStopIntent(files: DaemonFiles, reason: StopReason): { ok: true } | { ok: false; message: string } {
+  // A restart's or a replacement's stop is no operator's stop: the start that follows (the
+  // restart's own, the successor's) records intent itself, and meanwhile `start --unless-stopped`
+  // must not take the daemon for one an operator stopped.
+  if (reason !== "stop") return { ok: true };
   const st = readState(files);
   if (!st || st.intent === "stopped") return { ok: true };
   const w = setIntent(files, "stopped");
-  if (w.ok || reason !== "stop") return { ok: true };
+  if (w.ok) return { ok: true };
   return { ok: false, message: unrecordedStopMessage(files, w.message) };
 }
 
