@@ -147,7 +147,7 @@ export function resolveDefinition(req: DefinitionRequest): ResolvedDefinition {
   let definition: Definition;
   let source: DefinitionSource;
   if (req.base) {
-    const input = { ...req.base, ...overrides, ...(req.command?.length ? { command: req.command } : {}) };
+    const input = { ...overlay(req.base as DefinitionInput, overrides), ...(req.command?.length ? { command: req.command } : {}) };
     definition = validate(name, input, "--definition", process.cwd());
     source = "command-line";
     checkEnvFiles(definition, "--definition");
