@@ -39,13 +39,14 @@ export const waitFlags = {
 
 /**
  * `--definition`: a whole definition, as a config entry's keys (what the library hands the binary).
- * Inline when it starts with `{`, else a file. Checked like any definition later; here only parsed.
+ * Inline when it starts with `{` (or `[`, to say it is not an object), else a file. Relative paths in it
+ * resolve against the current directory, as on the command line. Checked like any definition later.
  */
 export function definitionBase(p: ParsedArgv): Record<string, unknown> | undefined {
   const v = str(p, "definition");
   if (v === undefined) return undefined;
   let text = v;
-  if (!v.trimStart().startsWith("{")) {
+  if (!/^\s*[{[]/.test(v)) {
     try {
       text = readFileSync(absolutePath(v), "utf8");
     } catch (e) {

@@ -35,6 +35,9 @@ test("a bad --definition is a usage error that names the key and the value; noth
   const notJson = await box.run(["start", "d", "--definition", "{nope"]);
   expect(notJson.code).toBe(2);
   expect(notJson.stderr).toContain("--definition: not JSON");
+  const list = await box.run(["start", "d", "--definition", "[]"]);
+  expect(list.code).toBe(2);
+  expect(list.stderr).toContain("--definition: must be a JSON object");
   const array = await box.run(["start", "d", "--definition", box.path("missing.json")]);
   expect(array.code).toBe(2);
   expect(array.stderr).toContain(`--definition: cannot read ${box.path("missing.json")}`);

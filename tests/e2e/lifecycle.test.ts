@@ -252,3 +252,20 @@ test("start --no-wait --json of a daemon in its backoff prints the status the st
   expect(s.state).not.toBe("backoff");
   expect(s.child.pid).toBeGreaterThan(0);
 });
+
+test("starts during backoff count as restarts and stay under the start limit: callers that keep asking cannot drive a crash loop past it", async () => {
+  const box = sandbox();
+  const def = JSON.stringify({ command: ["sh", "-c", "sleep 0.05; exit 1"], backoff: { initial: "30s", max: "30s" }, startLimit: { burst: 3, interval: "60s" } });
+  await box.run(["start", "c", "--no-wait", "--definition", def]);
+  const states: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const s = await waitFor(async () => {
+      const st = json(await box.run(["status", "c", "--json"]));
+      return st.state === "backoff" || st.state === "failed" ? st : null;
+    }, 10_000, "c to crash");
+    states.push(`${s.state}:${s.child.restarts}`);
+    if (s.state === "failed") break;
+    await box.run(["start", "c", "--definition", def]);
+  }
+  expect(states).toEqual(["backoff:0", "backoff:1", "failed:2"]);
+});

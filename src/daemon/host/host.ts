@@ -366,10 +366,12 @@ export class DaemonHost {
       return { restarting: true };
     }
     // A child still stopping is replaced once it is gone (the runner starts after the stop). One
-    // waiting out its backoff after a crash is started now, as `systemctl start` does for a unit
-    // in auto-restart: otherwise the caller's start would see the old crash and report it.
+    // waiting out its backoff after a crash is restarted now: the caller asked for it to run, and
+    // would otherwise take the old crash for this start's failure. Its failure count and start
+    // limit stand, so callers that keep asking cannot drive a crash loop past the limit.
     const state = this.runner.state;
-    if (!this.runner.isActive() || state === "stopping" || state === "backoff") this.startChild();
+    if (state === "backoff") this.runner.restartNow();
+    else if (!this.runner.isActive() || state === "stopping") this.startChild();
     return this.status();
   }
 

@@ -735,12 +735,16 @@ export class ChildRunner {
     this.state = "backoff";
     this.hooks.event("backoff", { delayMs, restarts: this.restarts, code: exit.code, signal: exit.signal });
     this.hooks.changed();
-    this.backoffTimer = setTimeout(() => {
-      this.backoffTimer = null;
-      this.restarts++;
-      this.hooks.event("restart", { restarts: this.restarts });
-      this.spawnChild();
-    }, timerDelay(delayMs));
+    this.backoffTimer = setTimeout(() => this.restartNow(), timerDelay(delayMs));
+  }
+
+  /** The restart a backoff waits for, now (a start asked for meanwhile): counted as one. */
+  restartNow(): void {
+    if (this.state !== "backoff") return;
+    this.clearBackoff();
+    this.restarts++;
+    this.hooks.event("restart", { restarts: this.restarts });
+    this.spawnChild();
   }
 }
 
