@@ -104,7 +104,7 @@ test("--definition problems say what is expected, for types and empty lists too"
 test("--health over a --definition keeps its health tuning, as over a config entry", async () => {
   const box = sandbox();
   const def = { command: ["sleep", "1000"], health: { check: "exec:true", interval: "7s" } };
-  const r = await box.run(["start", "h", "--no-wait", "--definition", JSON.stringify(def), "--health", "exec:exit 0"]);
+  const r = await box.run(["start", "h", "--definition", JSON.stringify(def), "--health", "exec:exit 0"]);
   expect(r.code, r.stderr).toBe(0);
   const health = await waitFor(() => box.state("h")?.definition?.health, 10_000, "h's definition on record");
   expect(health).toMatchObject({ check: "exec:exit 0", interval: 7000 });

@@ -247,17 +247,23 @@ export class Sandbox {
 
   async cleanup(): Promise<void> {
     const pids = new Set<number>(this.extraPids);
-    for (const p of this.processes()) pids.add(p.pid);
     for (const c of this.spawned) if (c.pid && c.exitCode === null && c.signalCode === null) pids.add(c.pid);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, "SIGCONT");
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
+    // A host may spawn its child between the scan and the kill (a test that ends right after a
+    // `start --no-wait`): scan again until a round finds nothing new, so no child is orphaned.
+    for (let round = 0; round < 5; round++) {
+      const found = this.processes().map((p) => p.pid).filter((p) => !pids.has(p) || alive(p));
+      for (const pid of found) pids.add(pid);
+      if (round > 0 && found.length === 0) break;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, "SIGCONT");
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
       }
+      await waitFor(() => [...pids].every((p) => !alive(p)), 5_000, "sandbox processes to die").catch(() => {});
     }
-    await waitFor(() => [...pids].every((p) => !alive(p)), 5_000, "sandbox processes to die").catch(() => {});
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
