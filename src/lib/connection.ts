@@ -5,13 +5,13 @@
  */
 import type { Status } from "../schema/status.ts";
 import type { DaemonEvent } from "../schema/event.ts";
-import { PROTOCOL_VERSION, type Method } from "../schema/constants.ts";
+import type { Method } from "../schema/constants.ts";
 import type { ReloadResult } from "../schema/protocol.ts";
 import { INVALID, parseStatus } from "../schema/generated/validators.ts";
 import { ControlClient, type RequestOutcome } from "../daemon/wire/client.ts";
 import { daemonFiles, isValidName } from "../daemon/state/paths.ts";
 import { DEFAULT_PROBE_TIMEOUT_MS } from "../daemon/owner/probe.ts";
-import { dirsFor, statusIn, type ClientOptions } from "./daemons.ts";
+import { checkProtocol, dirsFor, statusIn, type ClientOptions } from "./daemons.ts";
 import { InvalidNameError, NotRunningError, ProtocolMismatchError, RequestFailedError } from "./errors.ts";
 
 export interface ConnectOptions extends ClientOptions {
@@ -57,9 +57,7 @@ export async function connect(name: string, o: ConnectOptions = {}): Promise<Dae
   const probeTimeout = o.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   const verified = await statusIn(dirs, name, o);
   if (verified.pid === null) throw new NotRunningError(name, verified);
-  if (verified.protocolVersion !== null && verified.protocolVersion !== PROTOCOL_VERSION) {
-    throw new ProtocolMismatchError(`${name}'s host speaks protocol ${verified.protocolVersion}; this library speaks ${PROTOCOL_VERSION} (install matching versions)`);
-  }
+  checkProtocol(name, verified);
   const socket = daemonFiles(dirs, name).socket;
   const client = await ControlClient.open(socket, probeTimeout);
   if (!(client instanceof ControlClient)) throw new RequestFailedError(client.code, `cannot connect to ${socket}: ${client.message}`);

@@ -281,10 +281,15 @@ function statusFrom(r: BinaryResult, what: string, name: string): Status {
     if (typeof schema === "string" && schema !== STATUS_SCHEMA) throw new ProtocolMismatchError(`the daemonctl binary answered ${schema}; this library reads ${STATUS_SCHEMA} (install matching versions)`);
     throw unexpected(r, what);
   }
-  if (s.protocolVersion !== null && s.protocolVersion !== PROTOCOL_VERSION) {
-    throw new ProtocolMismatchError(`${s.name}'s host speaks protocol ${s.protocolVersion}; this library speaks ${PROTOCOL_VERSION} (install matching versions)`);
-  }
+  checkProtocol(s.name, s);
   return s;
+}
+
+/** A host (or the binary, reporting one) that speaks another protocol is not read further. */
+export function checkProtocol(name: string, s: Status): void {
+  if (s.protocolVersion !== null && s.protocolVersion !== PROTOCOL_VERSION) {
+    throw new ProtocolMismatchError(`${name}'s host speaks protocol ${s.protocolVersion}; this library speaks ${PROTOCOL_VERSION} (install matching versions)`);
+  }
 }
 
 function unexpected(r: BinaryResult, what: string): BinaryFailedError {
