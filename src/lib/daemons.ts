@@ -144,8 +144,7 @@ export async function ensureDaemon(definition: DaemonDefinition, o: EnsureOption
   const args = ["start", name, "--json", "-q", "--definition", JSON.stringify(definitionToInput(resolved.definition))];
   // Checked again under the spawn lock: a stop that lands while this start queues is respected.
   if ((o.ifStopped ?? "fail") === "fail") args.push("--unless-stopped");
-  if (o.waitMs === null) args.push("--no-wait");
-  else if (o.waitMs !== undefined) args.push("--wait", `${Math.max(0, Math.round(o.waitMs))}ms`);
+  args.push(...waitArgs(o.waitMs));
   const r = await runBinary(args, dirs, o);
   const doc = statusFrom(r, "start", name);
   if (doc.error?.code === "stopped-by-operator") throw new StoppedByOperatorError(name, doc);
@@ -214,9 +213,7 @@ export async function stop(name: string, o: ActOptions & { timeoutMs?: number } 
 export async function restart(name: string, o: ActOptions & { waitMs?: number | null } = {}): Promise<Status> {
   checkName(name);
   const dirs = await dirsFor(o);
-  const args = ["restart", name, "--json", "-q"];
-  if (o.waitMs === null) args.push("--no-wait");
-  else if (o.waitMs !== undefined) args.push("--wait", `${Math.max(0, Math.round(o.waitMs))}ms`);
+  const args = ["restart", name, "--json", "-q", ...waitArgs(o.waitMs)];
   const r = await runBinary(args, dirs, o);
   // A failed start prints its status with the reason (as `start --json` does); a failed stop
   // prints null (its reason is on stderr); an unknown name is an error document (statusFrom).
@@ -226,6 +223,12 @@ export async function restart(name: string, o: ActOptions & { waitMs?: number | 
     throw new StartFailedError(name, `${name} did not restart: ${doc.error?.message ?? lastLine(r.stderr)}`, doc, r.code ?? 1, outputTail(r.stderr));
   }
   return o.waitMs === null ? firstAnswer(dirs, name, doc, o) : doc;
+}
+
+/** `waitMs` as the binary's flags: null is `--no-wait`, undefined its default wait. */
+function waitArgs(waitMs: number | null | undefined): string[] {
+  if (waitMs === null) return ["--no-wait"];
+  return waitMs === undefined ? [] : ["--wait", `${Math.max(0, Math.round(waitMs))}ms`];
 }
 
 interface BinaryResult {
