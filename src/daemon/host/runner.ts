@@ -231,11 +231,16 @@ export class ChildRunner {
    */
   failChild(why: string): void {
     this.disarmWatchdog();
-    if (!this.child || this.pid === null || this.state === "stopping" || this.killTimer) return;
+    if (!this.stoppable()) return;
     this.hooks.log("warn", `${this.name}: ${why}; stopping it (${this.definition.stopSignal})`);
     this.failNextExit = true;
     this.hooks.changed();
     this.terminate();
+  }
+
+  /** A live child not already on its way out (asked to stop, or signalled as a failure). */
+  private stoppable(): boolean {
+    return this.child !== null && this.pid !== null && this.state !== "stopping" && this.killTimer === null;
   }
 
   /** SIGKILL to the child's group now (grace expired, or a second shutdown signal). */
@@ -268,13 +273,9 @@ export class ChildRunner {
     this.disarmWatchdog();
   }
 
-  /** The child's environment; exec readiness and health checks run with it too. */
-  childEnv(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...this.baseEnv, ...this.fileEnv, ...this.definition.env, [NAME_ENV]: this.name, [INVOCATION_ENV]: this.invocation ?? "" };
-    // Never inherited: a NOTIFY_SOCKET from our own environment belongs to whoever started us.
-    delete env.NOTIFY_SOCKET;
-    delete env.WATCHDOG_USEC;
-    delete env.WATCHDOG_PID;
+  /** The child's environment: checkEnv's, plus its own notify socket and watchdog period. */
+  private childEnv(): NodeJS.ProcessEnv {
+    const env = this.checkEnv();
     if (this.notifySocket) env.NOTIFY_SOCKET = this.notifySocket.path;
     if (this.definition.watchdog !== undefined) env.WATCHDOG_USEC = String(this.definition.watchdog * 1000);
     return env;
@@ -285,7 +286,8 @@ export class ChildRunner {
    * watchdog, so a check running the daemon's own binary cannot report ready or alive for it.
    */
   checkEnv(): NodeJS.ProcessEnv {
-    const env = this.childEnv();
+    const env: NodeJS.ProcessEnv = { ...this.baseEnv, ...this.fileEnv, ...this.definition.env, [NAME_ENV]: this.name, [INVOCATION_ENV]: this.invocation ?? "" };
+    // Never inherited: a NOTIFY_SOCKET from our own environment belongs to whoever started us.
     delete env.NOTIFY_SOCKET;
     delete env.WATCHDOG_USEC;
     delete env.WATCHDOG_PID;
@@ -456,7 +458,7 @@ export class ChildRunner {
   /** A missed keep-alive: stop it as `stop` would, and let the policy restart it as failed. */
   private watchdogExpired(): void {
     this.disarmWatchdog();
-    if (!this.child || this.pid === null || this.state === "stopping" || this.killTimer) return;
+    if (!this.stoppable()) return;
     const period = this.definition.watchdog ?? 0;
     this.hooks.event("watchdog", { pid: this.pid, delayMs: period });
     // A silent daemon is presumed hung: no longer ready, and on its way out (state `stopping`).
@@ -566,7 +568,7 @@ export class ChildRunner {
       if (this.child !== child || this.ready) return;
       this.hooks.log("error", `${this.name}: not ready within ${formatDuration(ms)} (${def.ready}); killing it`);
       this.cancelReadiness();
-      if (this.pid) signalOwnGroup(this.pid, "SIGKILL");
+      this.kill();
     }, timerDelay(ms));
   }
 
