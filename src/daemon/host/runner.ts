@@ -29,7 +29,7 @@ import { formatDuration } from "../../schema/units.ts";
 import { loadNotifySupport, notifySupportLoaded, openNotifySocket, type NotifySender, type NotifySocket } from "../../platform/notify-socket.ts";
 import { readProcStat } from "../../platform/proc.ts";
 import { applyNotify } from "./notify.ts";
-import { launchSpec, resolveCommand } from "./launch.ts";
+import { launchSpec, outputDrained, resolveCommand } from "./launch.ts";
 import { describeEnvFileProblem, readEnvFiles } from "../definition/envfile.ts";
 import { trace } from "../../trace.ts";
 
@@ -766,12 +766,3 @@ function fdReadiness(spec: string): number | null {
 
 /** How long an exited child's pipes may stay open (a grandchild outside its group holds them). */
 const OUTPUT_DRAIN_MS = 1_000;
-
-/** Resolves once the child's stdout and stderr have ended, or after `ms`. */
-function outputDrained(child: ChildProcess, ms: number): Promise<void> {
-  const ended = (s: Readable | null) =>
-    !s || s.readableEnded || s.destroyed ? Promise.resolve() : new Promise<void>((r) => (s.once("end", r), s.once("close", r), s.once("error", r)));
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<void>((r) => (timer = setTimeout(r, ms)));
-  return Promise.race([Promise.all([ended(child.stdout), ended(child.stderr)]).then(() => {}), late]).finally(() => clearTimeout(timer));
-}
