@@ -55,6 +55,26 @@ export async function loadLibc(): Promise<Libc | null> {
 }
 export let libcError = "";
 
+/**
+ * A C type in a notation both runtimes' dlopen tables derive from: `buf` is an ArrayBufferView
+ * passed by address (Bun `ptr`, Deno `buffer`), `ptr` a raw address (Bun `ptr`, Deno `pointer`).
+ */
+export type CType = "i32" | "u32" | "i64" | "u64" | "buf" | "ptr";
+/** Symbol name → [argument types, result type]: one table, not one per runtime. */
+export type CSignatures = Record<string, readonly [args: readonly CType[], result: CType]>;
+
+/** `sigs` as bun:ffi's dlopen wants them. */
+export function bunSignatures(sigs: CSignatures): Record<string, { args: string[]; returns: string }> {
+  const bun = (t: CType) => (t === "buf" ? "ptr" : t);
+  return Object.fromEntries(Object.entries(sigs).map(([name, [args, result]]) => [name, { args: args.map(bun), returns: bun(result) }]));
+}
+
+/** `sigs` as Deno.dlopen wants them. */
+export function denoSignatures(sigs: CSignatures): Record<string, { parameters: string[]; result: string }> {
+  const deno = (t: CType) => (t === "buf" ? "buffer" : t === "ptr" ? "pointer" : t);
+  return Object.fromEntries(Object.entries(sigs).map(([name, [args, result]]) => [name, { parameters: args.map(deno), result: deno(result) }]));
+}
+
 /** The first libc of LIBC_CANDIDATES that `open` (a runtime's dlopen) accepts. */
 export function firstOpenable<T>(open: (path: string) => T): T {
   let last: unknown;

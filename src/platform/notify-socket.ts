@@ -13,7 +13,7 @@
  */
 import { lstatSync, unlinkSync, chownSync, chmodSync } from "node:fs";
 import { deno } from "./runtime.ts";
-import { firstOpenable } from "./ffi.ts";
+import { bunSignatures, denoSignatures, firstOpenable, type CSignatures } from "./ffi.ts";
 import { readWithBunFile } from "./signal-trap.ts";
 
 export interface NotifySender {
@@ -352,36 +352,47 @@ async function watchWithThread(fd: number, awaitReadable: (fd: number) => Promis
   }
 }
 
-async function openBunLibc(): Promise<NotifyLibc> {
-  const specifier = "bun:ffi";
-  const ffi = (await import(specifier)) as {
-    dlopen(path: string, defs: Record<string, { args: string[]; returns: string }>): { symbols: Record<string, (...args: unknown[]) => number | bigint> };
-    ptr(view: ArrayBufferView): number;
-    read: { i32(p: number, off?: number): number };
-  };
-  const defs = {
-    socket: { args: ["i32", "i32", "i32"], returns: "i32" },
-    bind: { args: ["i32", "ptr", "u32"], returns: "i32" },
-    setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
-    recvmsg: { args: ["i32", "ptr", "i32"], returns: "i64" },
-    eventfd: { args: ["u32", "i32"], returns: "i32" },
-    close: { args: ["i32"], returns: "i32" },
-    // syscall(2) is variadic: bind all six argument slots, or the kernel reads garbage in the last.
-    syscall: { args: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"], returns: "i64" },
-    __errno_location: { args: [], returns: "ptr" },
-  };
-  const s = firstOpenable((path) => ffi.dlopen(path, defs)).symbols;
+/** The libc calls both runtimes bind (Deno adds the two its thread-parked wait needs). */
+const LIBC_SIGNATURES: CSignatures = {
+  socket: [["i32", "i32", "i32"], "i32"],
+  bind: [["i32", "buf", "u32"], "i32"],
+  setsockopt: [["i32", "i32", "i32", "buf", "u32"], "i32"],
+  recvmsg: [["i32", "buf", "i32"], "i64"],
+  eventfd: [["u32", "i32"], "i32"],
+  close: [["i32"], "i32"],
+  // syscall(2) is variadic: bind all six argument slots, or the kernel reads garbage in the last.
+  syscall: [["i64", "i64", "i64", "i64", "i64", "i64", "i64"], "i64"],
+  __errno_location: [[], "ptr"],
+};
+
+type Symbols = Record<string, (...args: unknown[]) => unknown>;
+
+/** The NotifyLibc calls over either runtime's symbols; `pass` turns a buffer into what its `buf` argument takes. */
+function notifyLibc(s: Symbols, pass: (buf: Uint8Array) => unknown): Pick<NotifyLibc, "socket" | "bind" | "setsockopt" | "recvmsg" | "eventfd" | "close" | "syscall"> {
   return {
     socket: (d, t, p) => Number(s.socket!(d, t, p)),
-    bind: (fd, addr, len) => Number(s.bind!(fd, ffi.ptr(addr), len)),
-    setsockopt: (fd, level, name, value) => Number(s.setsockopt!(fd, level, name, ffi.ptr(value), value.length)),
-    recvmsg: (fd, msg, flags) => Number(s.recvmsg!(fd, ffi.ptr(msg), flags)),
+    bind: (fd, addr, len) => Number(s.bind!(fd, pass(addr), len)),
+    setsockopt: (fd, level, name, value) => Number(s.setsockopt!(fd, level, name, pass(value), value.length)),
+    recvmsg: (fd, msg, flags) => Number(s.recvmsg!(fd, pass(msg), flags)),
     eventfd: (init, flags) => Number(s.eventfd!(init, flags)),
     close: (fd) => Number(s.close!(fd)),
     syscall: (nr, ...args) => {
       const a = [...args, 0n, 0n, 0n, 0n, 0n, 0n].slice(0, 6);
       return Number(s.syscall!(BigInt(nr), ...a));
     },
+  };
+}
+
+async function openBunLibc(): Promise<NotifyLibc> {
+  const specifier = "bun:ffi";
+  const ffi = (await import(specifier)) as {
+    dlopen(path: string, defs: Record<string, { args: string[]; returns: string }>): { symbols: Symbols };
+    ptr(view: ArrayBufferView): number;
+    read: { i32(p: number, off?: number): number };
+  };
+  const s = firstOpenable((path) => ffi.dlopen(path, bunSignatures(LIBC_SIGNATURES))).symbols;
+  return {
+    ...notifyLibc(s, (buf) => ffi.ptr(buf)),
     address: (buf) => BigInt(ffi.ptr(buf)),
     errno: () => ffi.read.i32(Number(s.__errno_location!())),
   };
@@ -389,20 +400,13 @@ async function openBunLibc(): Promise<NotifyLibc> {
 
 function openDenoLibc(): NotifyLibc {
   const D = deno as unknown as {
-    dlopen(path: string, defs: Record<string, { parameters: string[]; result: string; nonblocking?: boolean }>): { symbols: Record<string, (...args: unknown[]) => unknown> };
+    dlopen(path: string, defs: Record<string, { parameters: string[]; result: string; nonblocking?: boolean }>): { symbols: Symbols };
     UnsafePointer: { of(buf: Uint8Array): unknown; value(p: unknown): bigint | number };
     UnsafePointerView: new (p: unknown) => { getInt32(off?: number): number };
   };
   const s = firstOpenable((path) =>
     D.dlopen(path, {
-      socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
-      bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-      setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-      recvmsg: { parameters: ["i32", "buffer", "i32"], result: "i64" },
-      eventfd: { parameters: ["u32", "i32"], result: "i32" },
-      close: { parameters: ["i32"], result: "i32" },
-      syscall: { parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"], result: "i64" },
-      __errno_location: { parameters: [], result: "pointer" },
+      ...denoSignatures(LIBC_SIGNATURES),
       read: { parameters: ["i32", "buffer", "u64"], result: "i64" },
       poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
     }),
@@ -410,16 +414,7 @@ function openDenoLibc(): NotifyLibc {
   const pollfd = new Uint8Array(8);
   const counter = new Uint8Array(8);
   return {
-    socket: (d, t, p) => Number(s.socket!(d, t, p)),
-    bind: (fd, addr, len) => Number(s.bind!(fd, addr, len)),
-    setsockopt: (fd, level, name, value) => Number(s.setsockopt!(fd, level, name, value, value.length)),
-    recvmsg: (fd, msg, flags) => Number(s.recvmsg!(fd, msg, flags)),
-    eventfd: (init, flags) => Number(s.eventfd!(init, flags)),
-    close: (fd) => Number(s.close!(fd)),
-    syscall: (nr, ...args) => {
-      const a = [...args, 0n, 0n, 0n, 0n, 0n, 0n].slice(0, 6);
-      return Number(s.syscall!(BigInt(nr), ...a));
-    },
+    ...notifyLibc(s, (buf) => buf),
     address: (buf) => BigInt(D.UnsafePointer.value(D.UnsafePointer.of(buf))),
     errno: () => new D.UnsafePointerView(s.__errno_location!()).getInt32(),
     awaitReadable: async (fd) => {

@@ -14,6 +14,7 @@ import type { HealthSpec } from "../../schema/definition.ts";
 import { spawnManaged } from "../../platform/spawn.ts";
 import { signalOwnGroup } from "../../platform/identity.ts";
 import { formatDuration } from "../../schema/units.ts";
+import { outputDrained } from "./launch.ts";
 
 /** What `status` shows of the last check (docs/status.md: output trimmed to 1 KiB). */
 export interface HealthCheckResult {
@@ -210,21 +211,12 @@ function execCheck(command: string, ctx: HealthContext, finish: (o: Outcome) => 
   child.once("error", (e) => {
     if (pid === undefined) finish({ healthy: false, output: `cannot run /bin/sh: ${e.message}` });
   });
-  let reported = false;
-  const report = (code: number | null, signal: NodeJS.Signals | null) => {
-    if (reported) return;
-    reported = true;
-    const text = output();
-    finish({ healthy: code === 0, output: text || (signal ? `killed by ${signal}` : `exit code ${code}`) });
-  };
   child.once("exit", (code, signal) => {
     exited = true;
     // Leftovers of the check (`cmd &`) go with it, as a daemon's do: checks must not accumulate.
     if (pid !== undefined) signalOwnGroup(pid, "SIGKILL");
-    // 'close' (the pipes drained) has the whole output; something that left the group may hold
-    // them open, so do not wait for it long.
-    child.once("close", () => report(code, signal));
-    setTimeout(() => report(code, signal), 100);
+    // The drained pipes have the whole output, but a check is not held up long for it.
+    void outputDrained(child, 100).then(() => finish({ healthy: code === 0, output: output() || (signal ? `killed by ${signal}` : `exit code ${code}`) }));
   });
   return {
     kill: () => {

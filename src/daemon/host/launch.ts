@@ -1,8 +1,11 @@
 /**
  * What exactly is spawned for a definition: the argv (wrapped for a watchdog) and the stdio
- * layout (a readiness pipe at fd N). Pure apart from `resolveCommand`'s access checks.
+ * layout (a readiness pipe at fd N), and how long its pipes are waited for once it has exited.
+ * Pure apart from `resolveCommand`'s access checks and `outputDrained`'s wait.
  */
+import type { ChildProcess } from "node:child_process";
 import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
+import type { Readable } from "node:stream";
 
 export type StdioSlot = "ignore" | "pipe";
 
@@ -87,4 +90,16 @@ function interpreterProblem(path: string): Resolved | null {
   if (!interpreter || !interpreter.startsWith("/")) return null;
   const r = checkExecutable(interpreter, 1);
   return r.ok ? null : { ok: false, code: r.code, reason: `its interpreter ${interpreter}: ${r.reason}` };
+}
+
+/**
+ * Resolves once a spawned child's stdout and stderr have ended, or after `ms`: something that
+ * left its process group may hold them open, so an exit's last output is waited for only so long.
+ */
+export function outputDrained(child: ChildProcess, ms: number): Promise<void> {
+  const ended = (s: Readable | null) =>
+    !s || s.readableEnded || s.destroyed ? Promise.resolve() : new Promise<void>((r) => (s.once("end", r), s.once("close", r), s.once("error", r)));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+  return Promise.race([Promise.all([ended(child.stdout), ended(child.stderr)]).then(() => {}), late]).finally(() => clearTimeout(timer));
 }

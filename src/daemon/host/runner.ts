@@ -29,7 +29,7 @@ import { formatDuration } from "../../schema/units.ts";
 import { loadNotifySupport, notifySupportLoaded, openNotifySocket, type NotifySender, type NotifySocket } from "../../platform/notify-socket.ts";
 import { readProcStat } from "../../platform/proc.ts";
 import { applyNotify } from "./notify.ts";
-import { launchSpec, resolveCommand } from "./launch.ts";
+import { launchSpec, outputDrained, resolveCommand } from "./launch.ts";
 import { describeEnvFileProblem, readEnvFiles } from "../definition/envfile.ts";
 import { trace } from "../../trace.ts";
 
@@ -231,11 +231,16 @@ export class ChildRunner {
    */
   failChild(why: string): void {
     this.disarmWatchdog();
-    if (!this.child || this.pid === null || this.state === "stopping" || this.killTimer) return;
+    if (!this.stoppable()) return;
     this.hooks.log("warn", `${this.name}: ${why}; stopping it (${this.definition.stopSignal})`);
     this.failNextExit = true;
     this.hooks.changed();
     this.terminate();
+  }
+
+  /** A live child not already on its way out (asked to stop, or signalled as a failure). */
+  private stoppable(): boolean {
+    return this.child !== null && this.pid !== null && this.state !== "stopping" && this.killTimer === null;
   }
 
   /** SIGKILL to the child's group now (grace expired, or a second shutdown signal). */
@@ -268,13 +273,9 @@ export class ChildRunner {
     this.disarmWatchdog();
   }
 
-  /** The child's environment; exec readiness and health checks run with it too. */
-  childEnv(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...this.baseEnv, ...this.fileEnv, ...this.definition.env, [NAME_ENV]: this.name, [INVOCATION_ENV]: this.invocation ?? "" };
-    // Never inherited: a NOTIFY_SOCKET from our own environment belongs to whoever started us.
-    delete env.NOTIFY_SOCKET;
-    delete env.WATCHDOG_USEC;
-    delete env.WATCHDOG_PID;
+  /** The child's environment: checkEnv's, plus its own notify socket and watchdog period. */
+  private childEnv(): NodeJS.ProcessEnv {
+    const env = this.checkEnv();
     if (this.notifySocket) env.NOTIFY_SOCKET = this.notifySocket.path;
     if (this.definition.watchdog !== undefined) env.WATCHDOG_USEC = String(this.definition.watchdog * 1000);
     return env;
@@ -285,7 +286,8 @@ export class ChildRunner {
    * watchdog, so a check running the daemon's own binary cannot report ready or alive for it.
    */
   checkEnv(): NodeJS.ProcessEnv {
-    const env = this.childEnv();
+    const env: NodeJS.ProcessEnv = { ...this.baseEnv, ...this.fileEnv, ...this.definition.env, [NAME_ENV]: this.name, [INVOCATION_ENV]: this.invocation ?? "" };
+    // Never inherited: a NOTIFY_SOCKET from our own environment belongs to whoever started us.
     delete env.NOTIFY_SOCKET;
     delete env.WATCHDOG_USEC;
     delete env.WATCHDOG_PID;
@@ -456,7 +458,7 @@ export class ChildRunner {
   /** A missed keep-alive: stop it as `stop` would, and let the policy restart it as failed. */
   private watchdogExpired(): void {
     this.disarmWatchdog();
-    if (!this.child || this.pid === null || this.state === "stopping" || this.killTimer) return;
+    if (!this.stoppable()) return;
     const period = this.definition.watchdog ?? 0;
     this.hooks.event("watchdog", { pid: this.pid, delayMs: period });
     // A silent daemon is presumed hung: no longer ready, and on its way out (state `stopping`).
@@ -566,7 +568,7 @@ export class ChildRunner {
       if (this.child !== child || this.ready) return;
       this.hooks.log("error", `${this.name}: not ready within ${formatDuration(ms)} (${def.ready}); killing it`);
       this.cancelReadiness();
-      if (this.pid) signalOwnGroup(this.pid, "SIGKILL");
+      this.kill();
     }, timerDelay(ms));
   }
 
@@ -764,12 +766,3 @@ function fdReadiness(spec: string): number | null {
 
 /** How long an exited child's pipes may stay open (a grandchild outside its group holds them). */
 const OUTPUT_DRAIN_MS = 1_000;
-
-/** Resolves once the child's stdout and stderr have ended, or after `ms`. */
-function outputDrained(child: ChildProcess, ms: number): Promise<void> {
-  const ended = (s: Readable | null) =>
-    !s || s.readableEnded || s.destroyed ? Promise.resolve() : new Promise<void>((r) => (s.once("end", r), s.once("close", r), s.once("error", r)));
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<void>((r) => (timer = setTimeout(r, ms)));
-  return Promise.race([Promise.all([ended(child.stdout), ended(child.stderr)]).then(() => {}), late]).finally(() => clearTimeout(timer));
-}

@@ -188,10 +188,10 @@ export function readAllLogLines(path: string): LogLine[] {
   return [...rotated, path].flatMap((f) => readLogLines(f, Number.MAX_SAFE_INTEGER));
 }
 
-/** Cuts followed chunks into whole lines (a partial line waits for its end). */
 /** The longest line `logs -f` holds back waiting for its end (the control protocol's limit too). */
 const MAX_FOLLOWED_LINE = 1024 * 1024;
 
+/** Cuts followed chunks into whole lines (a partial line waits for its end). */
 export class LineSplitter {
   private pending = "";
   private readonly decoder = new TextDecoder();
