@@ -16,7 +16,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, median, spawn, spawnSync, tempDir, timeOnce } from "./lib.ts";
+import { BIN, median, sleep, spawn, spawnSync, tempDir, ticks, timeOnce } from "./lib.ts";
 import { socketThroughput } from "./socket.ts";
 import type { ChildProcess } from "node:child_process";
 
@@ -31,7 +31,6 @@ const want = (k: string) => !only || only.has(k);
 const RUNS = opt("runs", 15);
 const IDLE_S = opt("idle-seconds", 30);
 const ZOMBIES = opt("zombies", 10_000);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const have = (bin: string) => spawnSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" }).status === 0;
 const TOOLS = {
@@ -55,19 +54,6 @@ const fmt = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
 
 // ---------------------------------------------------------------- /proc readings
 
-function readStat(pid: number): string[] | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return s.slice(s.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return null;
-  }
-}
-/** utime + stime, in clock ticks (10 ms). */
-const ticks = (pid: number) => {
-  const f = readStat(pid);
-  return f ? Number(f[11]) + Number(f[12]) : 0;
-};
 function memKiB(pid: number): { rss: number; priv: number } {
   try {
     const s = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");

@@ -8,11 +8,10 @@
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, ROOT, buildHello, compare, median, spawn, spawnSync, tempDir } from "./lib.ts";
+import { BIN, ROOT, buildHello, compare, median, sleep, spawn, spawnSync, tempDir } from "./lib.ts";
 
 const which = process.argv.slice(2);
 const want = (k: string) => which.length === 0 || which.includes(k);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dir = tempDir();
 const env = { ...process.env, DAEMONCTL_RUNTIME_DIR: `${dir}/r`, DAEMONCTL_STATE_DIR: `${dir}/s`, NO_COLOR: "1" };
 

@@ -1,6 +1,6 @@
 /** Small helpers shared by the benchmarks: build, time, summarise. */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dir, "..");
@@ -46,6 +46,19 @@ export function compare(cmds: Record<string, [string, string[]]>, runs: number, 
     }
   }
   return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, +median(v).toFixed(2)]));
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** utime + stime of `pid`, in clock ticks (10 ms); 0 once it is gone. */
+export function ticks(pid: number): number {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0;
+  }
 }
 
 export function sh(script: string, env?: NodeJS.ProcessEnv): string {

@@ -11,11 +11,10 @@
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, median, spawn, spawnSync, tempDir } from "./lib.ts";
+import { BIN, median, sleep, spawn, spawnSync, tempDir, ticks } from "./lib.ts";
 
 const which = process.argv.slice(2);
 const want = (k: string) => which.length === 0 || which.includes(k);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function config(dir: string, daemons: Record<string, unknown>): string {
   const path = join(dir, "daemonctl.json");
@@ -38,11 +37,6 @@ async function supervise(dir: string, args: string[], stdout: "ignore" | "inheri
     if (!pid) await sleep(10);
   }
   return { pid, exited, child };
-}
-
-function ticks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").slice(readFileSync(`/proc/${pid}/stat`, "utf8").lastIndexOf(")") + 2).split(" ");
-  return Number(f[11]) + Number(f[12]); // utime + stime
 }
 
 function rssMiB(pid: number): number {

@@ -8,7 +8,7 @@ import { absolutePath } from "../daemon/state/paths.ts";
 import { UsageError } from "../errors.ts";
 import { badValue, str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
 
-export const DEFAULT_PROCFILE = "Procfile";
+const DEFAULT_PROCFILE = "Procfile";
 
 export const procfileFlags = {
   procfile: {

@@ -80,16 +80,19 @@ async function superviseConfig(p: ParsedArgv, env: NodeJS.ProcessEnv, log: Logge
   rejectCommandOnlyFlags(p);
   const procfile = procfileFromFlags(p);
   const ctx = await fullContext(p);
-  const { planSupervision, configSource } = await import("../supervise/plan.ts");
+  const { planSupervision, daemonSource } = await import("../supervise/plan.ts");
   const { loadConfig } = await import("../daemon/definition/config.ts");
   const inputs = { only: str(p, "only") ?? process.env.DAEMONCTL_DAEMONS, graceFlagMs: durationFlag(p, "grace"), envGrace: process.env.DAEMONCTL_GRACE, warn: (m: string) => log.warn(m) };
-  const source = await daemonSource(ctx, procfile, log);
+  if (procfile) warnReplacedDaemons(ctx, procfile, log);
+  const source = daemonSource(ctx.config, procfile);
+  if (!source) {
+    throw new UsageError("supervise needs a config file (--config FILE, $DAEMONCTL_CONFIG or ./daemonctl.json), a Procfile (--procfile [FILE]), or a command after --: daemonctl supervise -- CMD ARGS");
+  }
   const plan = planSupervision(source, inputs);
   // SIGHUP and `daemonctl reload`: the same files (Procfile and config), read and checked again.
   const replan = () => {
     const config = ctx.config ? loadConfig(ctx.config.path) : null;
-    const entries = procfile ? procfileFromFlags(p) : null;
-    return planSupervision(entries ? { path: entries.path, definitions: entries.definitions, configGraceMs: config?.config.grace } : configSource(config!), inputs);
+    return planSupervision(daemonSource(config, procfile ? procfileFromFlags(p) : null)!, inputs);
   };
   const format = logFormat(p);
   const colour = colourAllowed(p);
@@ -133,21 +136,10 @@ async function serveMetrics(at: ListenAddress, statuses: () => Status[], log: Lo
   return r.server;
 }
 
-/**
- * The Procfile's entries when given, else the config's daemons. With both, the Procfile's entries
- * are the daemons and the config gives only its directories, sharing and grace: said at startup.
- */
-async function daemonSource(ctx: FullContext, procfile: LoadedProcfile | null, log: Logger) {
-  const { configSource } = await import("../supervise/plan.ts");
-  if (procfile) {
-    const replaced = Object.keys(ctx.config?.config.daemons ?? {});
-    if (replaced.length) log.warn(`the daemons of ${procfile.path} replace those of ${ctx.config!.path} (${replaced.join(", ")}); its directories, socket sharing and grace still apply`);
-    return { path: procfile.path, definitions: procfile.definitions, configGraceMs: ctx.config?.config.grace };
-  }
-  if (!ctx.config) {
-    throw new UsageError("supervise needs a config file (--config FILE, $DAEMONCTL_CONFIG or ./daemonctl.json), a Procfile (--procfile [FILE]), or a command after --: daemonctl supervise -- CMD ARGS");
-  }
-  return configSource(ctx.config);
+/** With both a Procfile and a config, the Procfile's entries are the daemons: said at start-up. */
+function warnReplacedDaemons(ctx: FullContext, procfile: LoadedProcfile, log: Logger): void {
+  const replaced = Object.keys(ctx.config?.config.daemons ?? {});
+  if (replaced.length) log.warn(`the daemons of ${procfile.path} replace those of ${ctx.config!.path} (${replaced.join(", ")}); its directories, socket sharing and grace still apply`);
 }
 
 function rejectCommandOnlyFlags(p: ParsedArgv): void {

@@ -31,12 +31,12 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export type ListenOutcome = { ok: true; server: MetricsServer } | { ok: false; message: string };
+type ListenOutcome = { ok: true; server: MetricsServer } | { ok: false; message: string };
 
 /** Listens on `at`; `statuses` is asked at every scrape, so it should be cheap and not block. */
-export async function listenMetrics(at: ListenAddress, statuses: () => Status[] | Promise<Status[]>): Promise<ListenOutcome> {
+export async function listenMetrics(at: ListenAddress, statuses: () => Status[]): Promise<ListenOutcome> {
   const { createServer } = await import("node:http");
-  const server = createServer((req, res) => void answer(req, res, statuses));
+  const server = createServer((req, res) => answer(req, res, statuses));
   const failure = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
     server.once("error", resolve);
     server.listen(at.port, at.host, () => resolve(null));
@@ -51,7 +51,7 @@ export async function listenMetrics(at: ListenAddress, statuses: () => Status[] 
   return { ok: true, server: { address: { host: at.host, port }, close: () => closeServer(server) } };
 }
 
-async function answer(req: IncomingMessage, res: ServerResponse, statuses: () => Status[] | Promise<Status[]>): Promise<void> {
+function answer(req: IncomingMessage, res: ServerResponse, statuses: () => Status[]): void {
   const path = (req.url ?? "/").split("?")[0];
   if (path !== "/metrics") return reply(res, 404, "text/plain; charset=utf-8", "not found; metrics are at /metrics\n", req.method === "HEAD");
   if (req.method !== "GET" && req.method !== "HEAD") {
@@ -59,7 +59,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, statuses: () =>
     return reply(res, 405, "text/plain; charset=utf-8", "method not allowed\n", false);
   }
   try {
-    reply(res, 200, METRICS_CONTENT_TYPE, formatMetrics(await statuses(), Date.now()), req.method === "HEAD");
+    reply(res, 200, METRICS_CONTENT_TYPE, formatMetrics(statuses(), Date.now()), req.method === "HEAD");
   } catch (e) {
     reply(res, 500, "text/plain; charset=utf-8", `${(e as Error).message}\n`, req.method === "HEAD");
   }

@@ -37,8 +37,13 @@ export interface DaemonSource {
   configGraceMs: number | undefined;
 }
 
-/** The daemons of a config file. */
-export function configSource(config: LoadedConfig): DaemonSource {
+/**
+ * A Procfile's entries when given (the config, if any, gives only its grace), else the config's
+ * daemons; null with neither. The same rule at start-up and at each reload.
+ */
+export function daemonSource(config: LoadedConfig | null, procfile: { path: string; definitions: ResolvedDefinition[] } | null): DaemonSource | null {
+  if (procfile) return { path: procfile.path, definitions: procfile.definitions, configGraceMs: config?.config.grace };
+  if (!config) return null;
   return { path: config.path, definitions: configDefinitions(config), configGraceMs: config.config.grace };
 }
 

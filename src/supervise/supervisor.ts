@@ -141,35 +141,32 @@ export class Supervisor {
    * owner and dropped from ours; any error undoes every bind and fails the boot.
    */
   private async claimSockets(): Promise<boolean> {
-    const errors = await this.claim([...this.hosts.keys()]);
-    if (errors === null || errors.length) {
-      await this.abort();
-      return false;
-    }
-    return true;
+    if (await this.claim([...this.hosts.keys()])) return true;
+    await this.abort();
+    return false;
   }
 
   /**
-   * The bind guard of these hosts, all at once; hosts that are not ours are dropped. Returns the
-   * errors (each logged), or null when the claims themselves threw.
+   * The bind guard of these hosts, all at once; hosts that are not ours are dropped. False when
+   * one could not be claimed (logged).
    */
-  private async claim(names: string[]): Promise<string[] | null> {
+  private async claim(names: string[]): Promise<boolean> {
     const claims = await Promise.all(names.map(async (name) => [name, await this.hosts.get(name)!.claim()] as const)).catch((e: Error) => {
       this.o.log.error(e.message);
       return null;
     });
-    if (!claims) return null;
-    const errors: string[] = [];
+    if (!claims) return false;
+    let ok = true;
     for (const [name, c] of claims) {
       if (c.kind === "bound") continue;
       this.hosts.delete(name);
       if (c.kind === "error") {
         this.o.log.error(`${name}: ${c.message}`);
-        errors.push(`${name}: ${c.message}`);
+        ok = false;
       } else if (c.kind === "busy") this.o.log.warn(`${c.message}, outside this supervisor`);
       else this.o.log.warn(`${name} is already run by pid ${c.pid} outside this supervisor; leaving it alone`);
     }
-    return errors;
+    return ok;
   }
 
   private createHosts(): void {
@@ -395,7 +392,7 @@ export class Supervisor {
   private reloadOnHangup(): void {
     if (this.shuttingDown) return;
     this.o.log.info("SIGHUP: reloading the config");
-    this.reload(false).catch(() => {}); // an invalid config is logged by reloadNow
+    this.reload(false).catch(() => {}); // reload() has logged why
   }
 
   private checkOwnership(only: string | null): void {

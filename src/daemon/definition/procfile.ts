@@ -22,7 +22,7 @@ const ENTRY_RE = /^([A-Za-z0-9_-]+):\s*(.*)$/;
 
 export const DEFAULT_PORT_BASE = 5000;
 /** foreman gives each process type its own hundred ports: base, base+100, … */
-export const PORT_STEP = 100;
+const PORT_STEP = 100;
 
 /** The entries in file order, or the first line that does not parse. */
 export function parseProcfile(text: string): { entries: ProcfileEntry[] } | { problem: ProcfileProblem } {
