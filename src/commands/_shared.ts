@@ -126,9 +126,9 @@ function configPathOf(p: ParsedArgv): ReturnType<typeof findConfigPath> {
 /**
  * Fails (exit 2, `--json` error code `unknown-daemon`) when a name is defined nowhere, as
  * `systemctl` does for an unknown unit. For commands that act on existing daemons: stop, restart,
- * logs, signal. `hint` is added to the message (restart's missing `--`).
+ * logs, signal. `hint` adds to the message, given the unknown names (restart's missing `--`).
  */
-export async function requireKnownNames(p: ParsedArgv, dirs: Dirs, names: string[], hint = ""): Promise<void> {
+export async function requireKnownNames(p: ParsedArgv, dirs: Dirs, names: string[], hint: (unknown: string[]) => string = () => ""): Promise<void> {
   const { unknown, known } = await undefinedNames(p, dirs, names);
-  if (unknown.length) throw new CliError(`${unknownDaemonMessage(unknown, known())}${hint}`, 2, "unknown-daemon");
+  if (unknown.length) throw new CliError(`${unknownDaemonMessage(unknown, known())}${hint(unknown)}`, 2, "unknown-daemon");
 }
