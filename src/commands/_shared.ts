@@ -60,7 +60,7 @@ export function checkName(name: string): string {
  */
 export async function dirsFrom(p: ParsedArgv, env = process.env): Promise<Dirs> {
   const given = (str(p, "runtime-dir") || env.DAEMONCTL_RUNTIME_DIR) && (str(p, "state-dir") || env.DAEMONCTL_STATE_DIR);
-  const found = given ? null : await findConfigPath(str(p, "config"));
+  const found = given ? null : await configPathOf(p);
   const loc = found ? await loadConfigLocations(found.path) : null;
   const dirs = await resolveDirs({
     runtimeDir: str(p, "runtime-dir"),
@@ -108,16 +108,27 @@ export async function undefinedNames(p: ParsedArgv, dirs: Dirs, names: string[])
 
 /** The daemon names of the config file, read lightly (its keys only), or none without one. */
 export async function configuredNames(p: ParsedArgv): Promise<string[]> {
-  const found = await findConfigPath(str(p, "config"));
+  const found = await configPathOf(p);
   return found ? loadConfigDaemonNames(found.path) : [];
+}
+
+/**
+ * One lookup per command: `status NAME` of a name that left no trace asks for the config file
+ * twice (its directories, then its daemon names), and without --config that is a stat each time.
+ */
+const configPaths = new WeakMap<ParsedArgv, ReturnType<typeof findConfigPath>>();
+function configPathOf(p: ParsedArgv): ReturnType<typeof findConfigPath> {
+  let found = configPaths.get(p);
+  if (!found) configPaths.set(p, (found = findConfigPath(str(p, "config"))));
+  return found;
 }
 
 /**
  * Fails (exit 2, `--json` error code `unknown-daemon`) when a name is defined nowhere, as
  * `systemctl` does for an unknown unit. For commands that act on existing daemons: stop, restart,
- * logs, signal. `hint` is added to the message (restart's missing `--`).
+ * logs, signal. `hint` adds to the message, given the unknown names (restart's missing `--`).
  */
-export async function requireKnownNames(p: ParsedArgv, dirs: Dirs, names: string[], hint = ""): Promise<void> {
+export async function requireKnownNames(p: ParsedArgv, dirs: Dirs, names: string[], hint: (unknown: string[]) => string = () => ""): Promise<void> {
   const { unknown, known } = await undefinedNames(p, dirs, names);
-  if (unknown.length) throw new CliError(`${unknownDaemonMessage(unknown, known())}${hint}`, 2, "unknown-daemon");
+  if (unknown.length) throw new CliError(`${unknownDaemonMessage(unknown, known())}${hint(unknown)}`, 2, "unknown-daemon");
 }

@@ -5,12 +5,11 @@ import { startDaemon } from "../daemon/client/spawner.ts";
 import { stopDaemon } from "../daemon/client/stopper.ts";
 import { UsageError } from "../errors.ts";
 import { bool, parseArgv, str, withDashDash, type ParsedArgv } from "./_argv.ts";
-import type { Dirs } from "../daemon/state/paths.ts";
 import { defineCommand } from "./_define.ts";
 import { fullContext } from "./_context.ts";
 import { definitionBase, definitionFlags, definitionOverrides, startOptionsFrom, waitFlags } from "./_definition-flags.ts";
 import { createLogger } from "./_log.ts";
-import { checkName, requireKnownNames, undefinedNames, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
+import { checkName, requireKnownNames, durationFlag, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 import { reportStart } from "./_report.ts";
 import { blankStatus } from "../daemon/client/status-report.ts";
 import { describeEscalation } from "./_format.ts";
@@ -38,7 +37,7 @@ export default defineCommand({
     if (names.length === 0 && !all) throw new UsageError("which daemon? give one or more names, or --all");
     if (p.rest && names.length > 1) throw new UsageError("a new command (-- CMD) can only be given when restarting one daemon");
     const ctx = await fullContext(p);
-    if (!p.rest) await requireKnownNames(p, ctx.dirs, names, await dashDashHint(p, argv, ctx.dirs, names));
+    if (!p.rest) await requireKnownNames(p, ctx.dirs, names, (unknown) => dashDashHint(p, argv, names, unknown));
     // Resolve every definition first: a usage error must not leave a daemon stopped.
     const every = all ? resolveEvery(everyDaemon(ctx), ctx, definitionOverrides(p), log) : null;
     const resolved = every
@@ -67,9 +66,7 @@ export default defineCommand({
 });
 
 /** `restart w sleep 100`: when only the names after the first are unknown, they were its command. */
-async function dashDashHint(p: ParsedArgv, argv: string[], dirs: Dirs, names: string[]): Promise<string> {
-  if (names.length < 2) return "";
-  const { unknown } = await undefinedNames(p, dirs, names);
-  if (unknown.includes(names[0]!) || !unknown.length) return "";
+function dashDashHint(p: ParsedArgv, argv: string[], names: string[], unknown: string[]): string {
+  if (names.length < 2 || unknown.includes(names[0]!)) return "";
   return `; to give ${names[0]} a new command, put it after "--":\n  ${withDashDash("restart", argv, p.positionalAt, 1)}`;
 }

@@ -303,10 +303,11 @@ async function waitForReady(
         // (launched after `began`) wrote it; a run we joined ended when its host went away.
         unreachableSince ??= Date.now();
         const gone = host === null ? Date.now() - unreachableSince >= JOINED_HOST_GONE_MS : hostExit.code !== null;
-        const ended = !oneshot ? null : (oneshotEndIn(files, began) ?? (gone ? oneshotEndIn(files, null) : null));
+        // Gone: any record is the outcome (the time gate only holds while a successor may come).
+        const ended = oneshot ? oneshotEndIn(files, gone ? null : began) : null;
         if (ended) return ended;
         // If our host has exited, no successor is coming.
-        if (hostExit.code !== null) return failed(files, describeHostExit(files, hostExit.code, ready, began), last);
+        if (hostExit.code !== null) return failedWithLog(files, (tail) => describeHostExit(files, tail, hostExit.code!, ready, began), last);
         if (got.pause > 0) await sleep(got.pause);
         continue;
       }
@@ -360,7 +361,7 @@ function judgeStatus(
   }
   if (s.ready && s.state === "running" && metadataNames(files, s)) return { kind: success, status: s };
   if (crashed || s.state === "backoff" || s.state === "failed" || (s.state === "stopped" && s.intent === "running")) {
-    return failed(files, describeEnd(files, s, o.resolved.definition.ready, began), s);
+    return failedWithLog(files, (tail) => describeEnd(files, tail, s, o.resolved.definition.ready, began), s);
   }
   return "wait";
 }
@@ -516,17 +517,15 @@ async function repairMetadata(files: DaemonFiles, s: Status, sharing: Sharing): 
 }
 
 /** A host that left early: a planned stop that won the race is not a crash. */
-function describeHostExit(files: DaemonFiles, code: number, ready: string, began: number): string {
-  if (code === 0 && readState(files)?.intent === "stopped") {
+function describeHostExit(files: DaemonFiles, tail: string[], code: number, ready: string, began: number): string {
+  const st = readState(files);
+  if (code === 0 && st?.intent === "stopped") {
     return `${files.name} was stopped while it was starting (a \`daemonctl stop ${files.name}\` won the race); run start again to start it`;
   }
-  return execFailureIn(files) ?? daemonEndIn(files, ready, began) ?? `the host for ${files.name} exited with code ${code} before it was ready`;
-}
-
-/** A standalone host ends with its daemon: the daemon's own last exit says what happened. */
-function daemonEndIn(files: DaemonFiles, ready: string, began: number): string | null {
-  const e = readState(files)?.lastExit;
-  return e ? (readyTimeoutIn(files, e, began) ?? endedBeforeReady(files.name, e, ready)) : null;
+  // A standalone host ends with its daemon: the daemon's own last exit says what happened.
+  const e = st?.lastExit;
+  const ended = e ? (readyTimeoutIn(files.name, tail, e, began) ?? endedBeforeReady(files.name, e, ready)) : null;
+  return execFailureIn(tail) ?? ended ?? `the host for ${files.name} exited with code ${code} before it was ready`;
 }
 
 /**
@@ -542,17 +541,13 @@ function endedBeforeReady(name: string, e: { code: number | null; signal: string
  * A standalone host ends with its daemon: when that was a command it could not execute, its log
  * says which and why (runner.ts gives up at once on ENOENT/EACCES), and that is the news.
  */
-function execFailureIn(files: DaemonFiles): string | null {
-  for (const line of tailLines(files.log, 5).reverse()) {
-    const m = /\] (cannot (?:execute|start) [^;]*)$/.exec(line);
-    if (m) return m[1]!;
-  }
-  return null;
+function execFailureIn(tail: string[]): string | null {
+  return newestMatch(tail, 5, /\] (cannot (?:execute|start) [^;]*)$/)?.[1] ?? null;
 }
 
-function describeEnd(files: DaemonFiles, s: Status, ready: string, began: number): string {
+function describeEnd(files: DaemonFiles, tail: string[], s: Status, ready: string, began: number): string {
   if (s.error?.code === "cannot-execute") return `${s.error.message} (state ${s.state})`;
-  return `${readyTimeoutIn(files, s.child?.lastExit, began) ?? endedBeforeReady(files.name, s.child?.lastExit, ready)} (state ${s.state})`;
+  return `${readyTimeoutIn(files.name, tail, s.child?.lastExit, began) ?? endedBeforeReady(files.name, s.child?.lastExit, ready)} (state ${s.state})`;
 }
 
 /**
@@ -561,19 +556,33 @@ function describeEnd(files: DaemonFiles, s: Status, ready: string, began: number
  * began (`since`): the log outlives runs and hosts, and an earlier run's timeout says nothing
  * about a later SIGKILL (the OOM killer, a `kill -9`).
  */
-function readyTimeoutIn(files: DaemonFiles, e: { signal: string | null } | null | undefined, since: number): string | null {
+function readyTimeoutIn(name: string, tail: string[], e: { signal: string | null } | null | undefined, since: number): string | null {
   if (e?.signal !== "SIGKILL") return null;
-  for (const line of tailLines(files.log, 10).reverse()) {
-    // Greedy: a readiness spec may hold a `;` of its own (`exec:a; b`, `log:x;y`).
-    const m = /\[daemonctl (\S+) error\] (not ready within .*); killing it$/.exec(line);
-    if (!m) continue;
-    return Date.parse(m[1]!) >= since ? `${files.name} was ${m[2]}, and was killed` : null;
+  // Greedy: a readiness spec may hold a `;` of its own (`exec:a; b`, `log:x;y`).
+  const m = newestMatch(tail, 10, /\[daemonctl (\S+) error\] (not ready within .*); killing it$/);
+  return m && Date.parse(m[1]!) >= since ? `${name} was ${m[2]}, and was killed` : null;
+}
+
+/** The newest of the last `n` lines of a log tail that `re` matches. */
+function newestMatch(tail: string[], n: number, re: RegExp): RegExpExecArray | null {
+  for (let i = tail.length - 1; i >= Math.max(0, tail.length - n); i--) {
+    const m = re.exec(tail[i]!);
+    if (m) return m;
   }
   return null;
 }
 
+/** The last lines a failed start shows: one read of the log, whatever else explains the failure. */
+const FAILED_LOG_TAIL = 20;
+
 function failed(files: DaemonFiles, message: string, status: Status | null): StartOutcome {
-  return { kind: "failed", message, status, logTail: tailLines(files.log, 20) };
+  return failedWithLog(files, () => message, status);
+}
+
+/** `failed`, its message drawn from the same read of the log's tail it shows. */
+function failedWithLog(files: DaemonFiles, message: (tail: string[]) => string, status: Status | null): StartOutcome {
+  const logTail = tailLines(files.log, FAILED_LOG_TAIL);
+  return { kind: "failed", message: message(logTail), status, logTail };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

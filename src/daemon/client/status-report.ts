@@ -6,7 +6,9 @@
  * This module sits on the `status --json` start-up path: the state file's schema (and with it
  * zod) is loaded only when no host answers.
  */
-import { fileExists } from "../../platform/files.ts";
+import { fileExists, readText } from "../../platform/files.ts";
+import type { ReadResult } from "../state/store.ts";
+import type { State } from "../../schema/state.ts";
 import { STATUS_SCHEMA, type DaemonState } from "../../schema/constants.ts";
 import { stateAfterEnd } from "../policy.ts";
 import type { Status } from "../../schema/status.ts";
@@ -47,10 +49,9 @@ export async function collectStatus(name: string, dirs: Dirs, probeTimeoutMs: nu
 
 /** The status when no verified host answers: hung, unknown, or derived from the state file. */
 async function statusWithoutHost(name: string, dirs: Dirs, probe: Exclude<OwnerProbe, { kind: "live" }>): Promise<Status> {
-  const [{ readJson }, { stateSchema }] = await Promise.all([import("../state/store.ts"), import("../../schema/state.ts")]);
   const files = daemonFiles(dirs, name);
   const s = blankStatus(name);
-  const st = readJson(files.state, stateSchema());
+  const st = await readStateFile(files.state);
   if (st.kind === "ok") {
     const v = st.value;
     s.intent = v.intent;
@@ -91,6 +92,17 @@ async function statusWithoutHost(name: string, dirs: Dirs, probe: Exclude<OwnerP
     s.error = { code: "cannot-execute", message: `its command could not be executed (${e.code === 127 ? "not found" : "not executable"}; see \`daemonctl logs ${name}\`)` };
   }
   return s;
+}
+
+/**
+ * The state file as `readJson` reads it, but its schema (and zod with it) is loaded only when
+ * there is a file to check: a daemon that left none (a typo, a name in the config only) does not pay.
+ */
+async function readStateFile(path: string): Promise<ReadResult<State>> {
+  const r = await readText(path);
+  if (!r.ok && r.code === "ENOENT") return { kind: "absent" };
+  const [{ parseJson, readJson }, { stateSchema }] = await Promise.all([import("../state/store.ts"), import("../../schema/state.ts")]);
+  return r.ok ? parseJson(path, r.text, stateSchema()) : readJson(path, stateSchema());
 }
 
 function stateFromRecord(intent: string, lastState: string | null, lastExit: { code: number | null; signal: string | null } | null): DaemonState {

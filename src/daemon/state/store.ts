@@ -24,6 +24,11 @@ export function readJson<S extends z.ZodMiniType>(path: string, schema: S): Read
     if (code === "EACCES" || code === "EPERM") return { kind: "denied", message: `cannot read ${path}: permission denied` };
     return { kind: "absent" };
   }
+  return parseJson(path, text, schema);
+}
+
+/** `readJson` of text already read (`status` reads with the runtime's native API). */
+export function parseJson<S extends z.ZodMiniType>(path: string, text: string, schema: S): ReadResult<z.output<S>> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
