@@ -4,9 +4,9 @@
  */
 import { DURATION_HINT, parseDuration } from "../schema/units.ts";
 import { CliError, UsageError } from "../errors.ts";
-import { findConfigPath, loadConfigDaemonNames, loadConfigLocations } from "../daemon/definition/locate.ts";
+import { findConfigPath, loadConfigDaemonNames, usableDirs } from "../daemon/definition/locate.ts";
 import { knownAndConfigured, leftTraces, unknownDaemonMessage } from "../daemon/state/known.ts";
-import { checkDirsUsable, isValidName, resolveDirs, type Dirs } from "../daemon/state/paths.ts";
+import { isValidName, type Dirs } from "../daemon/state/paths.ts";
 import { DEFAULT_PROBE_TIMEOUT_MS } from "../daemon/owner/probe.ts";
 import { str, type FlagSpecs, type ParsedArgv } from "./_argv.ts";
 import { isTerminal } from "../platform/files.ts";
@@ -59,19 +59,7 @@ export function checkName(name: string): string {
  * environment win over the config, so when they name both directories the config is not read.
  */
 export async function dirsFrom(p: ParsedArgv, env = process.env): Promise<Dirs> {
-  const given = (str(p, "runtime-dir") || env.DAEMONCTL_RUNTIME_DIR) && (str(p, "state-dir") || env.DAEMONCTL_STATE_DIR);
-  const found = given ? null : await configPathOf(p);
-  const loc = found ? await loadConfigLocations(found.path) : null;
-  const dirs = await resolveDirs({
-    runtimeDir: str(p, "runtime-dir"),
-    stateDir: str(p, "state-dir"),
-    configRuntimeDir: loc?.runtimeDir,
-    configStateDir: loc?.stateDir,
-  });
-  // An unsafe runtime dir is refused for reading too: a socket planted there could answer with
-  // any pid, and stop would signal it. One we may not enter is said plainly, not as an EACCES.
-  await checkDirsUsable(dirs);
-  return dirs;
+  return usableDirs({ runtimeDir: str(p, "runtime-dir"), stateDir: str(p, "state-dir") }, () => configPathOf(p), env);
 }
 
 /** --no-color and NO_COLOR turn colour off everywhere. */
@@ -97,7 +85,7 @@ export function requireOneName(p: ParsedArgv, command: string): string {
  * Names defined nowhere: no state file, socket or metadata, and not in the config file (read
  * only when a name left no trace, so the usual case costs a few lstats).
  */
-export async function undefinedNames(p: ParsedArgv, dirs: Dirs, names: string[]): Promise<{ unknown: string[]; known: () => string[] }> {
+async function undefinedNames(p: ParsedArgv, dirs: Dirs, names: string[]): Promise<{ unknown: string[]; known: () => string[] }> {
   const traceless = names.filter((n) => !leftTraces(dirs, n));
   const inConfig = traceless.length ? await configuredNames(p) : [];
   return {

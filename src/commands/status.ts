@@ -7,13 +7,12 @@
 import { STATUS_LIST_SCHEMA } from "../schema/constants.ts";
 import { statusExitCode } from "../daemon/policy.ts";
 import type { Status } from "../schema/status.ts";
-import { blankStatus, collectStatus } from "../daemon/client/status-report.ts";
+import { blankStatus, collectStatus, markUndefined } from "../daemon/client/status-report.ts";
 import { DirError } from "../daemon/state/paths.ts";
-import { knownDaemons, unknownDaemonMessage } from "../daemon/state/known.ts";
-import type { Dirs } from "../daemon/state/paths.ts";
-import { bool, parseArgv, type ParsedArgv } from "./_argv.ts";
+import { knownDaemons } from "../daemon/state/known.ts";
+import { bool, parseArgv } from "./_argv.ts";
 import { defineCommand } from "./_define.ts";
-import { checkName, undefinedNames, wantsStdoutColor, dirsFrom, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
+import { checkName, configuredNames, wantsStdoutColor, dirsFrom, jsonFlag, probeTimeout, probeTimeoutFlag, withGlobals } from "./_shared.ts";
 import { describeStatus } from "./_format.ts";
 import { writeStderr, writeStdout } from "../platform/files.ts";
 
@@ -49,7 +48,7 @@ export default defineCommand({
     const targets = listAll ? knownDaemons(dirs) : names;
     const timeout = probeTimeout(p);
     const statuses = await Promise.all(targets.map((n) => collectStatus(n, dirs, timeout)));
-    if (!listAll) await markUndefined(p, dirs, statuses);
+    if (!listAll) await markUndefined(dirs, statuses, () => configuredNames(p));
     if (bool(p, "json")) {
       const doc = names.length === 1 ? statuses[0] : { schema: STATUS_LIST_SCHEMA, daemons: statuses };
       await writeStdout(`${JSON.stringify(doc, null, 2)}\n`);
@@ -61,22 +60,6 @@ export default defineCommand({
     return combinedExitCode(statuses);
   },
 });
-
-/**
- * A name defined nowhere is `unknown` (exit 4, like `systemctl status` of an unknown unit), not
- * `stopped`: a typo must not read as "down as intended". Only names that look never started are
- * checked, so a running daemon's status costs nothing more.
- */
-async function markUndefined(p: ParsedArgv, dirs: Dirs, statuses: Status[]): Promise<void> {
-  const blank = statuses.filter((s) => s.state === "stopped" && s.intent === null && s.child === null);
-  if (!blank.length) return;
-  const { unknown, known } = await undefinedNames(p, dirs, blank.map((s) => s.name));
-  for (const s of blank) {
-    if (!unknown.includes(s.name)) continue;
-    s.state = "unknown";
-    s.error = { code: "unknown-daemon", message: unknownDaemonMessage([s.name], known()) };
-  }
-}
 
 /** 0 only if every daemon runs; otherwise the first non-zero code. Nothing known: 3. */
 export function combinedExitCode(statuses: Status[]): number {

@@ -13,11 +13,11 @@ import type { DefinitionInput } from "../schema/definition.ts";
 import { PROTOCOL_VERSION, STATUS_SCHEMA } from "../schema/constants.ts";
 import { INVALID, parseStatus } from "../schema/generated/validators.ts";
 import { UsageError } from "../errors.ts";
-import { collectStatus } from "../daemon/client/status-report.ts";
+import { collectStatus, markUndefined } from "../daemon/client/status-report.ts";
 import { resolveDefinition, definitionToInput, type ResolvedDefinition } from "../daemon/definition/source.ts";
-import { findConfigPath, loadConfigDaemonNames, loadConfigLocations } from "../daemon/definition/locate.ts";
-import { knownDaemons, leftTraces, unknownDaemonMessage, knownAndConfigured } from "../daemon/state/known.ts";
-import { checkDirsUsable, DirError, isValidName, resolveDirs, type Dirs } from "../daemon/state/paths.ts";
+import { findConfigPath, loadConfigDaemonNames, usableDirs } from "../daemon/definition/locate.ts";
+import { knownDaemons } from "../daemon/state/known.ts";
+import { DirError, isValidName, type Dirs } from "../daemon/state/paths.ts";
 import { DEFAULT_PROBE_TIMEOUT_MS } from "../daemon/owner/probe.ts";
 import { stopIfLive } from "../daemon/client/stopper.ts";
 import type { Logger } from "../logger.ts";
@@ -84,17 +84,12 @@ function checkName(name: string): string {
 
 /** The CLI's directories (flags here are the options), checked as safe to use. */
 export async function dirsFor(o: ClientOptions = {}): Promise<Dirs> {
-  const given = (o.runtimeDir || process.env.DAEMONCTL_RUNTIME_DIR) && (o.stateDir || process.env.DAEMONCTL_STATE_DIR);
-  const found = given ? null : await findConfigPath(undefined);
-  const loc = found ? await loadConfigLocations(found.path) : null;
-  const dirs = await resolveDirs({ runtimeDir: o.runtimeDir, stateDir: o.stateDir, configRuntimeDir: loc?.runtimeDir, configStateDir: loc?.stateDir });
   try {
-    await checkDirsUsable(dirs);
+    return await usableDirs(o, () => findConfigPath(undefined));
   } catch (e) {
     if (e instanceof DirError) throw new UnusableDirectoryError(e.message, e.code);
     throw e;
   }
-  return dirs;
 }
 
 /**
@@ -109,12 +104,14 @@ export async function status(name: string, o: ClientOptions = {}): Promise<Statu
 /** `status` in directories already resolved (and checked). */
 export async function statusIn(dirs: Dirs, name: string, o: ClientOptions): Promise<Status> {
   const s = await collectStatus(name, dirs, o.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS);
-  if (s.state !== "stopped" || s.intent !== null || s.child !== null || leftTraces(dirs, name)) return s;
-  // Defined nowhere: `unknown`, as the CLI says (a typo must not read as "down as intended").
+  await markUndefined(dirs, [s], configuredNames);
+  return s;
+}
+
+/** The daemon names of the config file the CLI would read here (its keys only), or none. */
+async function configuredNames(): Promise<string[]> {
   const found = await findConfigPath(undefined);
-  const configured = found ? await loadConfigDaemonNames(found.path) : [];
-  if (configured.includes(name)) return s;
-  return { ...s, state: "unknown", error: { code: "unknown-daemon", message: unknownDaemonMessage([name], knownAndConfigured(dirs, configured)) } };
+  return found ? loadConfigDaemonNames(found.path) : [];
 }
 
 /** Every daemon known in the runtime and state directories, as `daemonctl status --json` lists them. */

@@ -13,6 +13,7 @@ import { STATUS_SCHEMA, type DaemonState } from "../../schema/constants.ts";
 import { stateAfterEnd } from "../policy.ts";
 import type { Status } from "../../schema/status.ts";
 import { daemonFiles, type Dirs } from "../state/paths.ts";
+import { knownAndConfigured, leftTraces, unknownDaemonMessage } from "../state/known.ts";
 import { probeOwner, type OwnerProbe } from "../owner/probe.ts";
 
 export function blankStatus(name: string): Status {
@@ -109,4 +110,21 @@ function stateFromRecord(intent: string, lastState: string | null, lastExit: { c
   if (intent === "stopped") return "stopped";
   if (lastState === "failed" || lastState === "exited" || lastState === "done") return stateAfterEnd(lastState, lastExit);
   return "dead";
+}
+
+/**
+ * A name defined nowhere is `unknown` (exit 4, like `systemctl status` of an unknown unit), not
+ * `stopped`: a typo must not read as "down as intended". Only names that look never started and
+ * left no trace are checked, and the config file's names are read only then, so a running
+ * daemon's status costs nothing more.
+ */
+export async function markUndefined(dirs: Dirs, statuses: Status[], configuredNames: () => Promise<string[]>): Promise<void> {
+  const blank = statuses.filter((s) => s.state === "stopped" && s.intent === null && s.child === null && !leftTraces(dirs, s.name));
+  if (!blank.length) return;
+  const configured = await configuredNames();
+  for (const s of blank) {
+    if (configured.includes(s.name)) continue;
+    s.state = "unknown";
+    s.error = { code: "unknown-daemon", message: unknownDaemonMessage([s.name], knownAndConfigured(dirs, configured)) };
+  }
 }

@@ -1,7 +1,7 @@
 /** Finding the config file, and reading just its directory keys (cheap: `status` uses this). */
 import { INVALID, parseConfigLocations } from "../../schema/generated/validators.ts";
 import { fileExists, readText } from "../../platform/files.ts";
-import { absolutePath, dirnameOf } from "../state/paths.ts";
+import { absolutePath, checkDirsUsable, dirnameOf, resolveDirs, type Dirs } from "../state/paths.ts";
 
 /** `--config`, then `$DAEMONCTL_CONFIG`, then `./daemonctl.json` if it exists. */
 export async function findConfigPath(flag: string | undefined, env = process.env): Promise<{ path: string; explicit: boolean } | null> {
@@ -53,4 +53,24 @@ export async function loadConfigLocations(path: string): Promise<{ runtimeDir?: 
 export async function loadConfigDaemonNames(path: string): Promise<string[]> {
   const daemons = ((await readConfigLight(path)) as { daemons?: unknown } | null)?.daemons;
   return daemons && typeof daemons === "object" && !Array.isArray(daemons) ? Object.keys(daemons) : [];
+}
+
+/**
+ * The directories of a command or of the library: explicit ones and the environment win over
+ * the config file's keys, so when they name both the config is not even looked for. Checked as
+ * usable (throws DirError): an unsafe runtime dir is refused for reading too, since a socket
+ * planted there could answer with any pid, and stop would signal it; one we may not enter is
+ * said plainly, not as an EACCES.
+ */
+export async function usableDirs(
+  o: { runtimeDir?: string | undefined; stateDir?: string | undefined },
+  configPath: () => ReturnType<typeof findConfigPath>,
+  env = process.env,
+): Promise<Dirs> {
+  const given = (o.runtimeDir || env.DAEMONCTL_RUNTIME_DIR) && (o.stateDir || env.DAEMONCTL_STATE_DIR);
+  const found = given ? null : await configPath();
+  const loc = found ? await loadConfigLocations(found.path) : null;
+  const dirs = await resolveDirs({ runtimeDir: o.runtimeDir, stateDir: o.stateDir, configRuntimeDir: loc?.runtimeDir, configStateDir: loc?.stateDir }, env);
+  await checkDirsUsable(dirs);
+  return dirs;
 }
