@@ -13,8 +13,7 @@ import { DaemonHost } from "../daemon/host/host.ts";
 import { ProtocolError } from "../daemon/wire/server.ts";
 import type { ReloadResult } from "../schema/protocol.ts";
 import type { SupervisionPlan } from "./plan.ts";
-import { filesLeftBy } from "../daemon/state/known.ts";
-import { removeQuietly } from "../daemon/state/store.ts";
+import { forgetDaemonFiles } from "../daemon/owner/forget.ts";
 import type { Logger } from "../logger.ts";
 import type { Sharing } from "../daemon/state/sharing.ts";
 import { bootAction, describeReconcile, priorOf, readState } from "../daemon/state/intent.ts";
@@ -505,7 +504,11 @@ export class Supervisor {
       for (const set of [this.deps, this.ended, this.lastCodes]) set.delete(name);
       for (const set of [this.waiting, this.waitingNoted, this.spawned, this.removing]) set.delete(name);
       await h.release();
-      forgetFiles(this.o.dirs, name);
+      // Under the daemon's locks, as `delete` does: a `start NAME` racing the reload keeps its
+      // own lock files and socket.
+      const forgot = await forgetDaemonFiles(this.o.dirs, name, this.o.probeTimeoutMs, "supervisor");
+      if (forgot.kind === "locked") this.o.log.warn(`${name}: removed from the config, but ${forgot.path} stayed locked; its files are left`);
+      if (forgot.kind === "started-again") this.o.log.warn(`${name}: removed from the config, but a \`daemonctl start ${name}\` runs it now; left running`);
     }
   }
 
@@ -565,6 +568,4 @@ function describeReload(r: ReloadResult): string {
 }
 
 /** Every file a removed daemon left (state, logs, metadata, locks): it is forgotten, as by `delete`. */
-function forgetFiles(dirs: Dirs, name: string): void {
-  for (const f of filesLeftBy(dirs, name)) removeQuietly(f);
-}
+

@@ -5,13 +5,13 @@
  * A daemon hosted by `supervise` is refused while its supervisor answers: the supervisor would
  * keep hosting it and write its files again; it comes from the config, which is where to remove it.
  */
-import { readJson, removeQuietly } from "../state/store.ts";
+import { readJson } from "../state/store.ts";
 import { metadataSchema } from "../../schema/metadata.ts";
 import { daemonFiles, type Dirs } from "../state/paths.ts";
 import { filesLeftBy, leftTraces } from "../state/known.ts";
 import { probeOwner } from "../owner/probe.ts";
 import { stopDaemon, type StopOptions } from "./stopper.ts";
-import { acquireLock, type Lock } from "../state/lock.ts";
+import { forgetDaemonFiles } from "../owner/forget.ts";
 
 export type DeleteOutcome =
   | { kind: "deleted"; wasRunning: boolean; removed: string[]; notes: string[] }
@@ -29,36 +29,12 @@ export async function deleteDaemon(name: string, o: Omit<StopOptions, "reason">)
   }
   const stopped = await stopDaemon(name, { ...o, reason: "stop" });
   if (stopped.kind === "failed") return { kind: "failed", message: `could not stop it: ${stopped.message}` };
-  const removed = await removeFilesLocked(name, o);
-  if (typeof removed === "string") return { kind: "failed", message: removed };
+  const forgot = await forgetDaemonFiles(o.dirs, name, o.probeTimeoutMs, "client");
+  if (forgot.kind === "locked") return { kind: "failed", message: `stopped, but ${forgot.path} stayed locked (a start in progress?); run delete again` };
+  if (forgot.kind === "started-again") return { kind: "failed", message: `${name} was started again meanwhile; it keeps running` };
   const left = filesLeftBy(o.dirs, name);
   if (left.length) return { kind: "failed", message: `stopped, but could not remove ${left.join(", ")}` };
-  return { kind: "deleted", wasRunning: stopped.wasRunning, removed, notes: stopped.notes };
-}
-
-/**
- * Removes the daemon's files holding its spawn and bind locks, the lock files last: a `start` or
- * host racing the delete either waits for us and then finds nothing, or comes after and starts
- * afresh; never two holders of two lock files of one name. A start that won the race since the
- * stop is left running (and said), not deleted from under itself.
- */
-async function removeFilesLocked(name: string, o: Omit<StopOptions, "reason">): Promise<string[] | string> {
-  const files = daemonFiles(o.dirs, name);
-  const locks: Lock[] = [];
-  try {
-    for (const path of [files.spawnLock, files.bindLock]) {
-      const got = await acquireLock(path, 10_000, { role: "client" });
-      if (got.kind !== "locked") return `stopped, but ${path} stayed locked (a start in progress?); run delete again`;
-      locks.push(got.lock);
-    }
-    if ((await probeOwner(files.socket, o.probeTimeoutMs)).kind === "live") return `${name} was started again meanwhile; it keeps running`;
-    const lockPaths = [files.spawnLock, files.bindLock];
-    const removed = filesLeftBy(o.dirs, name).filter((f) => !lockPaths.includes(f) && removeQuietly(f));
-    for (const f of lockPaths) if (removeQuietly(f)) removed.push(f);
-    return removed;
-  } finally {
-    for (const l of locks) l.release();
-  }
+  return { kind: "deleted", wasRunning: stopped.wasRunning, removed: forgot.files, notes: stopped.notes };
 }
 
 /** The pid of a supervisor that answers for `name`, or null (standalone, or nobody answers). */
